@@ -1,0 +1,471 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/policy"
+)
+
+// staticTiers are the Tiers Antrea creates at start-up.
+var staticTiers = map[string]int32{
+	"emergency": 50, "securityops": 100, "networkops": 150,
+	"platform": 200, "application": antreav1beta1.DefaultTierPriority, "baseline": antreav1beta1.BaselineTierPriority,
+}
+
+// staticTierAliases are the capitalised spellings older manifests use, which
+// Antrea accepts and lowercases. Only these: other tier names are exact.
+var staticTierAliases = map[string]string{
+	"Emergency": "emergency", "SecurityOps": "securityops", "NetworkOps": "networkops",
+	"Platform": "platform", "Application": "application", "Baseline": "baseline",
+}
+
+// reservedTierPriorities cannot be used by custom Tiers (Antrea keeps them for
+// the AdminNetworkPolicy tiers and the end of the baseline range).
+var reservedTierPriorities = map[int32]bool{251: true, 252: true, 254: true, 255: true}
+
+// compiler turns a policy set into rules over one estate.
+type compiler struct {
+	estate *estate
+	tiers  map[string]int32
+	// groups by "namespace/name" ("" namespace for ClusterGroups).
+	groups map[string]*groupMembers
+	rules  []*rule
+	errs   []error
+}
+
+// rule is an Antrea-native rule or a K8s NetworkPolicy rule with every
+// selector already resolved to endpoints.
+type rule struct {
+	info      *RuleInfo
+	appliedTo bitset
+	peer      peerMatcher
+	ports     portMatcher
+}
+
+func (c *compiler) fail(src policy.Source, what string, errs field.ErrorList) {
+	if len(errs) > 0 {
+		c.errs = append(c.errs, fmt.Errorf("%s: %s: %w", src, what, errs.ToAggregate()))
+	}
+}
+
+func (c *compiler) compileTiers(tiers []policy.Located[*antreav1beta1.Tier]) {
+	c.tiers = map[string]int32{}
+	used := map[int32]string{}
+	for name, prio := range staticTiers {
+		c.tiers[name] = prio
+		used[prio] = name
+	}
+	for _, t := range tiers {
+		var errs field.ErrorList
+		prio := t.Object.Spec.Priority
+		path := field.NewPath("spec", "priority")
+		switch {
+		case staticTiers[t.Object.Name] != 0:
+			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), t.Object.Name, "is a static tier Antrea creates itself"))
+		case prio < 0 || prio > 255:
+			errs = append(errs, field.Invalid(path, prio, "must be from 0 to 255"))
+		case reservedTierPriorities[prio]:
+			errs = append(errs, field.Invalid(path, prio, "is reserved by Antrea"))
+		case used[prio] != "":
+			errs = append(errs, field.Invalid(path, prio, "is already the priority of Tier "+used[prio]))
+		default:
+			c.tiers[t.Object.Name] = prio
+			used[prio] = t.Object.Name
+		}
+		c.fail(t.Source, "Tier "+t.Object.Name, errs)
+	}
+}
+
+// resolveTier finds a policy's tier: empty means application.
+func (c *compiler) resolveTier(name string, path *field.Path) (string, int32, *field.Error) {
+	if name == "" {
+		return "application", antreav1beta1.DefaultTierPriority, nil
+	}
+	if lower, ok := staticTierAliases[name]; ok {
+		name = lower
+	}
+	prio, ok := c.tiers[name]
+	if !ok {
+		return "", 0, field.NotFound(path, name)
+	}
+	return name, prio, nil
+}
+
+// policyScope is what differs between an ACNP and an ANP when resolving selectors.
+type policyScope struct {
+	ref     PolicyRef
+	cluster bool // ACNP: selectors reach every namespace, groups are ClusterGroups
+}
+
+func (s policyScope) namespace() string { return s.ref.Namespace }
+
+func (c *compiler) compileACNP(l policy.Located[*antreav1beta1.ClusterNetworkPolicy]) {
+	p := l.Object
+	scope := policyScope{ref: PolicyRef{Kind: KindClusterNetworkPolicy, Name: p.Name}, cluster: true}
+	c.compileAntreaPolicy(l.Source, scope, p.Spec.Tier, p.Spec.Priority, p.Spec.AppliedTo, p.Spec.Ingress, p.Spec.Egress)
+}
+
+func (c *compiler) compileANP(l policy.Located[*antreav1beta1.NetworkPolicy]) {
+	p := l.Object
+	scope := policyScope{ref: PolicyRef{Kind: KindAntreaNetworkPolicy, Namespace: p.Namespace, Name: p.Name}}
+	c.compileAntreaPolicy(l.Source, scope, p.Spec.Tier, p.Spec.Priority, p.Spec.AppliedTo, p.Spec.Ingress, p.Spec.Egress)
+}
+
+func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tierName string, priority float64,
+	appliedTo []antreav1beta1.AppliedTo, ingress, egress []antreav1beta1.Rule) {
+	spec := field.NewPath("spec")
+	var errs field.ErrorList
+	tier, tierPrio, ferr := c.resolveTier(tierName, spec.Child("tier"))
+	if ferr != nil {
+		errs = append(errs, ferr)
+	}
+	if priority < 1 || priority > 10000 {
+		errs = append(errs, field.Invalid(spec.Child("priority"), priority, "is required and must be from 1 to 10000"))
+	}
+
+	var policyAppliedTo bitset
+	if len(appliedTo) > 0 {
+		var aErrs field.ErrorList
+		policyAppliedTo, aErrs = c.appliedTo(appliedTo, spec.Child("appliedTo"), scope)
+		errs = append(errs, aErrs...)
+	}
+
+	names := map[string]*field.Path{}
+	var compiled []*rule
+	for _, dir := range []Direction{Ingress, Egress} {
+		list := ingress
+		if dir == Egress {
+			list = egress
+		}
+		for i := range list {
+			path := spec.Child(dir.String()).Index(i)
+			r := &list[i]
+			if r.Name != "" {
+				if first, dup := names[r.Name]; dup {
+					errs = append(errs, field.Duplicate(path.Child("name"), r.Name+" (also at "+first.String()+")"))
+				}
+				names[r.Name] = path
+			}
+			info := &RuleInfo{Policy: scope.ref, Source: src, Tier: tier, TierPriority: tierPrio,
+				Priority: priority, Direction: dir, Index: i, Name: r.Name}
+			cr, rErrs := c.antreaRule(r, info, path, scope, policyAppliedTo)
+			errs = append(errs, rErrs...)
+			if cr != nil {
+				compiled = append(compiled, cr)
+			}
+		}
+	}
+	if len(appliedTo) == 0 && len(compiled) == 0 && len(ingress)+len(egress) == 0 {
+		errs = append(errs, field.Required(spec.Child("appliedTo"), "set appliedTo in spec or in every rule"))
+	}
+	c.fail(src, scope.ref.String(), errs)
+	if len(errs) == 0 {
+		c.rules = append(c.rules, compiled...)
+	}
+}
+
+func (c *compiler) antreaRule(r *antreav1beta1.Rule, info *RuleInfo, path *field.Path, scope policyScope, policyAppliedTo bitset) (*rule, field.ErrorList) {
+	var errs field.ErrorList
+	if r.Action == nil {
+		errs = append(errs, field.Required(path.Child("action"), "one of Allow, Drop, Reject, Pass"))
+	} else {
+		switch *r.Action {
+		case antreav1beta1.RuleActionAllow:
+			info.Action = ActionAllow
+		case antreav1beta1.RuleActionDrop:
+			info.Action = ActionDrop
+		case antreav1beta1.RuleActionReject:
+			info.Action = ActionReject
+		case antreav1beta1.RuleActionPass:
+			info.Action = ActionPass
+			if info.TierPriority == antreav1beta1.BaselineTierPriority {
+				errs = append(errs, field.Invalid(path.Child("action"), *r.Action, "Pass is not allowed in the baseline tier"))
+			}
+		default:
+			errs = append(errs, field.NotSupported(path.Child("action"), *r.Action, []string{"Allow", "Drop", "Reject", "Pass"}))
+		}
+	}
+	if len(r.L7Protocols) > 0 {
+		errs = append(errs, unsupported(path.Child("l7Protocols"), "layer-7 rules"))
+	}
+	if len(r.ToServices) > 0 {
+		errs = append(errs, unsupported(path.Child("toServices"), "toServices peers"))
+	}
+
+	cr := &rule{info: info}
+	switch {
+	case policyAppliedTo != nil && len(r.AppliedTo) > 0:
+		errs = append(errs, field.Forbidden(path.Child("appliedTo"), "appliedTo is already set in spec; set it in spec or in every rule, not both"))
+	case policyAppliedTo != nil:
+		cr.appliedTo = policyAppliedTo
+	case len(r.AppliedTo) == 0:
+		errs = append(errs, field.Required(path.Child("appliedTo"), "spec has no appliedTo, so every rule needs one"))
+	default:
+		var aErrs field.ErrorList
+		cr.appliedTo, aErrs = c.appliedTo(r.AppliedTo, path.Child("appliedTo"), scope)
+		errs = append(errs, aErrs...)
+	}
+
+	peers, peersPath := r.From, path.Child("from")
+	wrong, wrongPath := r.To, path.Child("to")
+	if info.Direction == Egress {
+		peers, peersPath, wrong, wrongPath = r.To, path.Child("to"), r.From, path.Child("from")
+	}
+	if len(wrong) > 0 {
+		errs = append(errs, field.Forbidden(wrongPath, fmt.Sprintf("%s rules name their peers in %q", info.Direction, peersPath.String())))
+	}
+	var pErrs field.ErrorList
+	cr.peer, pErrs = c.antreaPeers(peers, peersPath, scope)
+	errs = append(errs, pErrs...)
+
+	cr.ports, pErrs = antreaPorts(r.Ports, r.Protocols, path)
+	errs = append(errs, pErrs...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cr, nil
+}
+
+func unsupported(path *field.Path, what string) *field.Error {
+	return field.Forbidden(path, "tierproof's model does not evaluate "+what+" yet; remove it or test this policy on a cluster only")
+}
+
+func antreaPorts(ports []antreav1beta1.NetworkPolicyPort, protocols []antreav1beta1.NetworkPolicyProtocol, path *field.Path) (portMatcher, field.ErrorList) {
+	var errs field.ErrorList
+	pm := portMatcher{all: len(ports) == 0 && len(protocols) == 0}
+	for i, p := range ports {
+		pr, pErrs := compilePort(portSpec{p.Protocol, p.Port, p.EndPort, p.SourcePort, p.SourceEndPort}, path.Child("ports").Index(i))
+		errs = append(errs, pErrs...)
+		pm.ports = append(pm.ports, pr)
+	}
+	for i, p := range protocols {
+		pp := path.Child("protocols").Index(i)
+		switch {
+		case p.IGMP != nil:
+			errs = append(errs, unsupported(pp.Child("igmp"), "IGMP (multicast) rules"))
+		case p.ICMP != nil:
+			im := icmpMatch{icmpType: -1, icmpCode: -1}
+			if p.ICMP.ICMPType != nil {
+				im.icmpType = *p.ICMP.ICMPType
+			}
+			if p.ICMP.ICMPCode != nil {
+				im.icmpCode = *p.ICMP.ICMPCode
+			}
+			pm.icmp = append(pm.icmp, im)
+		default:
+			errs = append(errs, field.Required(pp, "set icmp"))
+		}
+	}
+	return pm, errs
+}
+
+// appliedTo resolves appliedTo entries (OR'ed) to the pods they select.
+func (c *compiler) appliedTo(entries []antreav1beta1.AppliedTo, path *field.Path, scope policyScope) (bitset, field.ErrorList) {
+	var errs field.ErrorList
+	set := c.estate.newSet()
+	for i, a := range entries {
+		p := path.Index(i)
+		switch {
+		case a.Service != nil:
+			errs = append(errs, unsupported(p.Child("service"), "NodePort Service appliedTo"))
+		case a.NodeSelector != nil:
+			errs = append(errs, unsupported(p.Child("nodeSelector"), "Node NetworkPolicies"))
+		case a.ExternalEntitySelector != nil:
+			errs = append(errs, unsupported(p.Child("externalEntitySelector"), "ExternalEntities"))
+		case a.Group != "":
+			if a.PodSelector != nil || a.NamespaceSelector != nil || a.ServiceAccount != nil {
+				errs = append(errs, field.Forbidden(p.Child("group"), "a group must be the only selector of its entry"))
+				continue
+			}
+			g := c.group(scope, a.Group)
+			switch {
+			case g == nil:
+				// Antrea applies a policy whose group does not exist (yet) to nothing.
+			case !scope.cluster && g.namespaceSelector:
+				errs = append(errs, field.Invalid(p.Child("group"), a.Group, "a Group with a namespaceSelector cannot be an ANP's appliedTo (Antrea leaves the policy unrealizable)"))
+			default:
+				// A group with ipBlocks applies to nothing; pods are what it has.
+				set.union(g.pods)
+			}
+		case a.ServiceAccount != nil:
+			if a.PodSelector != nil || a.NamespaceSelector != nil {
+				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only selector of its entry"))
+				continue
+			}
+			set.union(c.estate.selectServiceAccount(a.ServiceAccount.Namespace, a.ServiceAccount.Name))
+		case a.PodSelector == nil && a.NamespaceSelector == nil:
+			errs = append(errs, field.Required(p, "set podSelector, namespaceSelector, group or serviceAccount"))
+		default:
+			if !scope.cluster && a.NamespaceSelector != nil {
+				errs = append(errs, field.Forbidden(p.Child("namespaceSelector"), "an Antrea NetworkPolicy applies only to pods of its own namespace"))
+				continue
+			}
+			q, qErrs := c.podQuery(a.PodSelector, a.NamespaceSelector, p, scope)
+			errs = append(errs, qErrs...)
+			if len(qErrs) == 0 {
+				set.union(c.estate.selectPods(q))
+			}
+		}
+	}
+	return set, errs
+}
+
+// podQuery builds the query for a podSelector/namespaceSelector pair. A
+// podSelector alone stays in the policy's namespace for an ANP and spans every
+// namespace for an ACNP; a namespaceSelector alone selects every pod there.
+func (c *compiler) podQuery(pods, namespaces *metav1.LabelSelector, path *field.Path, scope policyScope) (podQuery, field.ErrorList) {
+	var errs field.ErrorList
+	var q podQuery
+	var err *field.Error
+	if q.pods, err = optionalSelector(pods, path.Child("podSelector")); err != nil {
+		errs = append(errs, err)
+	}
+	if q.namespaces, err = optionalSelector(namespaces, path.Child("namespaceSelector")); err != nil {
+		errs = append(errs, err)
+	}
+	if namespaces == nil && !scope.cluster {
+		q.namespace = scope.namespace()
+	}
+	return q, errs
+}
+
+func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *field.Path, scope policyScope) (peerMatcher, field.ErrorList) {
+	pm := peerMatcher{all: len(peers) == 0, set: c.estate.newSet()}
+	var errs field.ErrorList
+	for i := range peers {
+		peer := &peers[i]
+		p := path.Index(i)
+		switch {
+		case peer.FQDN != "":
+			errs = append(errs, unsupported(p.Child("fqdn"), "FQDN peers"))
+		case peer.NodeSelector != nil:
+			errs = append(errs, unsupported(p.Child("nodeSelector"), "Node peers"))
+		case peer.ExternalEntitySelector != nil:
+			errs = append(errs, unsupported(p.Child("externalEntitySelector"), "ExternalEntities"))
+		case peer.Scope == antreav1beta1.ScopeClusterSet:
+			errs = append(errs, unsupported(p.Child("scope"), "multi-cluster (ClusterSet) peers"))
+		case peer.Scope != "" && peer.Scope != antreav1beta1.ScopeCluster:
+			errs = append(errs, field.NotSupported(p.Child("scope"), peer.Scope, []string{"Cluster", "ClusterSet"}))
+		case peer.Group != "":
+			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil || peer.ServiceAccount != nil {
+				errs = append(errs, field.Forbidden(p.Child("group"), "a group must be the only selector of its peer"))
+				continue
+			}
+			// A group that does not exist (yet) contributes no peers.
+			if g := c.group(scope, peer.Group); g != nil {
+				pm.set.union(g.members)
+			}
+		case peer.ServiceAccount != nil:
+			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil {
+				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only selector of its peer"))
+				continue
+			}
+			pm.set.union(c.estate.selectServiceAccount(peer.ServiceAccount.Namespace, peer.ServiceAccount.Name))
+		case peer.IPBlock != nil:
+			// Antrea uses the ipBlock and ignores selectors set beside it.
+			cidr, except, err := parseIPBlock(peer.IPBlock.CIDR, peer.IPBlock.Except, p.Child("ipBlock"))
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			pm.set.union(c.estate.selectIPs(cidr, except))
+		case peer.Namespaces != nil:
+			errs = append(errs, c.namespacesPeer(&pm, peer, p, scope)...)
+		case peer.PodSelector == nil && peer.NamespaceSelector == nil:
+			errs = append(errs, field.Required(p, "set ipBlock, podSelector, namespaceSelector, namespaces, group or serviceAccount"))
+		default:
+			q, qErrs := c.podQuery(peer.PodSelector, peer.NamespaceSelector, p, scope)
+			errs = append(errs, qErrs...)
+			if len(qErrs) == 0 {
+				pm.set.union(c.estate.selectPods(q))
+			}
+		}
+	}
+	return pm, errs
+}
+
+// namespacesPeer compiles `namespaces: {match: Self}` and `namespaces:
+// {sameLabels: [...]}`, whose pods depend on the applied-to pod's namespace.
+func (c *compiler) namespacesPeer(pm *peerMatcher, peer *antreav1beta1.NetworkPolicyPeer, p *field.Path, scope policyScope) field.ErrorList {
+	ns := peer.Namespaces
+	np := p.Child("namespaces")
+	switch {
+	case !scope.cluster:
+		return field.ErrorList{field.Forbidden(np, "namespaces is only valid in a ClusterNetworkPolicy")}
+	case peer.NamespaceSelector != nil:
+		return field.ErrorList{field.Forbidden(np, "cannot be set with namespaceSelector")}
+	case ns.Match != "" && len(ns.SameLabels) > 0:
+		return field.ErrorList{field.Forbidden(np, "set match or sameLabels, not both")}
+	case ns.Match != "" && ns.Match != antreav1beta1.NamespaceMatchSelf:
+		return field.ErrorList{field.NotSupported(np.Child("match"), ns.Match, []string{"Self"})}
+	case ns.Match == "" && len(ns.SameLabels) == 0:
+		return field.ErrorList{field.Required(np, "set match: Self or sameLabels")}
+	}
+	podSel, err := optionalSelector(peer.PodSelector, p.Child("podSelector"))
+	if err != nil {
+		return field.ErrorList{err}
+	}
+	pods := c.estate.selectPods(podQuery{pods: podSel})
+	if ns.Match == antreav1beta1.NamespaceMatchSelf {
+		if pm.self == nil {
+			pm.self = c.estate.newSet()
+		}
+		pm.self.union(pods)
+		return nil
+	}
+	pm.sameLabels = append(pm.sameLabels, sameLabelsPeer{pods: pods, group: c.sameLabelGroups(ns.SameLabels)})
+	return nil
+}
+
+// sameLabelGroups numbers the distinct value tuples namespaces have for keys.
+func (c *compiler) sameLabelGroups(keys []string) []int {
+	ids := map[string]int{}
+	groups := make([]int, len(c.estate.namespaces))
+	for i, nsLabels := range c.estate.namespaceLabels {
+		values := make([]string, 0, len(keys))
+		for _, k := range keys {
+			if !nsLabels.Has(k) {
+				values = nil
+				break
+			}
+			values = append(values, nsLabels.Get(k))
+		}
+		if values == nil {
+			groups[i] = -1
+			continue
+		}
+		key := strings.Join(values, "\x00")
+		if _, ok := ids[key]; !ok {
+			ids[key] = len(ids)
+		}
+		groups[i] = ids[key]
+	}
+	return groups
+}
+
+// sortRules orders rules as Antrea's data plane does: tier priority, policy
+// priority, rule index. Kind and name only make full ties deterministic.
+func sortRules(rules []*rule) {
+	sort.SliceStable(rules, func(i, j int) bool {
+		a, b := rules[i].info, rules[j].info
+		if a.TierPriority != b.TierPriority {
+			return a.TierPriority < b.TierPriority
+		}
+		if a.Priority != b.Priority {
+			return a.Priority < b.Priority
+		}
+		if a.Index != b.Index {
+			return a.Index < b.Index
+		}
+		return a.Policy.String() < b.Policy.String()
+	})
+}
+
+// baselineTierPriority: rules of this tier and after are enforced after K8s NetworkPolicies.
+const baselineTierPriority = antreav1beta1.BaselineTierPriority

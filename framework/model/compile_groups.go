@@ -1,0 +1,96 @@
+package model
+
+import (
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/policy"
+)
+
+// groupMembers is a ClusterGroup or Group resolved against the estate.
+type groupMembers struct {
+	members           bitset // what the group matches as a peer: pods and, for ipBlocks, any endpoint by IP
+	pods              bitset // what it selects as appliedTo: selected pods only (ipBlocks apply to nothing)
+	namespaceSelector bool   // selects by namespace labels (not allowed as an ANP's appliedTo)
+	namespace         string // "" for a ClusterGroup
+	children          []antreav1beta1.ClusterGroupReference
+}
+
+func groupKey(namespace, name string) string { return namespace + "/" + name }
+
+// group finds the group a policy refers to: a ClusterGroup for an ACNP, a Group
+// of the policy's namespace for an ANP. nil when it does not exist.
+func (c *compiler) group(scope policyScope, name string) *groupMembers {
+	return c.groups[groupKey(scope.namespace(), name)]
+}
+
+func (c *compiler) compileGroups(set *policy.Set) {
+	c.groups = map[string]*groupMembers{}
+	for _, g := range set.ClusterGroups {
+		c.compileGroup(g.Source, "ClusterGroup "+g.Object.Name, "", g.Object.Name, &g.Object.Spec)
+	}
+	for _, g := range set.Groups {
+		c.compileGroup(g.Source, "Group "+g.Object.Namespace+"/"+g.Object.Name, g.Object.Namespace, g.Object.Name, &g.Object.Spec)
+	}
+	// Children are resolved once every group is known. Antrea nests one level
+	// only: a child that has children of its own contributes nothing.
+	for _, g := range c.groups {
+		for _, child := range g.children {
+			cg := c.groups[groupKey(g.namespace, string(child))]
+			if cg == nil || len(cg.children) > 0 {
+				continue
+			}
+			g.members.union(cg.members)
+			g.pods.union(cg.pods)
+			g.namespaceSelector = g.namespaceSelector || cg.namespaceSelector
+		}
+	}
+}
+
+func (c *compiler) compileGroup(src policy.Source, what, namespace, name string, spec *antreav1beta1.GroupSpec) {
+	path := field.NewPath("spec")
+	var errs field.ErrorList
+	ways := 0
+	for _, set := range []bool{spec.PodSelector != nil || spec.NamespaceSelector != nil, len(spec.IPBlocks) > 0,
+		spec.ServiceReference != nil, len(spec.ChildGroups) > 0, spec.ExternalEntitySelector != nil, spec.NodeSelector != nil} {
+		if set {
+			ways++
+		}
+	}
+	if ways != 1 {
+		errs = append(errs, field.Invalid(path, "", "set exactly one of podSelector/namespaceSelector, ipBlocks, serviceReference, childGroups, externalEntitySelector, nodeSelector"))
+	}
+	g := &groupMembers{members: c.estate.newSet(), pods: c.estate.newSet(), namespace: namespace, children: spec.ChildGroups}
+	switch {
+	case spec.ServiceReference != nil:
+		errs = append(errs, unsupported(path.Child("serviceReference"), "Service-backed groups"))
+	case spec.ExternalEntitySelector != nil:
+		errs = append(errs, unsupported(path.Child("externalEntitySelector"), "ExternalEntities"))
+	case spec.NodeSelector != nil:
+		errs = append(errs, unsupported(path.Child("nodeSelector"), "Node groups"))
+	case len(spec.IPBlocks) > 0:
+		for i, b := range spec.IPBlocks {
+			cidr, except, err := parseIPBlock(b.CIDR, b.Except, path.Child("ipBlocks").Index(i))
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			g.members.union(c.estate.selectIPs(cidr, except))
+		}
+	case spec.PodSelector != nil || spec.NamespaceSelector != nil:
+		// A ClusterGroup's podSelector alone spans every namespace; a Group's
+		// stays in its own namespace.
+		scope := policyScope{ref: PolicyRef{Namespace: namespace}, cluster: namespace == ""}
+		q, qErrs := c.podQuery(spec.PodSelector, spec.NamespaceSelector, path, scope)
+		errs = append(errs, qErrs...)
+		if len(qErrs) == 0 {
+			g.pods = c.estate.selectPods(q)
+			g.members.union(g.pods)
+			g.namespaceSelector = spec.NamespaceSelector != nil
+		}
+	}
+	c.fail(src, what, errs)
+	if len(errs) == 0 {
+		c.groups[groupKey(namespace, name)] = g
+	}
+}

@@ -1,0 +1,166 @@
+package model
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// peerMatcher decides whether the far end of a flow is one of a rule's peers.
+// Most peers are a fixed set of endpoints; `namespaces: {match: Self}` and
+// `sameLabels` peers depend on the namespace of the pod the rule is applied to.
+type peerMatcher struct {
+	all        bool   // no peers listed: every source or destination
+	set        bitset // endpoints matched whatever the applied-to pod
+	self       bitset // pods matched only when in the applied-to pod's namespace; nil if none
+	sameLabels []sameLabelsPeer
+}
+
+// sameLabelsPeer matches pods whose namespace has the same values as the
+// applied-to pod's namespace for every listed key.
+type sameLabelsPeer struct {
+	pods bitset
+	// group[ns] identifies the namespace's tuple of values; -1 when the
+	// namespace lacks a key (it then gets no peers from this entry).
+	group []int
+}
+
+func (m *peerMatcher) matches(e *estate, applied, other int) bool {
+	if m.all || m.set.has(other) {
+		return true
+	}
+	appliedNS, otherNS := e.endpoints[applied].namespace, e.endpoints[other].namespace
+	if m.self != nil && m.self.has(other) && otherNS == appliedNS {
+		return true
+	}
+	for _, sl := range m.sameLabels {
+		if sl.pods.has(other) && sl.group[appliedNS] >= 0 && otherNS >= 0 && sl.group[otherNS] == sl.group[appliedNS] {
+			return true
+		}
+	}
+	return false
+}
+
+// portMatcher decides whether a probe is among a rule's ports and protocols.
+type portMatcher struct {
+	all   bool // neither ports nor protocols listed: every protocol and port
+	ports []portRange
+	icmp  []icmpMatch
+}
+
+// portRange is one ports entry. A named port is resolved on the flow's
+// destination pod; a destination without that name does not match.
+type portRange struct {
+	protocol             Protocol
+	anyPort              bool
+	from, to             int32
+	named                string
+	sourceFrom, sourceTo int32 // 0: any source port
+}
+
+// icmpMatch matches ICMP by type and code; -1 matches any value.
+type icmpMatch struct{ icmpType, icmpCode int32 }
+
+func (m *portMatcher) matches(e *estate, dst int, p Probe) bool {
+	if m.all {
+		return true
+	}
+	if p.Protocol == ICMP {
+		for _, im := range m.icmp {
+			if (im.icmpType < 0 || im.icmpType == icmpEchoType) && (im.icmpCode < 0 || im.icmpCode == icmpEchoCode) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range m.ports {
+		pr := &m.ports[i]
+		if pr.protocol != p.Protocol {
+			continue
+		}
+		switch {
+		case pr.named != "":
+			port, ok := e.endpoints[dst].namedPorts[namedPort{pr.protocol, pr.named}]
+			if !ok || port != p.Port {
+				continue
+			}
+		case !pr.anyPort && (p.Port < pr.from || p.Port > pr.to):
+			continue
+		}
+		if pr.sourceFrom != 0 && (p.SourcePort < pr.sourceFrom || p.SourcePort > pr.sourceTo) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func (m *portMatcher) matchesSourcePorts() bool {
+	for _, pr := range m.ports {
+		if pr.sourceFrom != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// portSpec is a ports entry of either policy API: Kubernetes' has no source ports.
+type portSpec struct {
+	protocol      *corev1.Protocol
+	port          *intstr.IntOrString
+	endPort       *int32
+	sourcePort    *int32
+	sourceEndPort *int32
+}
+
+func compilePort(spec portSpec, path *field.Path) (portRange, field.ErrorList) {
+	var errs field.ErrorList
+	pr := portRange{protocol: TCP, anyPort: true}
+	if spec.protocol != nil {
+		switch *spec.protocol {
+		case corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
+			pr.protocol = protocolOf(*spec.protocol)
+		default:
+			errs = append(errs, field.NotSupported(path.Child("protocol"), *spec.protocol, []string{"TCP", "UDP", "SCTP"}))
+		}
+	}
+	switch {
+	case spec.port == nil:
+		if spec.endPort != nil {
+			errs = append(errs, field.Invalid(path.Child("endPort"), *spec.endPort, "needs a numeric port"))
+		}
+	case spec.port.Type == intstr.String:
+		pr.anyPort, pr.named = false, spec.port.StrVal
+		if spec.endPort != nil {
+			errs = append(errs, field.Invalid(path.Child("endPort"), *spec.endPort, "cannot be combined with a named port"))
+		}
+	default:
+		pr.anyPort, pr.from, pr.to = false, spec.port.IntVal, spec.port.IntVal
+		if pr.from < 1 || pr.from > 65535 {
+			errs = append(errs, field.Invalid(path.Child("port"), pr.from, "must be from 1 to 65535"))
+		}
+		if spec.endPort != nil {
+			pr.to = *spec.endPort
+			if pr.to < pr.from || pr.to > 65535 {
+				errs = append(errs, field.Invalid(path.Child("endPort"), pr.to, fmt.Sprintf("must be from port (%d) to 65535", pr.from)))
+			}
+		}
+	}
+	if spec.sourcePort != nil {
+		pr.sourceFrom, pr.sourceTo = *spec.sourcePort, *spec.sourcePort
+		if pr.sourceFrom < 1 || pr.sourceFrom > 65535 {
+			errs = append(errs, field.Invalid(path.Child("sourcePort"), pr.sourceFrom, "must be from 1 to 65535"))
+		}
+		if spec.sourceEndPort != nil {
+			pr.sourceTo = *spec.sourceEndPort
+			if pr.sourceTo < pr.sourceFrom || pr.sourceTo > 65535 {
+				errs = append(errs, field.Invalid(path.Child("sourceEndPort"), pr.sourceTo, "must be from sourcePort to 65535"))
+			}
+		}
+	} else if spec.sourceEndPort != nil {
+		errs = append(errs, field.Invalid(path.Child("sourceEndPort"), *spec.sourceEndPort, "needs sourcePort"))
+	}
+	return pr, errs
+}

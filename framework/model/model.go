@@ -1,0 +1,244 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/topology"
+)
+
+// Model answers, for any flow between two endpoints of its topology, what
+// Antrea must do with it.
+type Model struct {
+	estate *estate
+	// sides[direction][endpoint] lists, in evaluation order, the rules that
+	// apply to the endpoint in that direction.
+	sides [2][]side
+	// sourcePortRules match client ports; probes must pin theirs to be judged.
+	sourcePortRules []*RuleInfo
+}
+
+// side is one endpoint's evaluation chain in one direction.
+type side struct {
+	tiered       []*rule     // Antrea-native rules of every tier but baseline, in order
+	k8sRules     []*rule     // rules of the K8s NetworkPolicies selecting the endpoint
+	k8sIsolation []*RuleInfo // the K8s NetworkPolicies isolating the endpoint
+	baseline     []*rule     // Antrea-native rules of the baseline tier, in order
+}
+
+// Compile resolves every selector of set against t. Any error — an unknown
+// tier, a bad selector, a field the model does not evaluate — names the
+// document, the object and the field, and no model is returned.
+func Compile(t *topology.Topology, set *policy.Set) (*Model, error) {
+	if errs := t.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("topology: %w", errs.ToAggregate())
+	}
+	c := &compiler{estate: newEstate(t)}
+	c.checkNamespaces(set)
+	c.compileTiers(set.Tiers)
+	c.compileGroups(set)
+	for _, p := range set.ClusterNetworkPolicies {
+		c.compileACNP(p)
+	}
+	for _, p := range set.NetworkPolicies {
+		c.compileANP(p)
+	}
+	k8s := append([]policy.Located[*networkingv1.NetworkPolicy](nil), set.K8sNetworkPolicies...)
+	sort.SliceStable(k8s, func(i, j int) bool {
+		a, b := k8s[i].Object, k8s[j].Object
+		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
+	})
+	var k8sPolicies []*k8sPolicy
+	for _, p := range k8s {
+		k8sPolicies = append(k8sPolicies, c.compileK8s(p))
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+
+	m := &Model{estate: c.estate}
+	n := len(c.estate.endpoints)
+	m.sides[Egress], m.sides[Ingress] = make([]side, n), make([]side, n)
+	sortRules(c.rules)
+	for _, r := range c.rules {
+		chains := m.sides[r.info.Direction]
+		baseline := r.info.TierPriority >= baselineTierPriority
+		r.appliedTo.each(func(i int) {
+			if baseline {
+				chains[i].baseline = append(chains[i].baseline, r)
+			} else {
+				chains[i].tiered = append(chains[i].tiered, r)
+			}
+		})
+		if r.ports.matchesSourcePorts() {
+			m.sourcePortRules = append(m.sourcePortRules, r.info)
+		}
+	}
+	for _, kp := range k8sPolicies {
+		for _, dir := range []Direction{Ingress, Egress} {
+			chains := m.sides[dir]
+			kp.selected.each(func(i int) {
+				chains[i].k8sRules = append(chains[i].k8sRules, kp.rules[dir]...)
+				if kp.isolation[dir] != nil {
+					chains[i].k8sIsolation = append(chains[i].k8sIsolation, kp.isolation[dir])
+				}
+			})
+		}
+	}
+	return m, nil
+}
+
+// checkNamespaces refuses namespaced objects whose namespace is not in the
+// topology: the API server would refuse to create them.
+func (c *compiler) checkNamespaces(set *policy.Set) {
+	check := func(src policy.Source, what, namespace string) {
+		if _, ok := c.estate.namespaceIndex[namespace]; !ok {
+			c.fail(src, what, field.ErrorList{field.NotFound(field.NewPath("metadata", "namespace"), namespace)})
+		}
+	}
+	for _, g := range set.Groups {
+		check(g.Source, "Group "+g.Object.Name, g.Object.Namespace)
+	}
+	for _, p := range set.NetworkPolicies {
+		check(p.Source, "NetworkPolicy "+p.Object.Name, p.Object.Namespace)
+	}
+	for _, p := range set.K8sNetworkPolicies {
+		check(p.Source, "K8s NetworkPolicy "+p.Object.Name, p.Object.Namespace)
+	}
+}
+
+// Endpoints names the model's endpoints in index order: pods, then externals.
+func (m *Model) Endpoints() []string {
+	names := make([]string, len(m.estate.endpoints))
+	for i, ep := range m.estate.endpoints {
+		names[i] = ep.name
+	}
+	return names
+}
+
+// Endpoint finds an endpoint's index by name ("ns/pod" or an external's name).
+func (m *Model) Endpoint(name string) (int, bool) {
+	i, ok := m.estate.byName[name]
+	return i, ok
+}
+
+// CheckProbe reports whether the model can judge p: a rule that matches
+// client ports can only be judged for a probe that pins its client port.
+func (m *Model) CheckProbe(p Probe) error {
+	if p.Protocol == ICMP || p.SourcePort != 0 {
+		return nil
+	}
+	for _, r := range m.sourcePortRules {
+		return fmt.Errorf("probe %s: %s %s matches client (source) ports, so the probe must pin one: use %s,sourcePort=N",
+			p, r.Policy, r.ID(), p)
+	}
+	return nil
+}
+
+// Evaluate decides one flow. from and to are endpoint indexes.
+func (m *Model) Evaluate(from, to int, p Probe) Result {
+	if from == to {
+		self := Decision{Verdict: Allow, Stage: StageSelf}
+		return Result{Verdict: Allow, Egress: self, Ingress: self}
+	}
+	r := Result{
+		Egress:  m.decide(Egress, from, to, to, p, nil),
+		Ingress: m.decide(Ingress, to, from, to, p, nil),
+	}
+	r.Verdict = r.Egress.Verdict
+	if r.Verdict == Allow {
+		r.Verdict = r.Ingress.Verdict
+	}
+	return r
+}
+
+// Outcome is how one rule related to a flow during an evaluation walk.
+type Outcome uint8
+
+// Outcomes of a rule during a walk.
+const (
+	Matched Outcome = iota
+	PeerMismatch
+	PortMismatch
+)
+
+// Step is one rule tried during an evaluation walk.
+type Step struct {
+	Stage   Stage
+	Rule    *RuleInfo
+	Outcome Outcome
+}
+
+// decide walks one side's chain. applied is the endpoint whose policies are
+// consulted, other the far end, dst the flow's destination (where named ports
+// are resolved). trace, when not nil, collects every rule tried.
+func (m *Model) decide(dir Direction, applied, other, dst int, p Probe, trace *[]Step) Decision {
+	if m.estate.endpoints[applied].pod == nil {
+		return Decision{Verdict: Allow, Stage: StageNoSide}
+	}
+	s := &m.sides[dir][applied]
+	var passed *RuleInfo
+	for i, r := range s.tiered {
+		if !m.try(StageTiers, r, applied, other, dst, p, trace) {
+			continue
+		}
+		if r.info.Action == ActionPass {
+			passed = r.info
+			break
+		}
+		return Decision{Verdict: r.info.Action.verdict(), Stage: StageTiers, Rule: r.info,
+			Tie: m.tie(s.tiered[i+1:], r, applied, other, dst, p)}
+	}
+	for _, r := range s.k8sRules {
+		if m.try(StageK8sAllow, r, applied, other, dst, p, trace) {
+			return Decision{Verdict: Allow, Stage: StageK8sAllow, Rule: r.info, PassedBy: passed}
+		}
+	}
+	if len(s.k8sIsolation) > 0 {
+		if trace != nil {
+			*trace = append(*trace, Step{Stage: StageK8sIsolation, Rule: s.k8sIsolation[0], Outcome: Matched})
+		}
+		return Decision{Verdict: Drop, Stage: StageK8sIsolation, Rule: s.k8sIsolation[0], PassedBy: passed}
+	}
+	for i, r := range s.baseline {
+		if m.try(StageBaseline, r, applied, other, dst, p, trace) {
+			return Decision{Verdict: r.info.Action.verdict(), Stage: StageBaseline, Rule: r.info, PassedBy: passed,
+				Tie: m.tie(s.baseline[i+1:], r, applied, other, dst, p)}
+		}
+	}
+	return Decision{Verdict: Allow, Stage: StageDefault, PassedBy: passed}
+}
+
+func (m *Model) try(stage Stage, r *rule, applied, other, dst int, p Probe, trace *[]Step) bool {
+	outcome := Matched
+	switch {
+	case !r.peer.matches(m.estate, applied, other):
+		outcome = PeerMismatch
+	case !r.ports.matches(m.estate, dst, p):
+		outcome = PortMismatch
+	}
+	if trace != nil {
+		*trace = append(*trace, Step{Stage: stage, Rule: r.info, Outcome: outcome})
+	}
+	return outcome == Matched
+}
+
+// tie finds a later rule with exactly the precedence of the deciding one that
+// also matches but acts differently; Antrea's order between them is undefined.
+func (m *Model) tie(rest []*rule, decided *rule, applied, other, dst int, p Probe) *RuleInfo {
+	d := decided.info
+	for _, r := range rest {
+		if r.info.TierPriority != d.TierPriority || r.info.Priority != d.Priority || r.info.Index != d.Index {
+			return nil
+		}
+		if r.info.Action != d.Action && r.peer.matches(m.estate, applied, other) && r.ports.matches(m.estate, dst, p) {
+			return r.info
+		}
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package model
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/tierproof/tierproof/framework/policy"
+)
+
+// Verdict is what happens to a flow.
+type Verdict uint8
+
+// The verdicts. Reject answers the client (TCP RST or ICMP "administratively
+// prohibited"); Drop stays silent so the client times out.
+const (
+	Allow Verdict = iota
+	Drop
+	Reject
+)
+
+var verdictNames = [...]string{Allow: "Allow", Drop: "Drop", Reject: "Reject"}
+
+func (v Verdict) String() string { return verdictNames[v] }
+
+// MarshalText writes the verdict's name, as the JSON contract requires.
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads a verdict's name.
+func (v *Verdict) UnmarshalText(text []byte) error {
+	for i, name := range verdictNames {
+		if string(text) == name {
+			*v = Verdict(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown verdict %q (want Allow, Drop or Reject)", text)
+}
+
+// Direction is the side of a flow a rule is enforced on.
+type Direction uint8
+
+// Egress rules are enforced at the source pod, ingress rules at the destination.
+const (
+	Egress Direction = iota
+	Ingress
+)
+
+func (d Direction) String() string {
+	if d == Egress {
+		return "egress"
+	}
+	return "ingress"
+}
+
+// Action is what a rule does with the flows it matches.
+type Action uint8
+
+// Rule actions. Pass hands the flow to K8s NetworkPolicies, then the baseline tier.
+const (
+	ActionAllow Action = iota
+	ActionDrop
+	ActionReject
+	ActionPass
+)
+
+var actionNames = [...]string{ActionAllow: "Allow", ActionDrop: "Drop", ActionReject: "Reject", ActionPass: "Pass"}
+
+func (a Action) String() string { return actionNames[a] }
+
+func (a Action) verdict() Verdict {
+	switch a {
+	case ActionDrop:
+		return Drop
+	case ActionReject:
+		return Reject
+	}
+	return Allow
+}
+
+// Stage is the step of a side's evaluation that decided it.
+type Stage uint8
+
+// The stages, in the order a side walks them.
+const (
+	// StageSelf: a pod reaching its own IP never leaves the pod.
+	StageSelf Stage = iota
+	// StageNoSide: an external endpoint has no policies of its own.
+	StageNoSide
+	// StageTiers: an Antrea-native rule in a tier other than baseline.
+	StageTiers
+	// StageK8sAllow: a rule of a K8s NetworkPolicy selecting the pod.
+	StageK8sAllow
+	// StageK8sIsolation: K8s NetworkPolicies select the pod and none allows the flow.
+	StageK8sIsolation
+	// StageBaseline: an Antrea-native rule in the baseline tier.
+	StageBaseline
+	// StageDefault: nothing decided; the flow is allowed.
+	StageDefault
+)
+
+var stageNames = [...]string{
+	StageSelf: "self", StageNoSide: "no-side", StageTiers: "antrea-tiers",
+	StageK8sAllow: "k8s-networkpolicy", StageK8sIsolation: "k8s-isolation",
+	StageBaseline: "baseline", StageDefault: "default",
+}
+
+func (s Stage) String() string { return stageNames[s] }
+
+// MarshalText writes the stage's name.
+func (s Stage) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// PolicyKind distinguishes the three policy kinds; Antrea's and Kubernetes'
+// NetworkPolicy share a kind name, so they are told apart here.
+type PolicyKind uint8
+
+// The policy kinds.
+const (
+	KindClusterNetworkPolicy PolicyKind = iota
+	KindAntreaNetworkPolicy
+	KindK8sNetworkPolicy
+)
+
+// PolicyRef names a policy.
+type PolicyRef struct {
+	Kind      PolicyKind
+	Namespace string
+	Name      string
+}
+
+// String is "ClusterNetworkPolicy/<name>", "NetworkPolicy/<ns>/<name>" (Antrea)
+// or "K8sNetworkPolicy/<ns>/<name>".
+func (p PolicyRef) String() string {
+	switch p.Kind {
+	case KindClusterNetworkPolicy:
+		return "ClusterNetworkPolicy/" + p.Name
+	case KindAntreaNetworkPolicy:
+		return "NetworkPolicy/" + p.Namespace + "/" + p.Name
+	}
+	return "K8sNetworkPolicy/" + p.Namespace + "/" + p.Name
+}
+
+// RuleInfo describes one rule for explanations. A K8s NetworkPolicy's isolation
+// is described as a rule too: its Isolation field is set and it drops.
+type RuleInfo struct {
+	Policy       PolicyRef
+	Source       policy.Source
+	Tier         string // Antrea-native only: the Tier object's name
+	TierPriority int32
+	Priority     float64 // Antrea-native only
+	Direction    Direction
+	Index        int
+	Name         string // the rule's name, if the manifest gives one
+	Action       Action
+	Isolation    bool
+}
+
+// ID is the rule's position: "ingress[0]", or "isolation" for K8s isolation.
+func (r *RuleInfo) ID() string {
+	if r.Isolation {
+		return "isolation"
+	}
+	return r.Direction.String() + "[" + strconv.Itoa(r.Index) + "]"
+}
+
+// Decision is how one side of a flow was decided.
+type Decision struct {
+	Verdict Verdict
+	Stage   Stage
+	// Rule decided the side; nil for StageSelf, StageNoSide and StageDefault.
+	Rule *RuleInfo
+	// PassedBy is the Pass rule that sent the flow on to K8s NetworkPolicies and
+	// the baseline tier, if one did.
+	PassedBy *RuleInfo
+	// Tie is a rule with exactly Rule's precedence (tier, priority, index) that
+	// also matches but acts differently: Antrea leaves that order undefined.
+	Tie *RuleInfo
+}
+
+// Result is the model's answer for one flow. Egress is decided at the source,
+// Ingress at the destination; a flow the egress side denies never reaches the
+// destination, so the client sees the egress verdict.
+type Result struct {
+	Verdict Verdict
+	Egress  Decision
+	Ingress Decision
+}

@@ -1,0 +1,142 @@
+// Package policy reads policy manifests — Antrea's crd.antrea.io/v1beta1 kinds and
+// Kubernetes NetworkPolicies — strictly into typed objects, remembering the file
+// and document each object came from so that every later error can point there.
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+)
+
+// Source locates a document: a file and the document's index in it (from 0).
+type Source struct {
+	File  string
+	Index int
+}
+
+func (s Source) String() string { return fmt.Sprintf("%s (document %d)", s.File, s.Index) }
+
+// Object is a decoded manifest and where it came from.
+type Object struct {
+	Source Source
+	Object runtime.Object
+}
+
+// Scheme knows exactly the kinds a policy input may contain.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	// Both registrations only add types to a fresh scheme; they cannot fail.
+	_ = antreav1beta1.AddToScheme(s)
+	_ = networkingv1.AddToScheme(s)
+	return s
+}
+
+var strictDecoder = serializer.NewCodecFactory(Scheme(), serializer.EnableStrict).UniversalDeserializer()
+
+// ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
+// directory in lexical order.
+func ReadPath(path string) ([]Object, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading policies: %w", err)
+	}
+	files := []string{path}
+	if info.IsDir() {
+		files, err = manifestFiles(path)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var objects []Object
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading policies: %w", err)
+		}
+		decoded, err := Decode(file, data)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(objects, decoded...)
+	}
+	return objects, nil
+}
+
+func manifestFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading policies: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Decode splits data into YAML documents and decodes each strictly. Empty
+// documents are skipped but still counted, so indexes match what an editor shows
+// between '---' separators.
+func Decode(file string, data []byte) ([]Object, error) {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var objects []Object
+	for index := 0; ; index++ {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return objects, nil
+		}
+		src := Source{File: file, Index: index}
+		if err != nil {
+			return nil, fmt.Errorf("%s: splitting YAML: %w", src, err)
+		}
+		if isBlank(doc) {
+			continue
+		}
+		obj, gvk, err := strictDecoder.Decode(doc, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", src, describeDecodeError(err))
+		}
+		if obj == nil || gvk == nil {
+			return nil, fmt.Errorf("%s: document has no kind", src)
+		}
+		objects = append(objects, Object{Source: src, Object: obj})
+	}
+}
+
+func isBlank(doc []byte) bool {
+	for _, line := range strings.Split(string(doc), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") && line != "---" {
+			return false
+		}
+	}
+	return true
+}
+
+func describeDecodeError(err error) string {
+	if runtime.IsNotRegisteredError(err) {
+		return fmt.Sprintf("unsupported kind: %v (supported: crd.antrea.io/v1beta1 ClusterNetworkPolicy, NetworkPolicy, Tier, ClusterGroup, Group; networking.k8s.io/v1 NetworkPolicy)", err)
+	}
+	if runtime.IsMissingKind(err) || runtime.IsMissingVersion(err) {
+		return fmt.Sprintf("every document needs apiVersion and kind: %v", err)
+	}
+	return err.Error()
+}

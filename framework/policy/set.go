@@ -1,0 +1,92 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+)
+
+// Set is a policy input sorted by kind. Each slice keeps input order.
+type Set struct {
+	Tiers                  []Located[*antreav1beta1.Tier]
+	ClusterGroups          []Located[*antreav1beta1.ClusterGroup]
+	Groups                 []Located[*antreav1beta1.Group]
+	ClusterNetworkPolicies []Located[*antreav1beta1.ClusterNetworkPolicy]
+	NetworkPolicies        []Located[*antreav1beta1.NetworkPolicy]
+	K8sNetworkPolicies     []Located[*networkingv1.NetworkPolicy]
+}
+
+// Located is a typed object and the document it came from.
+type Located[T any] struct {
+	Source Source
+	Object T
+}
+
+// Load reads a file or directory into a Set.
+func Load(path string) (*Set, error) {
+	objects, err := ReadPath(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewSet(objects)
+}
+
+// NewSet sorts objects by kind. Namespaced kinds must name their namespace
+// (a manifest without one would land wherever kubectl points), and the same
+// object may appear only once.
+func NewSet(objects []Object) (*Set, error) {
+	s := &Set{}
+	seen := map[string]Source{}
+	for _, o := range objects {
+		var namespaced bool
+		var namespace, name string
+		switch obj := o.Object.(type) {
+		case *antreav1beta1.Tier:
+			s.Tiers = append(s.Tiers, Located[*antreav1beta1.Tier]{o.Source, obj})
+			namespace, name = obj.Namespace, obj.Name
+		case *antreav1beta1.ClusterGroup:
+			s.ClusterGroups = append(s.ClusterGroups, Located[*antreav1beta1.ClusterGroup]{o.Source, obj})
+			namespace, name = obj.Namespace, obj.Name
+		case *antreav1beta1.Group:
+			s.Groups = append(s.Groups, Located[*antreav1beta1.Group]{o.Source, obj})
+			namespaced, namespace, name = true, obj.Namespace, obj.Name
+		case *antreav1beta1.ClusterNetworkPolicy:
+			s.ClusterNetworkPolicies = append(s.ClusterNetworkPolicies, Located[*antreav1beta1.ClusterNetworkPolicy]{o.Source, obj})
+			namespace, name = obj.Namespace, obj.Name
+		case *antreav1beta1.NetworkPolicy:
+			s.NetworkPolicies = append(s.NetworkPolicies, Located[*antreav1beta1.NetworkPolicy]{o.Source, obj})
+			namespaced, namespace, name = true, obj.Namespace, obj.Name
+		case *networkingv1.NetworkPolicy:
+			s.K8sNetworkPolicies = append(s.K8sNetworkPolicies, Located[*networkingv1.NetworkPolicy]{o.Source, obj})
+			namespaced, namespace, name = true, obj.Namespace, obj.Name
+		default:
+			return nil, fmt.Errorf("%s: unsupported kind %T", o.Source, o.Object)
+		}
+		kind := o.Object.GetObjectKind().GroupVersionKind()
+		if name == "" {
+			return nil, fmt.Errorf("%s: %s: metadata.name: Required value", o.Source, kind.Kind)
+		}
+		if namespaced && namespace == "" {
+			return nil, fmt.Errorf("%s: %s %q: metadata.namespace: Required value: namespaced kinds must name their namespace", o.Source, kind.Kind, name)
+		}
+		if !namespaced && namespace != "" {
+			return nil, fmt.Errorf("%s: %s %q: metadata.namespace: Invalid value: %q: %s is cluster-scoped", o.Source, kind.Kind, name, namespace, kind.Kind)
+		}
+		key := strings.Join([]string{kind.Group, kind.Kind, namespace, name}, "/")
+		if first, dup := seen[key]; dup {
+			return nil, fmt.Errorf("%s: %s %s: duplicate of the object in %s", o.Source, kind.Kind, qualified(namespace, name), first)
+		}
+		seen[key] = o.Source
+	}
+	return s, nil
+}
+
+func qualified(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
+}

@@ -1,0 +1,232 @@
+// Package topology describes the endpoints tierproof reasons about: namespaces,
+// pods, nodes and external hosts. The harness snapshots one from a live cluster;
+// users and tests write one by hand (the format is in the README).
+package topology
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+)
+
+// NamespaceNameLabel is the label the API server puts on every namespace.
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// Topology is the estate: every endpoint a flow can start or end at.
+type Topology struct {
+	Namespaces []Namespace `json:"namespaces"`
+	Pods       []Pod       `json:"pods"`
+	Nodes      []Node      `json:"nodes,omitempty"`
+	Externals  []External  `json:"externals,omitempty"`
+}
+
+// Namespace is a Kubernetes namespace and its labels.
+type Namespace struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Pod is a pod with what policies can select it by.
+type Pod struct {
+	Namespace      string            `json:"namespace"`
+	Name           string            `json:"name"`
+	Labels         map[string]string `json:"labels,omitempty"`
+	IP             string            `json:"ip"`
+	Node           string            `json:"node,omitempty"`
+	ServiceAccount string            `json:"serviceAccount,omitempty"` // empty means "default"
+	Ports          []ContainerPort   `json:"ports,omitempty"`
+}
+
+// ContainerPort is a port a pod's containers declare; only named ones matter to
+// policies, which may refer to them by name.
+type ContainerPort struct {
+	Name     string          `json:"name,omitempty"`
+	Port     int32           `json:"port"`
+	Protocol corev1.Protocol `json:"protocol,omitempty"` // defaults to TCP
+}
+
+// Node is a cluster node.
+type Node struct {
+	Name   string            `json:"name"`
+	IP     string            `json:"ip,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// External is an IP-only endpoint outside the cluster.
+type External struct {
+	Name string `json:"name"`
+	IP   string `json:"ip"`
+}
+
+// EndpointName is how a pod is named in flags, JSON and reports.
+func (p Pod) EndpointName() string { return p.Namespace + "/" + p.Name }
+
+// ServiceAccountName is the pod's service account, "default" when unset.
+func (p Pod) ServiceAccountName() string {
+	if p.ServiceAccount == "" {
+		return "default"
+	}
+	return p.ServiceAccount
+}
+
+// EffectiveLabels returns the namespace's labels plus the name label the API
+// server adds to every namespace.
+func (n Namespace) EffectiveLabels() map[string]string {
+	out := make(map[string]string, len(n.Labels)+1)
+	for k, v := range n.Labels {
+		out[k] = v
+	}
+	out[NamespaceNameLabel] = n.Name
+	return out
+}
+
+// Load reads and validates a topology file. Unknown fields are errors.
+func Load(path string) (*Topology, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading topology: %w", err)
+	}
+	t, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Parse decodes and validates a topology document.
+func Parse(data []byte) (*Topology, error) {
+	var t Topology
+	if err := yaml.UnmarshalStrict(data, &t); err != nil {
+		return nil, fmt.Errorf("decoding topology: %w", err)
+	}
+	if errs := t.Validate(); len(errs) > 0 {
+		return nil, errs.ToAggregate()
+	}
+	return &t, nil
+}
+
+// Marshal renders the topology in its file format.
+func (t *Topology) Marshal() ([]byte, error) { return yaml.Marshal(t) }
+
+// Validate checks names, references, addresses and labels. Endpoint names and
+// IPs must be unique, because flows and ipBlocks identify endpoints by them.
+func (t *Topology) Validate() field.ErrorList {
+	var errs field.ErrorList
+	namespaces := map[string]bool{}
+	for i, ns := range t.Namespaces {
+		path := field.NewPath("namespaces").Index(i)
+		errs = append(errs, validateDNSLabel(ns.Name, path.Child("name"))...)
+		if namespaces[ns.Name] {
+			errs = append(errs, field.Duplicate(path.Child("name"), ns.Name))
+		}
+		namespaces[ns.Name] = true
+		errs = append(errs, metav1validation.ValidateLabels(ns.Labels, path.Child("labels"))...)
+	}
+
+	endpoints := map[string]bool{}
+	ips := map[netip.Addr]string{}
+	checkIP := func(owner, ip string, path *field.Path) {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			errs = append(errs, field.Invalid(path, ip, "must be an IP address"))
+			return
+		}
+		if other, taken := ips[addr]; taken {
+			errs = append(errs, field.Invalid(path, ip, fmt.Sprintf("already used by %s", other)))
+			return
+		}
+		ips[addr] = owner
+	}
+
+	nodes := map[string]bool{}
+	for i, n := range t.Nodes {
+		path := field.NewPath("nodes").Index(i)
+		if n.Name == "" {
+			errs = append(errs, field.Required(path.Child("name"), ""))
+		}
+		if nodes[n.Name] {
+			errs = append(errs, field.Duplicate(path.Child("name"), n.Name))
+		}
+		nodes[n.Name] = true
+		if n.IP != "" {
+			checkIP("node "+n.Name, n.IP, path.Child("ip"))
+		}
+		errs = append(errs, metav1validation.ValidateLabels(n.Labels, path.Child("labels"))...)
+	}
+
+	for i, p := range t.Pods {
+		path := field.NewPath("pods").Index(i)
+		if !namespaces[p.Namespace] {
+			errs = append(errs, field.NotFound(path.Child("namespace"), p.Namespace))
+		}
+		errs = append(errs, validateDNSLabel(p.Name, path.Child("name"))...)
+		name := p.EndpointName()
+		if endpoints[name] {
+			errs = append(errs, field.Duplicate(path.Child("name"), name))
+		}
+		endpoints[name] = true
+		checkIP("pod "+name, p.IP, path.Child("ip"))
+		if p.Node != "" && len(t.Nodes) > 0 && !nodes[p.Node] {
+			errs = append(errs, field.NotFound(path.Child("node"), p.Node))
+		}
+		errs = append(errs, metav1validation.ValidateLabels(p.Labels, path.Child("labels"))...)
+		errs = append(errs, validatePorts(p.Ports, path.Child("ports"))...)
+	}
+
+	for i, e := range t.Externals {
+		path := field.NewPath("externals").Index(i)
+		if e.Name == "" {
+			errs = append(errs, field.Required(path.Child("name"), ""))
+		}
+		if endpoints[e.Name] {
+			errs = append(errs, field.Duplicate(path.Child("name"), e.Name))
+		}
+		endpoints[e.Name] = true
+		checkIP("external "+e.Name, e.IP, path.Child("ip"))
+	}
+	return errs
+}
+
+func validateDNSLabel(name string, path *field.Path) field.ErrorList {
+	if name == "" {
+		return field.ErrorList{field.Required(path, "")}
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Subdomain(name) {
+		errs = append(errs, field.Invalid(path, name, msg))
+	}
+	return errs
+}
+
+func validatePorts(ports []ContainerPort, path *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	names := map[string]bool{}
+	for i, port := range ports {
+		p := path.Index(i)
+		for _, msg := range validation.IsValidPortNum(int(port.Port)) {
+			errs = append(errs, field.Invalid(p.Child("port"), port.Port, msg))
+		}
+		switch port.Protocol {
+		case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
+		default:
+			errs = append(errs, field.NotSupported(p.Child("protocol"), port.Protocol, []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}))
+		}
+		if port.Name == "" {
+			continue
+		}
+		for _, msg := range validation.IsValidPortName(port.Name) {
+			errs = append(errs, field.Invalid(p.Child("name"), port.Name, msg))
+		}
+		if names[port.Name] {
+			errs = append(errs, field.Duplicate(p.Child("name"), port.Name))
+		}
+		names[port.Name] = true
+	}
+	return errs
+}
