@@ -133,11 +133,12 @@ func (m *Model) CheckProbe(p Probe) error {
 	if p.Protocol == ICMP || p.SourcePort != 0 {
 		return nil
 	}
-	for _, r := range m.sourcePortRules {
-		return fmt.Errorf("probe %s: %s %s matches client (source) ports, so the probe must pin one: use %s,sourcePort=N",
-			p, r.Policy, r.ID(), p)
+	if len(m.sourcePortRules) == 0 {
+		return nil
 	}
-	return nil
+	r := m.sourcePortRules[0]
+	return fmt.Errorf("probe %s: %s %s matches client (source) ports, so the probe must pin one: use %s,sourcePort=N",
+		p, r.Policy, r.ID(), p)
 }
 
 // Evaluate decides one flow. from and to are endpoint indexes.

@@ -184,3 +184,52 @@ type Result struct {
 	Egress  Decision
 	Ingress Decision
 }
+
+// SideSummary is a Decision as the simulate JSON contract writes it. A side no
+// policy decides has rule "default"; Stage says why.
+type SideSummary struct {
+	Verdict  Verdict `json:"verdict"`
+	Tier     string  `json:"tier"`
+	Policy   string  `json:"policy"`
+	Rule     string  `json:"rule"`
+	Stage    Stage   `json:"stage"`
+	RuleName string  `json:"ruleName,omitempty"`
+	PassedBy string  `json:"passedBy,omitempty"`
+	Tie      string  `json:"tie,omitempty"`
+}
+
+// Summary flattens the decision for reports.
+func (d Decision) Summary() SideSummary {
+	s := SideSummary{Verdict: d.Verdict, Stage: d.Stage, Rule: "default"}
+	if d.Rule != nil {
+		s.Tier, s.Policy, s.Rule, s.RuleName = d.Rule.Tier, d.Rule.Policy.String(), d.Rule.ID(), d.Rule.Name
+	}
+	if d.PassedBy != nil {
+		s.PassedBy = d.PassedBy.Policy.String() + " " + d.PassedBy.ID()
+	}
+	if d.Tie != nil {
+		s.Tie = d.Tie.Policy.String() + " " + d.Tie.ID()
+	}
+	return s
+}
+
+// Describe says in a few words who decided: "securityops ClusterNetworkPolicy/x ingress[0]".
+func (d Decision) Describe() string {
+	switch d.Stage {
+	case StageSelf:
+		return "a pod reaching itself"
+	case StageNoSide:
+		return "external endpoint: no policies of its own"
+	case StageDefault:
+		if d.PassedBy != nil {
+			return "no rule matched after Pass by " + d.PassedBy.Policy.String() + " " + d.PassedBy.ID() + " → default Allow"
+		}
+		return "no rule matched → default Allow"
+	}
+	r := d.Rule
+	where := r.Tier
+	if r.Policy.Kind == KindK8sNetworkPolicy {
+		where = "K8s NetworkPolicy"
+	}
+	return where + " " + r.Policy.String() + " " + r.ID()
+}

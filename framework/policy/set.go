@@ -25,11 +25,15 @@ type Located[T any] struct {
 	Object T
 }
 
-// Load reads a file or directory into a Set.
-func Load(path string) (*Set, error) {
-	objects, err := ReadPath(path)
-	if err != nil {
-		return nil, err
+// Load reads files or directories, in the order given, into one Set.
+func Load(paths ...string) (*Set, error) {
+	var objects []Object
+	for _, path := range paths {
+		decoded, err := ReadPath(path)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(objects, decoded...)
 	}
 	return NewSet(objects)
 }

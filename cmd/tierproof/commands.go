@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/topology"
+)
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tierproof",
+		Short: "Conformance and end-to-end harness for Antrea network policies",
+		Long: "tierproof computes what Antrea must do with every flow (the expected model) and\n" +
+			"checks a cluster against it. simulate and explain need no cluster.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newSimulateCommand(), newExplainCommand())
+	return root
+}
+
+// modelInputs are the flags every model command shares.
+type modelInputs struct {
+	topology string
+	policies []string
+}
+
+func (in *modelInputs) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&in.topology, "topology", "", "topology file: namespaces, pods, externals (required)")
+	cmd.Flags().StringArrayVar(&in.policies, "policies", nil, "policy manifests: a multi-document YAML file or a directory of *.yaml; repeat to stack stages in order (none: no policies)")
+	_ = cmd.MarkFlagRequired("topology")
+}
+
+func (in *modelInputs) compile() (*model.Model, error) {
+	topo, err := topology.Load(in.topology)
+	if err != nil {
+		return nil, err
+	}
+	set, err := policy.Load(in.policies...)
+	if err != nil {
+		return nil, err
+	}
+	return model.Compile(topo, set)
+}
+
+func parseProbes(specs []string) ([]model.Probe, error) {
+	var probes []model.Probe
+	for _, s := range specs {
+		p, err := model.ParseProbe(s)
+		if err != nil {
+			return nil, err
+		}
+		probes = append(probes, p)
+	}
+	return probes, nil
+}
+
+func newSimulateCommand() *cobra.Command {
+	var in modelInputs
+	var probeSpecs []string
+	var output string
+	cmd := &cobra.Command{
+		Use:   "simulate --topology T [--policies P] [--probe tcp/80 ...] [--output text|json]",
+		Short: "Print the expected verdict of every ordered pair of endpoints, per probe",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			probes, err := parseProbes(probeSpecs)
+			if err != nil {
+				return err
+			}
+			m, err := in.compile()
+			if err != nil {
+				return err
+			}
+			x, err := matrix.Expected(m, probes)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return report.WriteJSON(cmd.OutOrStdout(), x)
+			}
+			return report.WriteExpectedTables(cmd.OutOrStdout(), x)
+		},
+	}
+	in.register(cmd)
+	cmd.Flags().StringArrayVar(&probeSpecs, "probe", []string{"tcp/80"}, "probe: tcp/PORT, udp/PORT, sctp/PORT or icmp (repeatable)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text (truth tables) or json")
+	return cmd
+}
+
+func newExplainCommand() *cobra.Command {
+	var in modelInputs
+	var from, to, probeSpec string
+	cmd := &cobra.Command{
+		Use:   "explain --topology T [--policies P] --from NS/POD --to NS/POD|EXTERNAL [--probe tcp/80]",
+		Short: "Show how each side of one flow is evaluated, tier by tier",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			probe, err := model.ParseProbe(probeSpec)
+			if err != nil {
+				return err
+			}
+			m, err := in.compile()
+			if err != nil {
+				return err
+			}
+			if err := m.CheckProbe(probe); err != nil {
+				return err
+			}
+			fromIdx, ok := m.Endpoint(from)
+			if !ok {
+				return fmt.Errorf("--from %q: no such endpoint in %s (pods are namespace/name, externals by name)", from, in.topology)
+			}
+			toIdx, ok := m.Endpoint(to)
+			if !ok {
+				return fmt.Errorf("--to %q: no such endpoint in %s (pods are namespace/name, externals by name)", to, in.topology)
+			}
+			e := m.Explain(fromIdx, toIdx, probe)
+			return e.WriteText(cmd.OutOrStdout())
+		},
+	}
+	in.register(cmd)
+	cmd.Flags().StringVar(&from, "from", "", "source endpoint (required)")
+	cmd.Flags().StringVar(&to, "to", "", "destination endpoint (required)")
+	cmd.Flags().StringVar(&probeSpec, "probe", "tcp/80", "probe: tcp/PORT, udp/PORT, sctp/PORT or icmp")
+	_ = cmd.MarkFlagRequired("from")
+	_ = cmd.MarkFlagRequired("to")
+	return cmd
+}

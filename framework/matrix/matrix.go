@@ -1,0 +1,68 @@
+// Package matrix holds a stage's reachability: for every probe and every
+// ordered pair of endpoints, the model's expected result. Reports read a matrix;
+// they never recompute verdicts.
+package matrix
+
+import (
+	"github.com/tierproof/tierproof/framework/model"
+)
+
+// Matrix is the expected reachability of every endpoint pair under each probe.
+type Matrix struct {
+	Endpoints []string
+	Probes    []model.Probe
+	expected  [][]model.Result // [probe][from*len(Endpoints)+to]
+}
+
+// Expected evaluates every ordered pair of the model's endpoints, the pair of
+// an endpoint with itself included, under each probe.
+func Expected(m *model.Model, probes []model.Probe) (*Matrix, error) {
+	for _, p := range probes {
+		if err := m.CheckProbe(p); err != nil {
+			return nil, err
+		}
+	}
+	x := &Matrix{Endpoints: m.Endpoints(), Probes: probes}
+	n := len(x.Endpoints)
+	for _, p := range probes {
+		cells := make([]model.Result, n*n)
+		for from := 0; from < n; from++ {
+			for to := 0; to < n; to++ {
+				cells[from*n+to] = m.Evaluate(from, to, p)
+			}
+		}
+		x.expected = append(x.expected, cells)
+	}
+	return x, nil
+}
+
+// Expected is the model's result for a cell.
+func (x *Matrix) Expected(probe, from, to int) model.Result {
+	return x.expected[probe][from*len(x.Endpoints)+to]
+}
+
+// Record is one flow as the simulate JSON contract writes it.
+type Record struct {
+	From     string            `json:"from"`
+	To       string            `json:"to"`
+	Protocol string            `json:"protocol"`
+	Port     int32             `json:"port"`
+	Verdict  model.Verdict     `json:"verdict"`
+	Ingress  model.SideSummary `json:"ingress"`
+	Egress   model.SideSummary `json:"egress"`
+}
+
+// Records lists every cell, probe by probe, row by row.
+func (x *Matrix) Records() []Record {
+	var out []Record
+	for pi, p := range x.Probes {
+		for from, fromName := range x.Endpoints {
+			for to, toName := range x.Endpoints {
+				r := x.Expected(pi, from, to)
+				out = append(out, Record{From: fromName, To: toName, Protocol: p.Protocol.String(), Port: p.Port,
+					Verdict: r.Verdict, Ingress: r.Ingress.Summary(), Egress: r.Egress.Summary()})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,167 @@
+package model
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// Explanation is the evaluation walk of one flow on both sides.
+type Explanation struct {
+	From, To string
+	Probe    Probe
+	Result   Result
+	Egress   SideWalk
+	Ingress  SideWalk
+}
+
+// SideWalk is what one side tried, in order, and what it skipped.
+type SideWalk struct {
+	Direction Direction
+	Endpoint  string
+	Steps     []Step
+	// K8sPolicies lists the K8s NetworkPolicies that select the endpoint in
+	// this direction, whether or not the walk reached them.
+	K8sPolicies []string
+	// Skipped says what the deciding rule kept from being consulted.
+	Skipped []string
+}
+
+// Explain evaluates one flow and records every rule tried on each side.
+func (m *Model) Explain(from, to int, p Probe) Explanation {
+	e := Explanation{From: m.estate.endpoints[from].name, To: m.estate.endpoints[to].name, Probe: p,
+		Result: m.Evaluate(from, to, p)}
+	e.Egress = m.walk(Egress, from, to, to, p)
+	e.Ingress = m.walk(Ingress, to, from, to, p)
+	return e
+}
+
+func (m *Model) walk(dir Direction, applied, other, dst int, p Probe) SideWalk {
+	w := SideWalk{Direction: dir, Endpoint: m.estate.endpoints[applied].name}
+	if applied == other {
+		return w
+	}
+	d := m.decide(dir, applied, other, dst, p, &w.Steps)
+	if m.estate.endpoints[applied].pod == nil {
+		return w
+	}
+	s := &m.sides[dir][applied]
+	seen := map[PolicyRef]bool{}
+	for _, r := range s.k8sRules {
+		seen[r.info.Policy] = true
+	}
+	for _, iso := range s.k8sIsolation {
+		seen[iso.Policy] = true
+	}
+	for ref := range seen {
+		w.K8sPolicies = append(w.K8sPolicies, ref.String())
+	}
+	sort.Strings(w.K8sPolicies)
+	if d.Stage == StageTiers {
+		if len(w.K8sPolicies) > 0 {
+			w.Skipped = append(w.Skipped, fmt.Sprintf("K8s NetworkPolicies %s (an Antrea %s in an earlier tier is final)",
+				strings.Join(w.K8sPolicies, ", "), d.Rule.Action))
+		}
+		if n := len(s.baseline); n > 0 {
+			w.Skipped = append(w.Skipped, fmt.Sprintf("%d baseline rule(s)", n))
+		}
+	}
+	if d.Stage == StageK8sAllow || d.Stage == StageK8sIsolation {
+		if n := len(s.baseline); n > 0 {
+			w.Skipped = append(w.Skipped, fmt.Sprintf("%d baseline rule(s) (K8s NetworkPolicies select this pod, so the baseline tier is never reached)", n))
+		}
+	}
+	return w
+}
+
+// WriteText renders the walk for a terminal.
+func (e *Explanation) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Flow %s → %s  %s\n", e.From, e.To, e.Probe)
+	decidedBy := "ingress"
+	if e.Result.Egress.Verdict != Allow || e.From == e.To {
+		decidedBy = "egress"
+	}
+	fmt.Fprintf(&b, "Verdict: %s", e.Result.Verdict)
+	if e.From == e.To {
+		b.WriteString(" (a pod reaching its own IP never leaves the pod)\n")
+	} else if e.Result.Verdict == Allow {
+		b.WriteString(" (both sides allow)\n")
+	} else {
+		fmt.Fprintf(&b, " (decided on the %s side)\n", decidedBy)
+	}
+	e.Egress.write(&b, e.Result.Egress, e.To)
+	if e.Result.Egress.Verdict != Allow {
+		b.WriteString("  (the ingress side below is what it would do; the packet never reaches it)\n")
+	}
+	e.Ingress.write(&b, e.Result.Ingress, e.From)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
+	where := "at the source"
+	if s.Direction == Ingress {
+		where = "at the destination"
+	}
+	fmt.Fprintf(b, "\n%s %s %s\n", strings.ToUpper(s.Direction.String()), where, s.Endpoint)
+	switch d.Stage {
+	case StageSelf:
+		b.WriteString("  not evaluated: self traffic\n")
+		return
+	case StageNoSide:
+		b.WriteString("  not evaluated: an external endpoint has no policies of its own\n")
+		return
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, st := range s.Steps {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", stageColumn(st), st.Rule.Policy, ruleColumn(st.Rule), st.Rule.Action, outcomeText(st.Outcome, other))
+	}
+	tw.Flush()
+	if d.Stage >= StageK8sAllow && len(s.K8sPolicies) == 0 {
+		fmt.Fprintf(b, "  K8s NetworkPolicies: none select %s for %s\n", s.Endpoint, s.Direction)
+	}
+	if d.Stage == StageDefault {
+		b.WriteString("  no rule matched → default Allow\n")
+	}
+	for _, sk := range s.Skipped {
+		fmt.Fprintf(b, "  not consulted: %s\n", sk)
+	}
+	fmt.Fprintf(b, "  ⇒ %s: %s\n", d.Verdict, d.Describe())
+	if d.Tie != nil {
+		fmt.Fprintf(b, "  ⚠ %s %s has the same tier, priority and rule index and acts differently: Antrea's choice between them is undefined\n", d.Tie.Policy, d.Tie.ID())
+	}
+}
+
+func stageColumn(st Step) string {
+	switch st.Stage {
+	case StageK8sAllow:
+		return "k8s"
+	case StageK8sIsolation:
+		return "k8s isolation"
+	}
+	return fmt.Sprintf("%s (%d)", st.Rule.Tier, st.Rule.TierPriority)
+}
+
+func ruleColumn(r *RuleInfo) string {
+	s := r.ID()
+	if r.Priority != 0 {
+		s = fmt.Sprintf("priority %g %s", r.Priority, s)
+	}
+	if r.Name != "" {
+		s += " " + r.Name
+	}
+	return s
+}
+
+func outcomeText(o Outcome, other string) string {
+	switch o {
+	case PeerMismatch:
+		return "skip: peer does not match " + other
+	case PortMismatch:
+		return "skip: ports do not match"
+	}
+	return "MATCH"
+}
