@@ -49,8 +49,8 @@ type rule struct {
 }
 
 func (c *compiler) fail(src policy.Source, what string, errs field.ErrorList) {
-	if len(errs) > 0 {
-		c.errs = append(c.errs, fmt.Errorf("%s: %s: %w", src, what, errs.ToAggregate()))
+	for _, err := range errs {
+		c.errs = append(c.errs, fmt.Errorf("%s: %s: %w", src, what, err))
 	}
 }
 

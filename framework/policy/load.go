@@ -15,11 +15,14 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/yamlcheck"
 )
 
 // Source locates a document: a file and the document's index in it (from 0).
@@ -45,7 +48,10 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-var strictDecoder = serializer.NewCodecFactory(Scheme(), serializer.EnableStrict).UniversalDeserializer()
+var (
+	strictScheme  = Scheme()
+	strictDecoder = serializer.NewCodecFactory(strictScheme, serializer.EnableStrict).UniversalDeserializer()
+)
 
 // ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
 // directory in lexical order.
@@ -110,12 +116,9 @@ func Decode(file string, data []byte) ([]Object, error) {
 		if isBlank(doc) {
 			continue
 		}
-		obj, gvk, err := strictDecoder.Decode(doc, nil, nil)
+		obj, err := decodeDocument(doc)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s", src, describeDecodeError(err))
-		}
-		if obj == nil || gvk == nil {
-			return nil, fmt.Errorf("%s: document has no kind", src)
+			return nil, fmt.Errorf("%s: %w", src, err)
 		}
 		objects = append(objects, Object{Source: src, Object: obj})
 	}
@@ -131,12 +134,34 @@ func isBlank(doc []byte) bool {
 	return true
 }
 
-func describeDecodeError(err error) string {
-	if runtime.IsNotRegisteredError(err) {
-		return fmt.Sprintf("unsupported kind: %v (supported: crd.antrea.io/v1beta1 ClusterNetworkPolicy, NetworkPolicy, Tier, ClusterGroup, Group; networking.k8s.io/v1 NetworkPolicy)", err)
+// header is what is read of a document before it is decoded strictly, so that
+// errors can name the object.
+type header struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+}
+
+func decodeDocument(doc []byte) (runtime.Object, error) {
+	if err := yamlcheck.Booleans(doc); err != nil {
+		return nil, err
 	}
-	if runtime.IsMissingKind(err) || runtime.IsMissingVersion(err) {
-		return fmt.Sprintf("every document needs apiVersion and kind: %v", err)
+	var h header
+	if err := yaml.Unmarshal(doc, &h); err != nil {
+		return nil, err
 	}
-	return err.Error()
+	if h.APIVersion == "" || h.Kind == "" {
+		return nil, fmt.Errorf("apiVersion and kind are required")
+	}
+	gvk := h.GroupVersionKind()
+	if !strictScheme.Recognizes(gvk) {
+		return nil, fmt.Errorf("unsupported kind %q in apiVersion %q (supported: crd.antrea.io/v1beta1 ClusterNetworkPolicy, NetworkPolicy, Tier, ClusterGroup, Group; networking.k8s.io/v1 NetworkPolicy)",
+			h.Kind, h.APIVersion)
+	}
+	obj, _, err := strictDecoder.Decode(doc, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", h.Kind, h.Metadata.Name, err)
+	}
+	return obj, nil
 }

@@ -4,15 +4,19 @@
 package topology
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tierproof/tierproof/framework/yamlcheck"
 )
 
 // NamespaceNameLabel is the label the API server puts on every namespace.
@@ -94,19 +98,22 @@ func Load(path string) (*Topology, error) {
 	}
 	t, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, prefixLines(path, err)
 	}
 	return t, nil
 }
 
 // Parse decodes and validates a topology document.
 func Parse(data []byte) (*Topology, error) {
+	if err := yamlcheck.Booleans(data); err != nil {
+		return nil, err
+	}
 	var t Topology
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
 		return nil, fmt.Errorf("decoding topology: %w", err)
 	}
-	if errs := t.Validate(); len(errs) > 0 {
-		return nil, errs.ToAggregate()
+	if err := t.Validate().ToAggregate(); err != nil {
+		return nil, err
 	}
 	return &t, nil
 }
@@ -229,4 +236,17 @@ func validatePorts(ports []ContainerPort, path *field.Path) field.ErrorList {
 		names[port.Name] = true
 	}
 	return errs
+}
+
+// prefixLines names the file on every problem, one problem per line.
+func prefixLines(path string, err error) error {
+	var agg utilerrors.Aggregate
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var lines []error
+	for _, e := range agg.Errors() {
+		lines = append(lines, fmt.Errorf("%s: %w", path, e))
+	}
+	return errors.Join(lines...)
 }

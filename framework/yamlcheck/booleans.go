@@ -1,0 +1,46 @@
+// Package yamlcheck catches the YAML 1.1 trap in hand-written files: Kubernetes'
+// YAML reader turns a bare y, n, yes, no, on or off into a boolean, so a
+// namespace written `y` becomes "true" or a decoding error far from its cause.
+package yamlcheck
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// yaml11Booleans are the plain scalars YAML 1.1 reads as booleans and YAML 1.2
+// (and people) read as strings. true and false mean the same in both.
+var yaml11Booleans = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true,
+	"n": true, "N": true, "no": true, "No": true, "NO": true,
+	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
+}
+
+// Booleans reports every unquoted YAML 1.1 boolean in data, with its line.
+// Documents that do not parse are left to the decoder's own error.
+func Booleans(data []byte) error {
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	var problems []error
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		walk(&doc, func(n *yaml.Node) {
+			if n.Kind == yaml.ScalarNode && n.Style == 0 && yaml11Booleans[n.Value] {
+				problems = append(problems, fmt.Errorf("line %d: unquoted %s is read as a boolean (YAML 1.1); write \"%s\"", n.Line, n.Value, n.Value))
+			}
+		})
+	}
+	return errors.Join(problems...)
+}
+
+func walk(n *yaml.Node, visit func(*yaml.Node)) {
+	visit(n)
+	for _, c := range n.Content {
+		walk(c, visit)
+	}
+}
