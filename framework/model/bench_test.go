@@ -32,7 +32,9 @@ func largeEstate(b *testing.B) (*topology.Topology, *policy.Set) {
 	}
 	tiers := []string{"securityops", "networkops", "platform", "application", "baseline"}
 	actions := []antreav1beta1.RuleAction{antreav1beta1.RuleActionAllow, antreav1beta1.RuleActionDrop, antreav1beta1.RuleActionReject, antreav1beta1.RuleActionPass}
-	sel := func(k, v string) *metav1.LabelSelector { return &metav1.LabelSelector{MatchLabels: map[string]string{k: v}} }
+	sel := func(k, v string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchLabels: map[string]string{k: v}}
+	}
 	port := func(p int) []antreav1beta1.NetworkPolicyPort {
 		v := intstr.FromInt32(int32(p))
 		return []antreav1beta1.NetworkPolicyPort{{Port: &v}}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	xyzTopology  = "../../fixtures/topologies/xyz.yaml"
+	blogTopology = "../../fixtures/topologies/antrea-blog.yaml"
+	blogStages   = "../../scenarios/antrea-blog"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func writeFile(t *testing.T, name, data string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const denyXFromY = `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: deny-x-from-y}
+spec:
+  tier: securityops
+  priority: 1
+  appliedTo: [{namespaceSelector: {matchLabels: {ns: x}}}]
+  ingress: [{action: Drop, from: [{namespaceSelector: {matchLabels: {ns: "y"}}}]}]
+`
+
+// The JSON contract: one object {"flows": [...]}, every ordered pair (self
+// included) per probe, verdict Allow|Drop|Reject, icmp port 0, both sides.
+func TestSimulateJSONContract(t *testing.T) {
+	policies := writeFile(t, "p.yaml", denyXFromY)
+	out, err := run(t, "simulate", "--topology", xyzTopology, "--policies", policies, "--probe", "tcp/80", "--probe", "icmp", "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Flows []struct {
+			From, To, Protocol, Verdict string
+			Port                        int
+			Ingress, Egress             map[string]string
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	if want := 2 * 10 * 10; len(doc.Flows) != want {
+		t.Fatalf("%d flows, want %d (10 endpoints × 10 × 2 probes)", len(doc.Flows), want)
+	}
+	found := false
+	for _, f := range doc.Flows {
+		switch f.Verdict {
+		case "Allow", "Drop", "Reject":
+		default:
+			t.Fatalf("verdict %q", f.Verdict)
+		}
+		if f.Protocol == "ICMP" && f.Port != 0 {
+			t.Fatalf("icmp port %d", f.Port)
+		}
+		for _, side := range []map[string]string{f.Ingress, f.Egress} {
+			for _, key := range []string{"verdict", "tier", "policy", "rule"} {
+				if _, ok := side[key]; !ok {
+					t.Fatalf("side lacks %q: %v", key, side)
+				}
+			}
+		}
+		if f.From == "y/b" && f.To == "x/a" && f.Protocol == "TCP" {
+			found = true
+			if f.Verdict != "Drop" || f.Ingress["tier"] != "securityops" || f.Ingress["policy"] != "ClusterNetworkPolicy/deny-x-from-y" ||
+				f.Ingress["rule"] != "ingress[0]" || f.Egress["rule"] != "default" || f.Egress["verdict"] != "Allow" {
+				t.Errorf("y/b → x/a tcp/80 = %+v", f)
+			}
+		}
+		if f.From == "x/a" && f.To == "y/b" && f.Verdict != "Allow" {
+			t.Errorf("x/a → y/b %s = %s, want Allow", f.Protocol, f.Verdict)
+		}
+	}
+	if !found {
+		t.Fatal("no y/b → x/a tcp/80 flow")
+	}
+}
+
+func TestSimulateTextTable(t *testing.T) {
+	out, err := run(t, "simulate", "--topology", blogTopology,
+		"--policies", blogStages+"/01-isolate-environments", "--policies", blogStages+"/03-block-all", "--probe", "icmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "icmp — expected (model)") || !strings.Contains(lines[0], "X Drop") {
+		t.Fatalf("header: %q", lines[0])
+	}
+	// Row 1 is dev-app/ubuntu-16-04: its own environment (columns 1, 2) only.
+	row := strings.Fields(lines[2])
+	if row[1] != "dev-app/ubuntu-16-04" {
+		t.Fatalf("row 1: %q", lines[2])
+	}
+	if got := strings.Join(row[2:6], " "); got != ". . X X" {
+		t.Errorf("dev-app/ubuntu-16-04 → dev, dev, prod, prod = %q, want \". . X X\"", got)
+	}
+}
+
+func TestExplainNamesTheDecidingRules(t *testing.T) {
+	var args []string
+	for _, s := range []string{"01-isolate-environments", "02-allow-core-dns", "03-block-all", "04-allow-prod-ssh", "05-allow-yelb-frontend", "06-yelb-microsegmentation"} {
+		args = append(args, "--policies", blogStages+"/"+s)
+	}
+	out, err := run(t, append([]string{"explain", "--topology", blogTopology, "--from", "lb-client-1", "--to", "yelb/yelb-appserver", "--probe", "tcp/4567"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Verdict: Drop (decided on the ingress side)",
+		"not evaluated: an external endpoint has no policies of its own",
+		"k8s isolation K8sNetworkPolicy/yelb/yelb-middletier isolation Drop MATCH",
+		"⇒ Drop: K8s NetworkPolicy K8sNetworkPolicy/yelb/yelb-middletier isolation",
+		"not consulted: 1 baseline rule(s) (K8s NetworkPolicies select this pod",
+	} {
+		if !strings.Contains(squeezeSpaces(out), want) {
+			t.Errorf("explain output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadInputExitsWithAMessage(t *testing.T) {
+	policies := writeFile(t, "p.yaml", strings.Replace(denyXFromY, "tier: securityops", "tier: nosuch", 1))
+	cases := map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown tier":     {[]string{"simulate", "--topology", xyzTopology, "--policies", policies}, `p.yaml (document 0): ClusterNetworkPolicy/deny-x-from-y: spec.tier: Not found: "nosuch"`},
+		"missing topology": {[]string{"simulate", "--policies", policies}, `required flag(s) "topology" not set`},
+		"bad probe":        {[]string{"simulate", "--topology", xyzTopology, "--probe", "tcp/http"}, `probe "tcp/http": port "http" is not a number`},
+		"bad output":       {[]string{"simulate", "--topology", xyzTopology, "--output", "yaml"}, "want text or json"},
+		"unknown endpoint": {[]string{"explain", "--topology", xyzTopology, "--from", "x/q", "--to", "x/a"}, `--from "x/q": no such endpoint`},
+		"missing file":     {[]string{"simulate", "--topology", "nope.yaml"}, "nope.yaml"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := run(t, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// squeezeSpaces folds the column padding of tables.
+func squeezeSpaces(s string) string {
+	var lines []string
+	for _, line := range strings.Split(s, "\n") {
+		lines = append(lines, strings.Join(strings.Fields(line), " "))
+	}
+	return strings.Join(lines, "\n")
+}
