@@ -9,25 +9,12 @@ func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 
 func (b bitset) add(i int)      { b[i/64] |= 1 << (uint(i) % 64) }
 func (b bitset) has(i int) bool { return b[i/64]&(1<<(uint(i)%64)) != 0 }
+
+// union adds other's members; a nil other adds nothing.
 func (b bitset) union(other bitset) {
-	for i := range b {
+	for i := range other {
 		b[i] |= other[i]
 	}
-}
-
-func (b bitset) intersect(other bitset) {
-	for i := range b {
-		b[i] &= other[i]
-	}
-}
-
-func (b bitset) empty() bool {
-	for _, w := range b {
-		if w != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // each calls fn with every member, in increasing order.

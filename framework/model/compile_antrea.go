@@ -306,20 +306,19 @@ func (c *compiler) appliedTo(entries []antreav1beta1.AppliedTo, path *field.Path
 				errs = append(errs, field.Forbidden(p.Child("namespaceSelector"), "an Antrea NetworkPolicy applies only to pods of its own namespace"))
 				continue
 			}
-			q, qErrs := c.podQuery(a.PodSelector, a.NamespaceSelector, p, scope)
-			errs = append(errs, qErrs...)
-			if len(qErrs) == 0 {
-				set.union(c.estate.selectPods(q))
-			}
+			pods, pErrs := c.selectPods(a.PodSelector, a.NamespaceSelector, p, scope)
+			errs = append(errs, pErrs...)
+			set.union(pods)
 		}
 	}
 	return set, errs
 }
 
-// podQuery builds the query for a podSelector/namespaceSelector pair. A
-// podSelector alone stays in the policy's namespace for an ANP and spans every
-// namespace for an ACNP; a namespaceSelector alone selects every pod there.
-func (c *compiler) podQuery(pods, namespaces *metav1.LabelSelector, path *field.Path, scope policyScope) (podQuery, field.ErrorList) {
+// selectPods resolves a podSelector/namespaceSelector pair. A podSelector alone
+// stays in the policy's namespace for an ANP (or a Group) and spans every
+// namespace for an ACNP (or a ClusterGroup); a namespaceSelector alone selects
+// every pod there. On error the set is nil.
+func (c *compiler) selectPods(pods, namespaces *metav1.LabelSelector, path *field.Path, scope policyScope) (bitset, field.ErrorList) {
 	var errs field.ErrorList
 	var q podQuery
 	var err *field.Error
@@ -329,10 +328,13 @@ func (c *compiler) podQuery(pods, namespaces *metav1.LabelSelector, path *field.
 	if q.namespaces, err = optionalSelector(namespaces, path.Child("namespaceSelector")); err != nil {
 		errs = append(errs, err)
 	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
 	if namespaces == nil && !scope.cluster {
 		q.namespace = scope.namespace()
 	}
-	return q, errs
+	return c.estate.selectPods(q), nil
 }
 
 func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *field.Path, scope policyScope) (peerMatcher, field.ErrorList) {
@@ -380,11 +382,9 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 		case peer.PodSelector == nil && peer.NamespaceSelector == nil:
 			errs = append(errs, field.Required(p, "set ipBlock, podSelector, namespaceSelector, namespaces, group or serviceAccount"))
 		default:
-			q, qErrs := c.podQuery(peer.PodSelector, peer.NamespaceSelector, p, scope)
-			errs = append(errs, qErrs...)
-			if len(qErrs) == 0 {
-				pm.set.union(c.estate.selectPods(q))
-			}
+			pods, pErrs := c.selectPods(peer.PodSelector, peer.NamespaceSelector, p, scope)
+			errs = append(errs, pErrs...)
+			pm.set.union(pods)
 		}
 	}
 	return pm, errs

@@ -81,11 +81,11 @@ func (c *compiler) compileGroup(src policy.Source, what, namespace, name string,
 		// A ClusterGroup's podSelector alone spans every namespace; a Group's
 		// stays in its own namespace.
 		scope := policyScope{ref: PolicyRef{Namespace: namespace}, cluster: namespace == ""}
-		q, qErrs := c.podQuery(spec.PodSelector, spec.NamespaceSelector, path, scope)
-		errs = append(errs, qErrs...)
-		if len(qErrs) == 0 {
-			g.pods = c.estate.selectPods(q)
-			g.members.union(g.pods)
+		pods, pErrs := c.selectPods(spec.PodSelector, spec.NamespaceSelector, path, scope)
+		errs = append(errs, pErrs...)
+		if pods != nil {
+			g.pods = pods
+			g.members.union(pods)
 			g.namespaceSelector = spec.NamespaceSelector != nil
 		}
 	}

@@ -99,11 +99,9 @@ func (c *compiler) k8sRule(ref PolicyRef, src policy.Source, dir Direction, inde
 		case peer.PodSelector == nil && peer.NamespaceSelector == nil:
 			errs = append(errs, field.Required(p, "set podSelector, namespaceSelector or ipBlock"))
 		default:
-			q, qErrs := c.podQuery(peer.PodSelector, peer.NamespaceSelector, p, scope)
-			errs = append(errs, qErrs...)
-			if len(qErrs) == 0 {
-				r.peer.set.union(c.estate.selectPods(q))
-			}
+			pods, pErrs := c.selectPods(peer.PodSelector, peer.NamespaceSelector, p, scope)
+			errs = append(errs, pErrs...)
+			r.peer.set.union(pods)
 		}
 	}
 	for i, port := range ports {
