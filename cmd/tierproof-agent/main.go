@@ -1,0 +1,103 @@
+// Command tierproof-agent runs inside every fixture pod (as a sidecar sharing
+// the pod's network namespace) and on external hosts.
+//
+//	tierproof-agent serve --tcp 22,80 --udp 53 --sctp 80
+//	tierproof-agent probe < batch.json    # one JSON result per line on stdout
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tierproof/tierproof/framework/agent"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newCommand().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "tierproof-agent:", err)
+		os.Exit(1)
+	}
+}
+
+func newCommand() *cobra.Command {
+	root := &cobra.Command{Use: "tierproof-agent", Short: "tierproof's in-pod probe agent", SilenceUsage: true, SilenceErrors: true}
+	var tcp, udp, sctp string
+	serve := &cobra.Command{
+		Use:   "serve --tcp PORTS --udp PORTS --sctp PORTS",
+		Short: "Listen on the probed ports until stopped",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var ports agent.Ports
+			var err error
+			if ports.TCP, err = parsePorts("--tcp", tcp); err != nil {
+				return err
+			}
+			if ports.UDP, err = parsePorts("--udp", udp); err != nil {
+				return err
+			}
+			if ports.SCTP, err = parsePorts("--sctp", sctp); err != nil {
+				return err
+			}
+			logger := log.New(cmd.ErrOrStderr(), "tierproof-agent: ", log.LstdFlags)
+			return agent.Serve(cmd.Context(), ports, logger.Printf)
+		},
+	}
+	serve.Flags().StringVar(&tcp, "tcp", "", "comma-separated TCP ports")
+	serve.Flags().StringVar(&udp, "udp", "", "comma-separated UDP ports")
+	serve.Flags().StringVar(&sctp, "sctp", "", "comma-separated SCTP ports")
+
+	probe := &cobra.Command{
+		Use:   "probe",
+		Short: "Run a batch of probes read as JSON on stdin; write one JSON result per line",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			data, err := io.ReadAll(cmd.InOrStdin())
+			if err != nil {
+				return fmt.Errorf("reading the batch: %w", err)
+			}
+			var batch agent.Batch
+			dec := json.NewDecoder(strings.NewReader(string(data)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&batch); err != nil {
+				return fmt.Errorf("decoding the batch: %w", err)
+			}
+			out := json.NewEncoder(cmd.OutOrStdout())
+			var writeErr error
+			agent.Run(cmd.Context(), batch, func(r agent.Result) {
+				if err := out.Encode(r); err != nil && writeErr == nil {
+					writeErr = err
+				}
+			})
+			return writeErr
+		},
+	}
+	root.AddCommand(serve, probe)
+	return root
+}
+
+func parsePorts(flag, list string) ([]int, error) {
+	var ports []int
+	for _, field := range strings.Split(list, ",") {
+		if field = strings.TrimSpace(field); field == "" {
+			continue
+		}
+		p, err := strconv.Atoi(field)
+		if err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%s: %q is not a port", flag, field)
+		}
+		ports = append(ports, p)
+	}
+	return ports, nil
+}

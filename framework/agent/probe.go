@@ -1,0 +1,145 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Defaults for a batch that leaves them out.
+const (
+	DefaultTimeout  = time.Second
+	DefaultParallel = 64
+)
+
+// Run probes every request of b concurrently and calls emit once per request,
+// from one goroutine, in completion order. It returns by the batch deadline at
+// the latest: requests unfinished by then are emitted as errors.
+func Run(ctx context.Context, b Batch, emit func(Result)) {
+	timeout := b.Timeout.Duration
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	parallel := b.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	deadline := b.Deadline.Duration
+	if deadline <= 0 {
+		// Enough for every wave of parallel probes, plus slack for scheduling.
+		waves := (len(b.Requests) + parallel - 1) / parallel
+		deadline = time.Duration(waves)*timeout + time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+
+	results := make(chan Result, len(b.Requests))
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for _, req := range b.Requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-slots }()
+			start := time.Now()
+			outcome, detail := probe(ctx, req, timeout)
+			results <- Result{ID: req.ID, Outcome: outcome, Detail: detail, Duration: time.Since(start).Milliseconds()}
+		}()
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	pending := make(map[string]bool, len(b.Requests))
+	for _, req := range b.Requests {
+		pending[req.ID] = true
+	}
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				return
+			}
+			if pending[r.ID] {
+				delete(pending, r.ID)
+				emit(r)
+			}
+		case <-ctx.Done():
+			for _, req := range b.Requests {
+				if pending[req.ID] {
+					emit(Result{ID: req.ID, Outcome: Error, Detail: "batch deadline " + deadline.String() + " passed before this probe finished"})
+				}
+			}
+			return
+		}
+	}
+}
+
+func probe(ctx context.Context, req Request, timeout time.Duration) (Outcome, string) {
+	ip := net.ParseIP(req.IP).To4()
+	if ip == nil {
+		return Error, fmt.Sprintf("ip %q is not an IPv4 address", req.IP)
+	}
+	if req.Protocol != "ICMP" && (req.Port < 1 || req.Port > 65535) {
+		return Error, fmt.Sprintf("port %d out of range", req.Port)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	addr := net.JoinHostPort(req.IP, strconv.Itoa(req.Port))
+	switch req.Protocol {
+	case "TCP":
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp4", addr)
+		if err == nil {
+			conn.Close()
+		}
+		return classify(err)
+	case "UDP":
+		return probeUDP(ctx, addr, timeout)
+	case "SCTP":
+		return probeSCTP(ctx, ip, req.Port)
+	case "ICMP":
+		return probeICMP(ctx, ip)
+	}
+	return Error, fmt.Sprintf("unknown protocol %q (want TCP, UDP, SCTP or ICMP)", req.Protocol)
+}
+
+// probeUDP sends the payload twice within the timeout (UDP has no
+// retransmission of its own) and waits for the echo or an ICMP error.
+func probeUDP(ctx context.Context, addr string, timeout time.Duration) (Outcome, string) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp4", addr)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	buf := make([]byte, 64)
+	for attempt := 0; attempt < 2; attempt++ {
+		if _, err := conn.Write([]byte(UDPPayload)); err != nil {
+			return classify(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(timeout / 2))
+		if attempt == 1 {
+			_ = conn.SetReadDeadline(deadline)
+		}
+		n, err := conn.Read(buf)
+		if err == nil {
+			if string(buf[:n]) == UDPPayload {
+				return Connected, ""
+			}
+			return Connected, "reply was not the tierproof echo: another server answers on this port"
+		}
+		if outcome, detail := classify(err); outcome != Dropped || attempt == 1 {
+			return outcome, detail
+		}
+	}
+	return Dropped, "timed out"
+}
