@@ -1,0 +1,274 @@
+// Package probe runs a stage's reachability matrix from inside the endpoints:
+// the flows are grouped by source, each source gets one agent `probe` exec for
+// all its flows, and sources are probed in parallel. It knows nothing of
+// Kubernetes: it talks to an Executor.
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/model"
+)
+
+// Executor runs a command inside an endpoint (a pod's agent sidecar, a lab
+// network namespace) with stdin, and returns what it wrote. err is set when
+// the command could not run or exited non-zero.
+type Executor interface {
+	Exec(ctx context.Context, endpoint string, command []string, stdin []byte) (stdout, stderr []byte, err error)
+}
+
+// Flow is one cell of the matrix.
+type Flow struct {
+	From, To string
+	ToIP     string
+	Probe    model.Probe
+}
+
+func (f Flow) String() string { return f.From + " → " + f.To + " " + f.Probe.String() }
+
+// Verdict is what a probe observed.
+type Verdict string
+
+// Observed verdicts; Error means the probe itself failed and says nothing of policy.
+const (
+	Allow  Verdict = "Allow"
+	Drop   Verdict = "Drop"
+	Reject Verdict = "Reject"
+	Error  Verdict = "Error"
+)
+
+// FromModel converts an expected verdict for comparison.
+func FromModel(v model.Verdict) Verdict { return Verdict(v.String()) }
+
+func fromOutcome(o agent.Outcome) Verdict {
+	switch o {
+	case agent.Connected:
+		return Allow
+	case agent.Rejected:
+		return Reject
+	case agent.Dropped:
+		return Drop
+	}
+	return Error
+}
+
+// Attempt is one probing of a flow.
+type Attempt struct {
+	Verdict  Verdict       `json:"verdict"`
+	Detail   string        `json:"detail,omitempty"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Observation is a flow and every attempt made at it. The last attempt is the
+// observed verdict.
+type Observation struct {
+	Flow     Flow
+	Attempts []Attempt
+}
+
+// Verdict is the last attempt's verdict.
+func (o *Observation) Verdict() Verdict { return o.Attempts[len(o.Attempts)-1].Verdict }
+
+// Config tunes an Engine. Zero values take the defaults.
+type Config struct {
+	// AgentCommand runs the agent's probe mode in an endpoint.
+	AgentCommand []string
+	// Timeout bounds each probe (default 1s).
+	Timeout time.Duration
+	// Parallel is how many execs run at once (default 32).
+	Parallel int
+	// Retries is how many times a cell that came back Error, or that disagrees
+	// with the expectation, is probed again (default 0).
+	Retries int
+	// BatchSize caps the flows per exec; 0 puts all of a source's flows in one.
+	// 1 is the one-process-per-flow style of other harnesses.
+	BatchSize int
+}
+
+// Stats describes one Run.
+type Stats struct {
+	Execs  int64
+	Rounds int
+	Wall   time.Duration
+}
+
+// Engine probes flows through an Executor.
+type Engine struct {
+	exec  Executor
+	cfg   Config
+	execs atomic.Int64
+}
+
+// NewEngine applies the defaults to cfg.
+func NewEngine(exec Executor, cfg Config) *Engine {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Second
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 32
+	}
+	if len(cfg.AgentCommand) == 0 {
+		cfg.AgentCommand = []string{"tierproof-agent", "probe"}
+	}
+	return &Engine{exec: exec, cfg: cfg}
+}
+
+// Expectation gives a flow's expected verdict; ok is false when there is none.
+type Expectation func(Flow) (v Verdict, ok bool)
+
+// Run probes every flow, then re-probes, up to Retries times, the cells that
+// came back Error or disagree with expect (which may be nil). Observations are
+// in the order of flows.
+func (e *Engine) Run(ctx context.Context, flows []Flow, expect Expectation) ([]Observation, Stats) {
+	start := time.Now()
+	e.execs.Store(0)
+	obs := make([]Observation, len(flows))
+	for i, f := range flows {
+		obs[i].Flow = f
+	}
+	todo := make([]int, len(flows))
+	for i := range todo {
+		todo[i] = i
+	}
+	rounds := 0
+	for ; len(todo) > 0 && rounds <= e.cfg.Retries; rounds++ {
+		e.round(ctx, obs, todo)
+		var again []int
+		for _, i := range todo {
+			v := obs[i].Verdict()
+			if v == Error {
+				again = append(again, i)
+			} else if expect != nil {
+				if want, ok := expect(obs[i].Flow); ok && want != v {
+					again = append(again, i)
+				}
+			}
+		}
+		todo = again
+	}
+	return obs, Stats{Execs: e.execs.Load(), Rounds: rounds, Wall: time.Since(start)}
+}
+
+// round probes the flows at idx once: one exec per source (or per BatchSize
+// flows of a source), Parallel execs at a time.
+func (e *Engine) round(ctx context.Context, obs []Observation, idx []int) {
+	bySource := map[string][]int{}
+	for _, i := range idx {
+		bySource[obs[i].Flow.From] = append(bySource[obs[i].Flow.From], i)
+	}
+	sources := make([]string, 0, len(bySource))
+	for s := range bySource {
+		sources = append(sources, s)
+	}
+	sort.Strings(sources)
+	var batches [][]int
+	for _, s := range sources {
+		flows := bySource[s]
+		size := e.cfg.BatchSize
+		if size <= 0 {
+			size = len(flows)
+		}
+		for len(flows) > 0 {
+			n := min(size, len(flows))
+			batches = append(batches, flows[:n])
+			flows = flows[n:]
+		}
+	}
+
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, e.cfg.Parallel)
+	for _, batch := range batches {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			attempts := e.probeBatch(ctx, obs, batch)
+			for k, i := range batch {
+				obs[i].Attempts = append(obs[i].Attempts, attempts[k])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// probeBatch runs one agent exec for flows of one source.
+func (e *Engine) probeBatch(ctx context.Context, obs []Observation, batch []int) []Attempt {
+	source := obs[batch[0]].Flow.From
+	b := agent.Batch{
+		Timeout:  agent.Duration{Duration: e.cfg.Timeout},
+		Parallel: min(len(batch), 256),
+	}
+	waves := (len(batch) + b.Parallel - 1) / b.Parallel
+	b.Deadline = agent.Duration{Duration: time.Duration(waves)*e.cfg.Timeout + time.Second}
+	for k, i := range batch {
+		f := obs[i].Flow
+		b.Requests = append(b.Requests, agent.Request{ID: strconv.Itoa(k), IP: f.ToIP, Protocol: f.Probe.Protocol.String(), Port: int(f.Probe.Port)})
+	}
+	stdin, err := json.Marshal(b)
+	if err != nil {
+		return allErrors(len(batch), "encoding the batch: "+err.Error())
+	}
+	// The agent returns by its own deadline; the extra time covers the exec itself.
+	execCtx, cancel := context.WithTimeout(ctx, b.Deadline.Duration+10*time.Second)
+	defer cancel()
+	e.execs.Add(1)
+	stdout, stderr, execErr := e.exec.Exec(execCtx, source, e.cfg.AgentCommand, stdin)
+
+	attempts := make([]Attempt, len(batch))
+	got := make([]bool, len(batch))
+	scanner := bufio.NewScanner(bytes.NewReader(stdout))
+	for scanner.Scan() {
+		var r agent.Result
+		if json.Unmarshal(scanner.Bytes(), &r) != nil {
+			continue
+		}
+		k, err := strconv.Atoi(r.ID)
+		if err != nil || k < 0 || k >= len(batch) || got[k] {
+			continue
+		}
+		got[k] = true
+		attempts[k] = Attempt{Verdict: fromOutcome(r.Outcome), Detail: r.Detail, Duration: time.Duration(r.Duration) * time.Millisecond}
+	}
+	for k := range attempts {
+		if got[k] {
+			continue
+		}
+		// Never trust the exit status alone: a cell without its own result is an error.
+		reason := "the agent gave no result for this probe"
+		if execErr != nil {
+			reason = fmt.Sprintf("exec in %s failed: %v", source, execErr)
+		}
+		if s := strings.TrimSpace(string(stderr)); s != "" {
+			reason += "; agent stderr: " + lastLine(s)
+		}
+		attempts[k] = Attempt{Verdict: Error, Detail: reason}
+	}
+	return attempts
+}
+
+func allErrors(n int, detail string) []Attempt {
+	out := make([]Attempt, n)
+	for i := range out {
+		out[i] = Attempt{Verdict: Error, Detail: detail}
+	}
+	return out
+}
+
+func lastLine(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

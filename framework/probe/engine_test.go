@@ -1,0 +1,174 @@
+package probe_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/probe"
+)
+
+// scripted answers each probe from a script of outcomes per target IP and
+// attempt: the engine's grouping, retries and error handling are under test,
+// not the network.
+type scripted struct {
+	mu       sync.Mutex
+	execs    map[string]int             // per source endpoint
+	attempts map[string]int             // per source+ip+port
+	script   map[string][]agent.Outcome // by ip:port, one outcome per attempt (the last repeats)
+	fail     map[string]error           // exec failure per source
+	silent   map[string]bool            // ip:port the agent never answers
+}
+
+func (s *scripted) Exec(_ context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.execs[endpoint]++
+	if err := s.fail[endpoint]; err != nil {
+		return nil, []byte("agent: something broke\nfatal: no sidecar"), err
+	}
+	var b agent.Batch
+	if err := json.Unmarshal(stdin, &b); err != nil {
+		return nil, nil, err
+	}
+	var out strings.Builder
+	for _, r := range b.Requests {
+		key := r.IP + ":" + r.Protocol
+		if s.silent[key] {
+			continue
+		}
+		n := s.attempts[endpoint+key]
+		s.attempts[endpoint+key]++
+		outcomes := s.script[key]
+		o := agent.Connected
+		if len(outcomes) > 0 {
+			o = outcomes[min(n, len(outcomes)-1)]
+		}
+		line, _ := json.Marshal(agent.Result{ID: r.ID, Outcome: o})
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	return []byte(out.String()), nil, nil
+}
+
+func newScripted() *scripted {
+	return &scripted{execs: map[string]int{}, attempts: map[string]int{}, script: map[string][]agent.Outcome{},
+		fail: map[string]error{}, silent: map[string]bool{}}
+}
+
+func flows(sources []string, targets map[string]string, probes ...model.Probe) []probe.Flow {
+	var out []probe.Flow
+	for _, from := range sources {
+		for to, ip := range targets {
+			for _, p := range probes {
+				out = append(out, probe.Flow{From: from, To: to, ToIP: ip, Probe: p})
+			}
+		}
+	}
+	return out
+}
+
+var (
+	tcp80 = model.Probe{Protocol: model.TCP, Port: 80}
+	udp53 = model.Probe{Protocol: model.UDP, Port: 53}
+	icmp  = model.Probe{Protocol: model.ICMP}
+)
+
+func TestOneExecPerSourceAndOutcomeMapping(t *testing.T) {
+	s := newScripted()
+	s.script["10.0.0.2:TCP"] = []agent.Outcome{agent.Rejected}
+	s.script["10.0.0.2:UDP"] = []agent.Outcome{agent.Dropped}
+	s.script["10.0.0.3:ICMP"] = []agent.Outcome{agent.Error}
+	fl := flows([]string{"a", "b", "c"}, map[string]string{"x": "10.0.0.2", "y": "10.0.0.3"}, tcp80, udp53, icmp)
+	obs, stats := probe.NewEngine(s, probe.Config{}).Run(context.Background(), fl, nil)
+	if stats.Execs != 3 || len(s.execs) != 3 {
+		t.Fatalf("%d execs over %v, want one per source (3)", stats.Execs, s.execs)
+	}
+	for _, o := range obs {
+		want := probe.Allow
+		switch {
+		case o.Flow.ToIP == "10.0.0.2" && o.Flow.Probe == tcp80:
+			want = probe.Reject
+		case o.Flow.ToIP == "10.0.0.2" && o.Flow.Probe == udp53:
+			want = probe.Drop
+		case o.Flow.ToIP == "10.0.0.3" && o.Flow.Probe == icmp:
+			want = probe.Error
+		}
+		if o.Verdict() != want || len(o.Attempts) != 1 {
+			t.Errorf("%v: %s after %d attempts, want %s after 1", o.Flow, o.Verdict(), len(o.Attempts), want)
+		}
+	}
+}
+
+func TestRetriesOnlyErrorsAndMismatchesAndCountsAttempts(t *testing.T) {
+	s := newScripted()
+	// Flaky: dropped once, then connected. Broken: always dropped. Error once, then fine.
+	s.script["10.0.0.2:TCP"] = []agent.Outcome{agent.Dropped, agent.Connected}
+	s.script["10.0.0.3:TCP"] = []agent.Outcome{agent.Dropped}
+	s.script["10.0.0.4:TCP"] = []agent.Outcome{agent.Error, agent.Rejected}
+	fl := flows([]string{"a"}, map[string]string{"flaky": "10.0.0.2", "broken": "10.0.0.3", "err": "10.0.0.4", "fine": "10.0.0.5"}, tcp80)
+	expect := func(f probe.Flow) (probe.Verdict, bool) {
+		if f.To == "err" {
+			return probe.Reject, true
+		}
+		return probe.Allow, true
+	}
+	obs, stats := probe.NewEngine(s, probe.Config{Retries: 2}).Run(context.Background(), fl, expect)
+	got := map[string]probe.Observation{}
+	for _, o := range obs {
+		got[o.Flow.To] = o
+	}
+	check := func(to string, verdict probe.Verdict, attempts int) {
+		t.Helper()
+		o := got[to]
+		if o.Verdict() != verdict || len(o.Attempts) != attempts {
+			t.Errorf("%s: %s after %d attempts, want %s after %d", to, o.Verdict(), len(o.Attempts), verdict, attempts)
+		}
+	}
+	check("fine", probe.Allow, 1)
+	check("flaky", probe.Allow, 2) // matched only on retry: the attempts show it
+	check("broken", probe.Drop, 3) // Retries bounds the re-probing
+	check("err", probe.Reject, 2)
+	if stats.Rounds != 3 || stats.Execs != 3 {
+		t.Errorf("stats %+v, want 3 rounds of one exec", stats)
+	}
+}
+
+func TestMissingResultsAndFailedExecsAreErrorsWithTheReason(t *testing.T) {
+	s := newScripted()
+	s.silent["10.0.0.3:TCP"] = true
+	s.fail["b"] = errors.New("exit status 137")
+	fl := flows([]string{"a", "b"}, map[string]string{"x": "10.0.0.2", "y": "10.0.0.3"}, tcp80)
+	obs, _ := probe.NewEngine(s, probe.Config{}).Run(context.Background(), fl, nil)
+	for _, o := range obs {
+		detail := o.Attempts[0].Detail
+		switch {
+		case o.Flow.From == "b":
+			if o.Verdict() != probe.Error || !strings.Contains(detail, "exit status 137") || !strings.Contains(detail, "fatal: no sidecar") {
+				t.Errorf("%v: %s %q, want Error naming the exec failure and the agent's last stderr line", o.Flow, o.Verdict(), detail)
+			}
+		case o.Flow.ToIP == "10.0.0.3":
+			if o.Verdict() != probe.Error || !strings.Contains(detail, "no result") {
+				t.Errorf("%v: %s %q, want Error: the agent gave no result", o.Flow, o.Verdict(), detail)
+			}
+		default:
+			if o.Verdict() != probe.Allow {
+				t.Errorf("%v: %s", o.Flow, o.Verdict())
+			}
+		}
+	}
+}
+
+func TestBatchSizeSplitsASourcesFlows(t *testing.T) {
+	s := newScripted()
+	fl := flows([]string{"a"}, map[string]string{"x": "10.0.0.2", "y": "10.0.0.3", "z": "10.0.0.4"}, tcp80, udp53)
+	_, stats := probe.NewEngine(s, probe.Config{BatchSize: 1}).Run(context.Background(), fl, nil)
+	if stats.Execs != 6 {
+		t.Fatalf("%d execs, want 6 with one flow per exec", stats.Execs)
+	}
+}
