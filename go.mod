@@ -3,6 +3,7 @@ module github.com/tierproof/tierproof
 go 1.26.0
 
 require (
+	github.com/florianl/go-nfqueue/v2 v2.0.2
 	github.com/google/nftables v0.3.0
 	github.com/spf13/cobra v1.10.2
 	github.com/vishvananda/netlink v1.3.1

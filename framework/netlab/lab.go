@@ -45,6 +45,8 @@ type Lab struct {
 	order     []string
 	agent     string
 	servers   []*exec.Cmd
+	// delayStops release the userspace queues of delayed pairs.
+	delayStops []func()
 }
 
 type node struct {
@@ -274,6 +276,7 @@ func (l *Lab) Exec(ctx context.Context, endpoint string, command []string, stdin
 // Close stops the agents and deletes every namespace, which removes the veths
 // and the bridge with them.
 func (l *Lab) Close() error {
+	l.stopDelays()
 	for _, cmd := range l.servers {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()

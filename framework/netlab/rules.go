@@ -1,14 +1,15 @@
 package netlab
 
 import (
-	"encoding/binary"
+	"context"
 	"fmt"
 	"time"
 
+	nfqueue "github.com/florianl/go-nfqueue/v2"
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
-	"github.com/vishvananda/netlink"
+	"github.com/google/nftables/xt"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
@@ -21,17 +22,14 @@ type Cell struct {
 	Probe    model.Probe
 }
 
-// Pair is an ordered pair of endpoints.
-type Pair struct{ From, To string }
-
 // Plan is what the lab's data plane does. Verdicts not listed are Allow.
 // Loss and Delay are faults to inject on top.
 type Plan struct {
 	Verdicts map[Cell]model.Verdict
 	// Loss drops this percentage of the cell's packets, at random.
 	Loss map[Cell]int
-	// Delay holds every packet from From to To back this long.
-	Delay map[Pair]time.Duration
+	// Delay holds back the packets that open the cell's connections.
+	Delay map[Cell]time.Duration
 }
 
 // Program replaces the lab's rules with plan. Verdicts are enforced on the
@@ -87,7 +85,7 @@ func (l *Lab) programEndpoint(name string, cells, lossy []Cell, plan Plan) error
 		return err
 	}
 	defer conn.CloseLasting()
-	conn.FlushRuleset()
+	conn.FlushRuleset() // this namespace holds nothing but the lab's rules
 	table := conn.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: "tierproof-lab"})
 	accept := nftables.ChainPolicyAccept
 	chain := conn.AddChain(&nftables.Chain{Name: "input", Table: table, Type: nftables.ChainTypeFilter,
@@ -157,72 +155,91 @@ func verdictExpr(v model.Verdict, p model.Protocol) expr.Any {
 	return &expr.Reject{Type: unix.NFT_REJECT_ICMP_UNREACH, Code: 10}
 }
 
-// programDelays puts a netem delay on each source's egress toward the
-// destinations of its delayed pairs (prio qdisc, a u32 filter per pair).
-func (l *Lab) programDelays(delays map[Pair]time.Duration) error {
-	bySource := map[string]map[string]time.Duration{}
-	for p, d := range delays {
-		if err := l.checkCell(Cell{From: p.From, To: p.To}); err != nil {
+// programDelays holds back the packets that open a delayed cell's
+// connections: a rule on the destination's input, ahead of the verdict chain,
+// queues them (NFQUEUE, one queue per cell) and the lab releases each one after
+// the delay. Replies are not delayed, so no other cell is touched. This needs
+// no netem, which some kernels lack.
+func (l *Lab) programDelays(delays map[Cell]time.Duration) error {
+	l.stopDelays()
+	byDestination := map[string][]Cell{}
+	for c := range delays {
+		if err := l.checkCell(c); err != nil {
 			return err
 		}
-		if bySource[p.From] == nil {
-			bySource[p.From] = map[string]time.Duration{}
-		}
-		bySource[p.From][p.To] = d
+		byDestination[c.To] = append(byDestination[c.To], c)
 	}
+	queue := uint16(0)
 	for _, name := range l.order {
-		if err := l.programEndpointDelays(name, bySource[name]); err != nil {
+		cells := byDestination[name]
+		if len(cells) == 0 {
+			continue
+		}
+		ns, err := netns.GetFromName(l.endpoints[name].namespace)
+		if err != nil {
+			return err
+		}
+		conn, err := nftables.New(nftables.WithNetNSFd(int(ns)))
+		if err != nil {
+			ns.Close()
+			return err
+		}
+		table := conn.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: "tierproof-lab-delay"})
+		accept := nftables.ChainPolicyAccept
+		chain := conn.AddChain(&nftables.Chain{Name: "input", Table: table, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityRef(*nftables.ChainPriorityFilter - 10), Policy: &accept})
+		for _, c := range cells {
+			queue++
+			conn.AddRule(&nftables.Rule{Table: table, Chain: chain, Exprs: append(l.match(c),
+				&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+				&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binaryutil.NativeEndian.PutUint32(expr.CtStateBitNEW), Xor: make([]byte, 4)},
+				&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
+				// xt NFQUEUE revision 0: its info is the queue number.
+				&expr.Target{Name: "NFQUEUE", Rev: 0, Info: &xt.Unknown{byte(queue), byte(queue >> 8)}},
+			)})
+			if err := l.releaseAfter(int(ns), queue, delays[c]); err != nil {
+				ns.Close()
+				conn.CloseLasting()
+				return fmt.Errorf("delays at %s: %w", name, err)
+			}
+		}
+		err = conn.Flush()
+		conn.CloseLasting()
+		ns.Close()
+		if err != nil {
 			return fmt.Errorf("delays at %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (l *Lab) programEndpointDelays(name string, delays map[string]time.Duration) error {
-	ns, err := netns.GetFromName(l.endpoints[name].namespace)
+// releaseAfter accepts every packet of a queue once delay has passed.
+func (l *Lab) releaseAfter(ns int, queue uint16, delay time.Duration) error {
+	q, err := nfqueue.Open(&nfqueue.Config{NetNS: ns, NfQueue: queue, MaxPacketLen: 0xffff, MaxQueueLen: 4096,
+		Copymode: nfqueue.NfQnlCopyMeta, WriteTimeout: time.Second})
 	if err != nil {
-		return err
+		return fmt.Errorf("opening NFQUEUE %d: %w", queue, err)
 	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	link, err := h.LinkByName("eth0")
-	if err != nil {
-		return err
-	}
-	root := netlink.MakeHandle(1, 0)
-	// Start from the default qdisc; deleting one that is not there is fine.
-	_ = h.QdiscDel(&netlink.Prio{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: link.Attrs().Index, Handle: root, Parent: netlink.HANDLE_ROOT}})
-	if len(delays) == 0 {
-		return nil
-	}
-	// Bands 1:1..1:3 carry ordinary traffic; each delayed destination gets a band with netem.
-	prio := &netlink.Prio{QdiscAttrs: netlink.QdiscAttrs{LinkIndex: link.Attrs().Index, Handle: root, Parent: netlink.HANDLE_ROOT},
-		Bands: uint8(3 + len(delays)), PriorityMap: [16]uint8{1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}}
-	if err := h.QdiscAdd(prio); err != nil {
-		return fmt.Errorf("prio qdisc: %w", err)
-	}
-	band := uint16(3)
-	for to, d := range delays {
-		band++
-		netem := netlink.NewNetem(netlink.QdiscAttrs{LinkIndex: link.Attrs().Index, Parent: netlink.MakeHandle(1, band), Handle: netlink.MakeHandle(band*10, 0)},
-			netlink.NetemQdiscAttrs{Latency: uint32(d.Microseconds())})
-		if err := h.QdiscAdd(netem); err != nil {
-			return fmt.Errorf("netem: %w", err)
+	ctx, cancel := context.WithCancel(context.Background())
+	release := func(a nfqueue.Attribute) int {
+		if a.PacketID != nil {
+			id := *a.PacketID
+			time.AfterFunc(delay, func() { _ = q.SetVerdict(id, nfqueue.NfAccept) })
 		}
-		dst := l.endpoints[to].ip.As4()
-		filter := &netlink.U32{
-			FilterAttrs: netlink.FilterAttrs{LinkIndex: link.Attrs().Index, Parent: root, Priority: 1, Protocol: unix.ETH_P_IP},
-			ClassId:     netlink.MakeHandle(1, band),
-			Sel: &netlink.TcU32Sel{Flags: netlink.TC_U32_TERMINAL, Nkeys: 1,
-				Keys: []netlink.TcU32Key{{Mask: 0xffffffff, Val: binary.NativeEndian.Uint32(dst[:]), Off: 16}}},
-		}
-		if err := h.FilterAdd(filter); err != nil {
-			return fmt.Errorf("u32 filter: %w", err)
-		}
+		return 0
 	}
+	if err := q.RegisterWithErrorFunc(ctx, release, func(error) int { return 0 }); err != nil {
+		cancel()
+		q.Close()
+		return fmt.Errorf("reading NFQUEUE %d: %w", queue, err)
+	}
+	l.delayStops = append(l.delayStops, func() { cancel(); q.Close() })
 	return nil
+}
+
+func (l *Lab) stopDelays() {
+	for _, stop := range l.delayStops {
+		stop()
+	}
+	l.delayStops = nil
 }
