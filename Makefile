@@ -3,15 +3,23 @@ GO            ?= go
 BIN           := bin
 CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.20.0
 
-.PHONY: all build test vet fmt-check bench generate e2e clean
+.PHONY: all build agent agent-image test vet fmt-check bench bench-lab lab-soak generate e2e clean
 
 all: build
 
 ## build: the tierproof CLI into bin/
-build:
+build: agent
 	$(GO) build -o $(BIN)/tierproof ./cmd/tierproof
 
-## test: everything that runs without a cluster
+## agent: the static probe agent into bin/
+agent:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/tierproof-agent ./cmd/tierproof-agent
+
+## agent-image: the agent's container image archive, built without a Docker daemon
+agent-image: build
+	$(BIN)/tierproof agent-image --binary $(BIN)/tierproof-agent --output $(BIN)/tierproof-agent-image.tar
+
+## test: everything that runs without a cluster (lab tests need root; they skip without it)
 test: fmt-check vet
 	$(GO) test ./...
 
@@ -26,6 +34,14 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench Evaluate -benchtime 3000000x -cpu 1 ./framework/model/
 	$(GO) test -run '^$$' -bench Compile -benchtime 5x -cpu 1 ./framework/model/
+
+## bench-lab: probe engine vs one-process-per-flow on a 1 920-flow stage in the lab (root)
+bench-lab:
+	$(GO) test -run '^$$' -bench Stage -benchtime 1x ./framework/netlab/
+
+## lab-soak: 20 runs of a 12-endpoint × 8-probe mixed matrix in the lab, zero misclassification (root)
+lab-soak:
+	$(GO) test -run '^$$' -bench RepeatedMatrix -benchtime 1x -timeout 20m ./framework/netlab/
 
 ## generate: regenerate the deepcopy code of the Antrea type mirror
 generate:

@@ -21,7 +21,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimulateCommand(), newExplainCommand())
+	root.AddCommand(newSimulateCommand(), newExplainCommand(), newAgentImageCommand())
 	return root
 }
 

@@ -116,9 +116,13 @@ func (l *Lab) wire() error {
 		return err
 	}
 	defer origin.Close()
-	// netns.NewNamed moves the calling thread into the new namespace.
+	// netns.NewNamed moves the calling thread into the new namespace, where
+	// the namespace's sysctls are set before the thread moves back.
 	newNamed := func(name string) (netns.NsHandle, error) {
 		h, err := netns.NewNamed(name)
+		if err == nil {
+			err = unlimitICMPErrors()
+		}
 		if setErr := netns.Set(origin); setErr != nil && err == nil {
 			err = setErr
 		}
@@ -291,4 +295,21 @@ func (l *Lab) Close() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// unlimitICMPErrors lifts the kernel's rate limit on ICMP errors in the current
+// thread's namespace. Antrea answers a Reject from the data plane, never rate
+// limited; the lab's kernel would otherwise swallow some of a burst of
+// "administratively prohibited" replies to one peer and turn Rejects into Drops.
+func unlimitICMPErrors() error {
+	for file, value := range map[string]string{
+		"/proc/sys/net/ipv4/icmp_ratelimit":    "0",
+		"/proc/sys/net/ipv4/icmp_msgs_per_sec": "100000",
+		"/proc/sys/net/ipv4/icmp_msgs_burst":   "100000",
+	} {
+		if err := os.WriteFile(file, []byte(value), 0o644); err != nil {
+			return fmt.Errorf("lifting the ICMP rate limit: %w", err)
+		}
+	}
+	return nil
 }

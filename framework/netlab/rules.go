@@ -10,6 +10,7 @@ import (
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/xt"
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
@@ -80,6 +81,16 @@ func (l *Lab) programEndpoint(name string, cells, lossy []Cell, plan Plan) error
 		return err
 	}
 	defer ns.Close()
+	// Connections tracked under the previous plan would bypass the new one
+	// (established traffic is accepted first), so a new plan starts clean.
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := h.ConntrackTableFlush(netlink.ConntrackTable); err != nil {
+		return fmt.Errorf("flushing conntrack: %w", err)
+	}
 	conn, err := nftables.New(nftables.WithNetNSFd(int(ns)))
 	if err != nil {
 		return err

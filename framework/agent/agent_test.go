@@ -1,0 +1,145 @@
+package agent_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tierproof/tierproof/framework/agent"
+)
+
+// freePort finds a loopback port nothing listens on.
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func serve(t *testing.T, ports agent.Ports) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := make(chan string, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- agent.Serve(ctx, ports, func(format string, args ...any) {
+			logs <- strings.TrimSpace(strings.ReplaceAll(format, "%", "%%"))
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var lines []string
+	for {
+		select {
+		case l := <-logs:
+			lines = append(lines, l)
+			if strings.HasPrefix(l, "serving") {
+				return lines
+			}
+		case err := <-done:
+			t.Fatalf("Serve returned early: %v", err)
+		case <-time.After(5 * time.Second):
+			t.Fatal("Serve never said it was serving")
+		}
+	}
+}
+
+func run(t *testing.T, b agent.Batch) map[string]agent.Result {
+	t.Helper()
+	got := map[string]agent.Result{}
+	agent.Run(context.Background(), b, func(r agent.Result) {
+		if _, dup := got[r.ID]; dup {
+			t.Errorf("result %s emitted twice", r.ID)
+		}
+		got[r.ID] = r
+	})
+	if len(got) != len(b.Requests) {
+		t.Fatalf("%d results for %d requests", len(got), len(b.Requests))
+	}
+	return got
+}
+
+func TestTCPAndUDPOnLoopback(t *testing.T) {
+	tcpOpen, udpOpen := freePort(t, "tcp"), freePort(t, "udp")
+	tcpClosed, udpClosed := freePort(t, "tcp"), freePort(t, "udp")
+	serve(t, agent.Ports{TCP: []int{tcpOpen}, UDP: []int{udpOpen}})
+	got := run(t, agent.Batch{Timeout: agent.Duration{Duration: time.Second}, Requests: []agent.Request{
+		{ID: "tcp-open", IP: "127.0.0.1", Protocol: "TCP", Port: tcpOpen},
+		{ID: "tcp-closed", IP: "127.0.0.1", Protocol: "TCP", Port: tcpClosed},
+		{ID: "udp-open", IP: "127.0.0.1", Protocol: "UDP", Port: udpOpen},
+		{ID: "udp-closed", IP: "127.0.0.1", Protocol: "UDP", Port: udpClosed},
+		{ID: "bad-ip", IP: "not-an-ip", Protocol: "TCP", Port: 80},
+		{ID: "bad-proto", IP: "127.0.0.1", Protocol: "GRE", Port: 80},
+	}})
+	want := map[string]agent.Outcome{"tcp-open": agent.Connected, "tcp-closed": agent.Rejected, "udp-open": agent.Connected,
+		"udp-closed": agent.Rejected, "bad-ip": agent.Error, "bad-proto": agent.Error}
+	for id, outcome := range want {
+		if got[id].Outcome != outcome {
+			t.Errorf("%s: %s (%s), want %s", id, got[id].Outcome, got[id].Detail, outcome)
+		}
+	}
+}
+
+func TestServeSkipsPortsTheApplicationAlreadyServes(t *testing.T) {
+	app, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	taken := app.Addr().(*net.TCPAddr).Port
+	logs := serve(t, agent.Ports{TCP: []int{taken}})
+	if !strings.Contains(strings.Join(logs, "\n"), "already bound by the application") {
+		t.Errorf("no word about the taken port in %q", logs)
+	}
+}
+
+func TestTheBatchDeadlineBoundsTheRunAndReportsTheRest(t *testing.T) {
+	// A UDP socket that reads but never answers: its probes can only end by
+	// their timeout, which is longer than the batch deadline.
+	silent, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	port := silent.LocalAddr().(*net.UDPAddr).Port
+	var reqs []agent.Request
+	for i := 0; i < 12; i++ {
+		reqs = append(reqs, agent.Request{ID: strconv.Itoa(i), IP: "127.0.0.1", Protocol: "UDP", Port: port})
+	}
+	start := time.Now()
+	got := run(t, agent.Batch{Timeout: agent.Duration{Duration: 5 * time.Second}, Deadline: agent.Duration{Duration: 500 * time.Millisecond}, Parallel: 4, Requests: reqs})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("the batch took %v, past its 500ms deadline", took)
+	}
+	for id, r := range got {
+		if r.Outcome != agent.Error || !strings.Contains(r.Detail, "deadline") {
+			t.Errorf("probe %s: %s (%s), want an error naming the batch deadline", id, r.Outcome, r.Detail)
+		}
+	}
+}
+
+func TestICMPSaysWhichSocketWorked(t *testing.T) {
+	got := run(t, agent.Batch{Requests: []agent.Request{{ID: "lo", IP: "127.0.0.1", Protocol: "ICMP"}}})["lo"]
+	switch {
+	case got.Outcome == agent.Connected && os.Geteuid() == 0 && !strings.Contains(got.Detail, "raw socket"):
+		t.Errorf("as root the raw socket should answer: %q", got.Detail)
+	case got.Outcome == agent.Error && !strings.Contains(got.Detail, "raw socket") && !strings.Contains(got.Detail, "ping socket"):
+		t.Errorf("an ICMP failure must name both sockets: %q", got.Detail)
+	case got.Outcome != agent.Connected && got.Outcome != agent.Error:
+		t.Errorf("loopback echo: %s (%s)", got.Outcome, got.Detail)
+	}
+}
