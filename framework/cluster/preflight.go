@@ -1,0 +1,58 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// ErrDockerUnavailable is returned, wrapped, when no Docker engine answers.
+var ErrDockerUnavailable = errors.New("Docker is not available")
+
+// CheckDocker makes sure a Docker engine answers: kind runs every cluster node
+// as a Docker container. The error says what to do.
+func CheckDocker(ctx context.Context) error {
+	path, err := exec.LookPath("docker")
+	if err != nil {
+		return fmt.Errorf("%w: the docker command is not installed. Install Docker Engine "+
+			"(https://docs.docker.com/engine/install/), start it, and run make e2e again", ErrDockerUnavailable)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, path, "info", "--format", "{{.ServerVersion}}")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		reason := strings.TrimSpace(stderr.String())
+		if reason == "" && err != nil {
+			reason = err.Error()
+		}
+		return fmt.Errorf("%w: the docker command is installed but no Docker engine answers (%s). "+
+			"Start the engine (sudo systemctl start docker), make sure your user may use it "+
+			"(sudo usermod -aG docker $USER, then log in again), and run make e2e again", ErrDockerUnavailable, firstLine(reason))
+	}
+	return nil
+}
+
+// CheckOpenVSwitch makes sure the host kernel has the openvswitch module:
+// kind nodes share the host's kernel, and Antrea's agent programs OVS in it.
+func CheckOpenVSwitch(sysModule string) error {
+	if sysModule == "" {
+		sysModule = "/sys/module"
+	}
+	if _, err := os.Stat(sysModule + "/openvswitch"); err == nil {
+		return nil
+	}
+	return errors.New("the openvswitch kernel module is not loaded on this host, and Antrea's agent needs it " +
+		"(kind nodes share the host's kernel): run `sudo modprobe openvswitch` (Debian/Ubuntu: the module ships " +
+		"with the stock kernel; on a minimal cloud image install linux-modules-extra-$(uname -r) first), " +
+		"then run make e2e again")
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
