@@ -2,11 +2,13 @@ package cluster_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/topology"
@@ -74,5 +76,17 @@ func TestSnapshotReadsTheEstateTheModelNeeds(t *testing.T) {
 	}
 	if len(topo.Externals) != 1 || topo.Externals[0].Name != "ssh-server" {
 		t.Errorf("externals %+v", topo.Externals)
+	}
+}
+
+func TestPodExecutorRefusesEndpointsThatAreNotPods(t *testing.T) {
+	e := cluster.NewPodExecutor(&rest.Config{Host: "https://127.0.0.1:1"}, fake.NewSimpleClientset(), "")
+	for _, endpoint := range []string{"ssh-server", "/pod", "ns/"} {
+		if _, _, err := e.Exec(context.Background(), endpoint, []string{"true"}, nil); err == nil || !strings.Contains(err.Error(), "is not namespace/pod") {
+			t.Errorf("%q: error %v", endpoint, err)
+		}
+	}
+	if c := cluster.WithProbingRateLimits(&rest.Config{QPS: 5, Burst: 10}); c.QPS < 50 || c.Burst < 100 {
+		t.Errorf("rate limits %v/%d not raised for parallel probing", c.QPS, c.Burst)
 	}
 }

@@ -1,0 +1,82 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/remotecommand"
+)
+
+// AgentContainer is the sidecar every fixture pod runs the probe agent in.
+const AgentContainer = "tierproof-agent"
+
+// PodExecutor runs commands in a container of a pod through the API server's
+// exec subresource (WebSocket, with SPDY as the fallback, as kubectl does).
+// It is the probe engine's Executor on a cluster; endpoints are "ns/pod".
+type PodExecutor struct {
+	config    *rest.Config
+	client    kubernetes.Interface
+	container string
+}
+
+// NewPodExecutor execs into container (AgentContainer when empty).
+func NewPodExecutor(config *rest.Config, client kubernetes.Interface, container string) *PodExecutor {
+	if container == "" {
+		container = AgentContainer
+	}
+	return &PodExecutor{config: config, client: client, container: container}
+}
+
+// Exec runs command with stdin and returns what it wrote. A non-zero exit is
+// an error (client-go's CodeExitError, "command terminated with exit code N");
+// stdout and stderr are returned either way, so a caller never has to trust
+// the exit status alone.
+func (e *PodExecutor) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+	namespace, pod, ok := strings.Cut(endpoint, "/")
+	if !ok || namespace == "" || pod == "" {
+		return nil, nil, fmt.Errorf("endpoint %q is not namespace/pod", endpoint)
+	}
+	req := e.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(namespace).Name(pod).SubResource("exec").
+		VersionedParams(&corev1.PodExecOptions{Container: e.container, Command: command, Stdin: true, Stdout: true, Stderr: true}, scheme.ParameterCodec)
+	websocket, err := remotecommand.NewWebSocketExecutor(e.config, "GET", req.URL().String())
+	if err != nil {
+		return nil, nil, fmt.Errorf("exec in %s: %w", endpoint, err)
+	}
+	spdy, err := remotecommand.NewSPDYExecutor(e.config, "POST", req.URL())
+	if err != nil {
+		return nil, nil, fmt.Errorf("exec in %s: %w", endpoint, err)
+	}
+	executor, err := remotecommand.NewFallbackExecutor(websocket, spdy, func(err error) bool {
+		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("exec in %s: %w", endpoint, err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = executor.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: bytes.NewReader(stdin), Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		err = fmt.Errorf("exec in %s (container %s): %w", endpoint, e.container, err)
+	}
+	return stdout.Bytes(), stderr.Bytes(), err
+}
+
+// Parallel probing execs into many pods at once; client-go's default rate
+// limit (5 QPS, burst 10) would queue them.
+const (
+	clientQPS   = 100
+	clientBurst = 200
+)
+
+// WithProbingRateLimits raises a REST config's client-side rate limits.
+func WithProbingRateLimits(config *rest.Config) *rest.Config {
+	c := rest.CopyConfig(config)
+	c.QPS, c.Burst = clientQPS, clientBurst
+	return c
+}
