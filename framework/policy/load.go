@@ -4,40 +4,18 @@
 package policy
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
-
 	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
-	"github.com/tierproof/tierproof/framework/yamlcheck"
+	"github.com/tierproof/tierproof/framework/manifest"
 )
 
-// Source locates a document: a file and the document's index in it (from 0).
-type Source struct {
-	File  string
-	Index int
-}
-
-func (s Source) String() string { return fmt.Sprintf("%s (document %d)", s.File, s.Index) }
+// Source locates a document in a file.
+type Source = manifest.Source
 
 // Object is a decoded manifest and where it came from.
-type Object struct {
-	Source Source
-	Object runtime.Object
-}
+type Object = manifest.Object
 
 // Scheme knows exactly the kinds a policy input may contain.
 func Scheme() *runtime.Scheme {
@@ -48,120 +26,12 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-var (
-	strictScheme  = Scheme()
-	strictDecoder = serializer.NewCodecFactory(strictScheme, serializer.EnableStrict).UniversalDeserializer()
-)
+var decoder = manifest.NewDecoder(Scheme(),
+	"crd.antrea.io/v1beta1 ClusterNetworkPolicy, NetworkPolicy, Tier, ClusterGroup, Group; networking.k8s.io/v1 NetworkPolicy")
 
 // ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
 // directory in lexical order.
-func ReadPath(path string) ([]Object, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading policies: %w", err)
-	}
-	files := []string{path}
-	if info.IsDir() {
-		files, err = manifestFiles(path)
-		if err != nil {
-			return nil, err
-		}
-	}
-	var objects []Object
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("reading policies: %w", err)
-		}
-		decoded, err := Decode(file, data)
-		if err != nil {
-			return nil, err
-		}
-		objects = append(objects, decoded...)
-	}
-	return objects, nil
-}
+func ReadPath(path string) ([]Object, error) { return decoder.ReadPath(path) }
 
-func manifestFiles(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading policies: %w", err)
-	}
-	var files []string
-	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(files)
-	return files, nil
-}
-
-// Decode splits data into YAML documents and decodes each strictly. Empty
-// documents are skipped but still counted, so indexes match what an editor shows
-// between '---' separators.
-func Decode(file string, data []byte) ([]Object, error) {
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var objects []Object
-	for index := 0; ; index++ {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return objects, nil
-		}
-		src := Source{File: file, Index: index}
-		if err != nil {
-			return nil, fmt.Errorf("%s: splitting YAML: %w", src, err)
-		}
-		if isBlank(doc) {
-			continue
-		}
-		obj, err := decodeDocument(doc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", src, err)
-		}
-		objects = append(objects, Object{Source: src, Object: obj})
-	}
-}
-
-func isBlank(doc []byte) bool {
-	for _, line := range strings.Split(string(doc), "\n") {
-		line = strings.TrimSpace(line)
-		if line != "" && !strings.HasPrefix(line, "#") && line != "---" {
-			return false
-		}
-	}
-	return true
-}
-
-// header is what is read of a document before it is decoded strictly, so that
-// errors can name the object.
-type header struct {
-	metav1.TypeMeta `json:",inline"`
-	Metadata        struct {
-		Name string `json:"name"`
-	} `json:"metadata"`
-}
-
-func decodeDocument(doc []byte) (runtime.Object, error) {
-	if err := yamlcheck.Booleans(doc); err != nil {
-		return nil, err
-	}
-	var h header
-	if err := yaml.Unmarshal(doc, &h); err != nil {
-		return nil, err
-	}
-	if h.APIVersion == "" || h.Kind == "" {
-		return nil, fmt.Errorf("apiVersion and kind are required")
-	}
-	gvk := h.GroupVersionKind()
-	if !strictScheme.Recognizes(gvk) {
-		return nil, fmt.Errorf("unsupported kind %q in apiVersion %q (supported: crd.antrea.io/v1beta1 ClusterNetworkPolicy, NetworkPolicy, Tier, ClusterGroup, Group; networking.k8s.io/v1 NetworkPolicy)",
-			h.Kind, h.APIVersion)
-	}
-	obj, _, err := strictDecoder.Decode(doc, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s %q: %w", h.Kind, h.Metadata.Name, err)
-	}
-	return obj, nil
-}
+// Decode decodes the YAML documents of data strictly.
+func Decode(file string, data []byte) ([]Object, error) { return decoder.Decode(file, data) }

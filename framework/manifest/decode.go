@@ -1,0 +1,162 @@
+// Package manifest reads multi-document Kubernetes YAML strictly into typed
+// objects of a given scheme, remembering the file and document each object
+// came from so that every later error can point there.
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tierproof/tierproof/framework/yamlcheck"
+)
+
+// Source locates a document: a file and the document's index in it (from 0).
+type Source struct {
+	File  string
+	Index int
+}
+
+func (s Source) String() string { return fmt.Sprintf("%s (document %d)", s.File, s.Index) }
+
+// Object is a decoded manifest and where it came from.
+type Object struct {
+	Source Source
+	Object runtime.Object
+}
+
+// Decoder decodes the kinds of one scheme strictly: unknown kinds, unknown
+// fields and duplicate fields are errors.
+type Decoder struct {
+	scheme    *runtime.Scheme
+	strict    runtime.Decoder
+	supported string
+}
+
+// NewDecoder decodes the kinds of scheme; supported lists them for errors.
+func NewDecoder(scheme *runtime.Scheme, supported string) *Decoder {
+	return &Decoder{scheme: scheme, strict: serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer(), supported: supported}
+}
+
+// ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
+// directory in lexical order.
+func (d *Decoder) ReadPath(path string) ([]Object, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifests: %w", err)
+	}
+	files := []string{path}
+	if info.IsDir() {
+		files, err = manifestFiles(path)
+		if err != nil {
+			return nil, err
+		}
+	}
+	var objects []Object
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading manifests: %w", err)
+		}
+		decoded, err := d.Decode(file, data)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(objects, decoded...)
+	}
+	return objects, nil
+}
+
+func manifestFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifests: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Decode splits data into YAML documents and decodes each strictly. Empty
+// documents are skipped but still counted, so indexes match what an editor shows
+// between '---' separators.
+func (d *Decoder) Decode(file string, data []byte) ([]Object, error) {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var objects []Object
+	for index := 0; ; index++ {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return objects, nil
+		}
+		src := Source{File: file, Index: index}
+		if err != nil {
+			return nil, fmt.Errorf("%s: splitting YAML: %w", src, err)
+		}
+		if isBlank(doc) {
+			continue
+		}
+		obj, err := d.decodeDocument(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		objects = append(objects, Object{Source: src, Object: obj})
+	}
+}
+
+func isBlank(doc []byte) bool {
+	for _, line := range strings.Split(string(doc), "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") && line != "---" {
+			return false
+		}
+	}
+	return true
+}
+
+// header is what is read of a document before it is decoded strictly, so that
+// errors can name the object.
+type header struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+}
+
+func (d *Decoder) decodeDocument(doc []byte) (runtime.Object, error) {
+	if err := yamlcheck.Booleans(doc); err != nil {
+		return nil, err
+	}
+	var h header
+	if err := yaml.Unmarshal(doc, &h); err != nil {
+		return nil, err
+	}
+	if h.APIVersion == "" || h.Kind == "" {
+		return nil, fmt.Errorf("apiVersion and kind are required")
+	}
+	if !d.scheme.Recognizes(h.GroupVersionKind()) {
+		return nil, fmt.Errorf("unsupported kind %q in apiVersion %q (supported: %s)", h.Kind, h.APIVersion, d.supported)
+	}
+	obj, _, err := d.strict.Decode(doc, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", h.Kind, h.Metadata.Name, err)
+	}
+	return obj, nil
+}
