@@ -21,7 +21,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimulateCommand(), newExplainCommand(), newAgentImageCommand())
+	root.AddCommand(newSimulateCommand(), newExplainCommand(), newAgentImageCommand(), newE2ECommand())
 	return root
 }
 

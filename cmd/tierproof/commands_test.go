@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,4 +173,21 @@ func squeezeSpaces(s string) string {
 		lines = append(lines, strings.Join(strings.Fields(line), " "))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// These machines have no Docker engine: make e2e must stop at once and say so.
+func TestE2EFailsFastWithoutDocker(t *testing.T) {
+	_, err := run(t, "e2e")
+	if err == nil {
+		t.Fatal("e2e succeeded without a cluster lifecycle")
+	}
+	if _, lookErr := exec.LookPath("docker"); lookErr != nil || !dockerAnswers() {
+		if !strings.HasPrefix(err.Error(), "Docker is not available: ") {
+			t.Fatalf("error %q, want it to start with \"Docker is not available\"", err)
+		}
+	}
+}
+
+func dockerAnswers() bool {
+	return exec.Command("docker", "info").Run() == nil
 }
