@@ -1,0 +1,61 @@
+package cluster
+
+import (
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// OwnerLabel marks every object tierproof creates, so cleanup finds exactly
+// those; its value names the run.
+const OwnerLabel = "tierproof.io/run"
+
+// applyRank orders kinds so that nothing is applied before what it refers to:
+// namespaces hold everything namespaced; Tiers and groups must exist before the
+// policies that name them (Antrea's admission refuses an unknown tier).
+var applyRank = map[string]int{
+	"Namespace":      0,
+	"ServiceAccount": 1,
+	"Tier":           2,
+	"ClusterGroup":   3,
+	"Group":          4,
+	// Workloads and Services, then policies.
+	"Pod":     5,
+	"Service": 6,
+	// ClusterNetworkPolicy, Antrea NetworkPolicy and K8s NetworkPolicy share 7.
+}
+
+const policyRank = 7
+
+// ApplyOrder sorts objects into dependency order, keeping input order within a
+// rank. Deleting runs in the reverse order.
+func ApplyOrder(objects []runtime.Object) []runtime.Object {
+	out := append([]runtime.Object(nil), objects...)
+	rank := func(o runtime.Object) int {
+		if r, ok := applyRank[o.GetObjectKind().GroupVersionKind().Kind]; ok {
+			return r
+		}
+		return policyRank
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
+}
+
+// Own labels objects as created by run, so that cleanup can find them.
+func Own(objects []runtime.Object, run string) error {
+	for _, o := range objects {
+		m, err := meta.Accessor(o)
+		if err != nil {
+			return fmt.Errorf("labelling %T: %w", o, err)
+		}
+		labels := m.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[OwnerLabel] = run
+		m.SetLabels(labels)
+	}
+	return nil
+}
