@@ -3,6 +3,7 @@
 //
 //	tierproof-agent serve --tcp 22,80 --udp 53 --sctp 80
 //	tierproof-agent probe < batch.json    # one JSON result per line on stdout
+//	tierproof-agent route 10.10.1.0/24 172.18.0.3
 package main
 
 import (
@@ -83,7 +84,15 @@ func newCommand() *cobra.Command {
 			return writeErr
 		},
 	}
-	root.AddCommand(serve, probe)
+	route := &cobra.Command{
+		Use:   "route CIDR GATEWAY",
+		Short: "Route CIDR via GATEWAY in this network namespace (external hosts reach pod CIDRs through their nodes)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			return agent.AddRoute(args[0], args[1])
+		},
+	}
+	root.AddCommand(serve, probe, route)
 	return root
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -250,5 +251,24 @@ func TestDelayBelowTheTimeoutSlowsACellWithoutChangingIt(t *testing.T) {
 	}
 	if obs[1].Verdict() != probe.Allow || obs[1].Attempts[0].Duration >= 300*time.Millisecond {
 		t.Errorf("reverse cell: %s in %v, want Allow without the delay", obs[1].Verdict(), obs[1].Attempts[0].Duration)
+	}
+}
+
+// External hosts route pod CIDRs through nodes with the agent's route command.
+func TestAgentRouteCommandAddsARoute(t *testing.T) {
+	lab := newLab(t, []string{"host", "node"}, agent.Ports{TCP: []int{80}})
+	ctx := context.Background()
+	if _, stderr, err := lab.Exec(ctx, "host", []string{"tierproof-agent", "route", "10.99.0.0/16", lab.IP("node")}, nil); err != nil {
+		t.Fatalf("route: %v: %s", err, stderr)
+	}
+	out, _, err := lab.Exec(ctx, "host", []string{"ip", "route", "show", "10.99.0.0/16"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "10.99.0.0/16 via " + lab.IP("node"); !strings.Contains(string(out), want) {
+		t.Fatalf("routes %q lack %q", out, want)
+	}
+	if _, stderr, err := lab.Exec(ctx, "host", []string{"tierproof-agent", "route", "10.99.0.0/33", lab.IP("node")}, nil); err == nil || !strings.Contains(string(stderr), "route destination") {
+		t.Fatalf("bad CIDR accepted: %v %s", err, stderr)
 	}
 }

@@ -1,0 +1,177 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/topology"
+)
+
+// KindNetwork is the Docker network kind puts its nodes on.
+const KindNetwork = "kind"
+
+// ExternalPlan places the walkthrough's hosts outside the cluster on the kind
+// network: the load balancer's clients inside a small pool CIDR at the top of
+// the network, the ssh-server just outside that pool.
+type ExternalPlan struct {
+	Hosts  []topology.External
+	LBPool netip.Prefix
+	// Values are what scenarios' manifests refer to: ssh-server.ip, lb-pool.cidr, …
+	Values map[string]string
+}
+
+// PlanExternals carves the hosts' addresses out of the kind network's subnet.
+// Docker hands out addresses from the bottom of the subnet, so the top is free.
+func PlanExternals(subnet netip.Prefix, lbClients int) (ExternalPlan, error) {
+	subnet = subnet.Masked()
+	if !subnet.Addr().Is4() || subnet.Bits() > 24 {
+		return ExternalPlan{}, fmt.Errorf("kind network %s: want an IPv4 subnet of /24 or larger", subnet)
+	}
+	if lbClients < 1 || lbClients > 13 {
+		return ExternalPlan{}, fmt.Errorf("%d load-balancer clients: want 1 to 13 (they share a /28)", lbClients)
+	}
+	last := lastAddr(subnet)
+	pool := netip.PrefixFrom(addrAdd(last, -15), 28).Masked()
+	plan := ExternalPlan{LBPool: pool, Values: map[string]string{"lb-pool.cidr": pool.String()}}
+	ssh := addrAdd(pool.Addr(), -15) // inside the /28 below the pool
+	plan.Hosts = append(plan.Hosts, topology.External{Name: "ssh-server", IP: ssh.String()})
+	plan.Values["ssh-server.ip"] = ssh.String()
+	for i := 1; i <= lbClients; i++ {
+		name := "lb-client-" + strconv.Itoa(i)
+		ip := addrAdd(pool.Addr(), i)
+		plan.Hosts = append(plan.Hosts, topology.External{Name: name, IP: ip.String()})
+		plan.Values[name+".ip"] = ip.String()
+	}
+	return plan, nil
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := (uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func addrAdd(a netip.Addr, n int) netip.Addr {
+	b := a.As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v = uint32(int64(v) + int64(n))
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// Route sends a pod CIDR to the node that owns it.
+type Route struct {
+	CIDR, Via string
+}
+
+// PodRoutes lists each node's pod CIDR via the node's internal IP.
+func PodRoutes(nodes []corev1.Node) ([]Route, error) {
+	var routes []Route
+	for _, n := range nodes {
+		var ip string
+		for _, a := range n.Status.Addresses {
+			if a.Type == corev1.NodeInternalIP {
+				ip = a.Address
+				break
+			}
+		}
+		if n.Spec.PodCIDR == "" || ip == "" {
+			return nil, fmt.Errorf("node %s has no pod CIDR or internal IP yet", n.Name)
+		}
+		routes = append(routes, Route{CIDR: n.Spec.PodCIDR, Via: ip})
+	}
+	return routes, nil
+}
+
+// Docker runs external hosts as containers of the agent image on the kind
+// network, as kind itself drives Docker: through its CLI.
+type Docker struct {
+	Run   string // run label value, so removal finds exactly these containers
+	Image string // agentimage.DefaultTag unless set
+}
+
+func (d Docker) container(host string) string { return "tierproof-" + d.Run + "-" + host }
+
+// StartExternals starts one container per host at its planned address, serving
+// the probed ports, and routes the pod CIDRs through the nodes.
+func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports agent.Ports, routes []Route) error {
+	image := d.Image
+	if image == "" {
+		image = agentimage.DefaultTag
+	}
+	for _, h := range plan.Hosts {
+		name := d.container(h.Name)
+		args := []string{"run", "-d", "--name", name, "--network", KindNetwork, "--ip", h.IP,
+			"--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--label", OwnerLabel + "=" + d.Run,
+			image, "serve", "--tcp", joinPorts(ports.TCP), "--udp", joinPorts(ports.UDP)}
+		if _, err := docker(ctx, nil, args...); err != nil {
+			return fmt.Errorf("starting external host %s: %w", h.Name, err)
+		}
+		for _, r := range routes {
+			if _, err := docker(ctx, nil, "exec", name, agentimage.BinaryPath, "route", r.CIDR, r.Via); err != nil {
+				return fmt.Errorf("external host %s: route %s via %s: %w", h.Name, r.CIDR, r.Via, err)
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveExternals removes every container of the run.
+func (d Docker) RemoveExternals(ctx context.Context) error {
+	out, err := docker(ctx, nil, "ps", "-aq", "--filter", "label="+OwnerLabel+"="+d.Run)
+	if err != nil {
+		return fmt.Errorf("listing external hosts: %w", err)
+	}
+	ids := strings.Fields(string(out))
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := docker(ctx, nil, append([]string{"rm", "-f"}, ids...)...); err != nil {
+		return fmt.Errorf("removing external hosts: %w", err)
+	}
+	return nil
+}
+
+// Exec runs command in an external host's container; it is the probe engine's
+// Executor for the hosts outside the cluster.
+func (d Docker) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+	if len(command) > 0 && command[0] == "tierproof-agent" {
+		command = append([]string{agentimage.BinaryPath}, command[1:]...)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "docker", append([]string{"exec", "-i", d.container(endpoint)}, command...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr
+	err := cmd.Run()
+	return stdout.Bytes(), stderr.Bytes(), err
+}
+
+func docker(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("docker %s: %w: %s", args[0], err, firstLine(strings.TrimSpace(stderr.String())))
+	}
+	return out, nil
+}
+
+func joinPorts(ports []int) string {
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = strconv.Itoa(p)
+	}
+	return strings.Join(s, ",")
+}
