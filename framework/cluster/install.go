@@ -1,0 +1,160 @@
+package cluster
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+)
+
+var registerAntrea sync.Once
+
+// RegisterAntreaTypes adds the Antrea type mirror to client-go's scheme, which
+// e2e-framework's klient uses, so typed Antrea objects work everywhere.
+func RegisterAntreaTypes() {
+	registerAntrea.Do(func() {
+		// Registering known types into a scheme cannot fail.
+		_ = antreav1beta1.AddToScheme(clientgoscheme.Scheme)
+	})
+}
+
+// InstallManifest server-side applies every document of a manifest (such as
+// antrea.yml) in file order, as kubectl apply would.
+func InstallManifest(ctx context.Context, c client.Client, name string, manifest []byte) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(manifest)))
+	for i := 0; ; i++ {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: document %d: %w", name, i, err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := utilyaml.Unmarshal(doc, &u.Object); err != nil {
+			return fmt.Errorf("%s: document %d: %w", name, i, err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+			return fmt.Errorf("%s: applying %s %s: %w", name, u.GetKind(), u.GetName(), err)
+		}
+	}
+}
+
+var imageLine = regexp.MustCompile(`(?m)^\s*-?\s*image:\s*"?([^"\s]+)"?\s*$`)
+
+// ManifestImages lists the container images a manifest refers to.
+func ManifestImages(manifest []byte) []string {
+	seen := map[string]bool{}
+	var images []string
+	for _, m := range imageLine.FindAllSubmatch(manifest, -1) {
+		if img := string(m[1]); !seen[img] {
+			seen[img] = true
+			images = append(images, img)
+		}
+	}
+	sort.Strings(images)
+	return images
+}
+
+// LabelNamespace sets a label on a namespace tierproof does not own (such as
+// kube-system) with its own field manager; UnlabelNamespace removes it again.
+func LabelNamespace(ctx context.Context, c client.Client, namespace, key, value string) error {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("v1")
+	u.SetKind("Namespace")
+	u.SetName(namespace)
+	u.SetLabels(map[string]string{key: value})
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager+"-labels"), client.ForceOwnership); err != nil {
+		return fmt.Errorf("labelling namespace %s with %s=%s: %w", namespace, key, value, err)
+	}
+	return nil
+}
+
+// UnlabelNamespace gives up the labels LabelNamespace applied.
+func UnlabelNamespace(ctx context.Context, c client.Client, namespace string) error {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("v1")
+	u.SetKind("Namespace")
+	u.SetName(namespace)
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager+"-labels"), client.ForceOwnership); err != nil {
+		return fmt.Errorf("removing tierproof's labels from namespace %s: %w", namespace, err)
+	}
+	return nil
+}
+
+// WaitPodsReady waits until every pod of the namespaces is Running and Ready,
+// or fails naming each pod that is not and why (image pull errors included).
+func WaitPodsReady(ctx context.Context, cs kubernetes.Interface, namespaces []string, interval, timeout time.Duration) error {
+	var notReady []string
+	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
+		notReady = notReady[:0]
+		for _, ns := range namespaces {
+			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				notReady = append(notReady, ns+": "+err.Error())
+				continue
+			}
+			if len(pods.Items) == 0 {
+				notReady = append(notReady, ns+": no pods yet")
+			}
+			for _, p := range pods.Items {
+				if why := podNotReady(p); why != "" {
+					notReady = append(notReady, p.Namespace+"/"+p.Name+": "+why)
+				}
+			}
+		}
+		return len(notReady) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("after %v, pods not ready: %s", timeout, joinSemicolon(notReady))
+	}
+	return nil
+}
+
+func podNotReady(p corev1.Pod) string {
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && w.Reason != "" && w.Reason != "ContainerCreating" {
+			return fmt.Sprintf("container %s: %s: %s", cs.Name, w.Reason, w.Message)
+		}
+	}
+	if p.Status.Phase != corev1.PodRunning {
+		return "phase " + string(p.Status.Phase)
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return ""
+		}
+	}
+	return "not Ready"
+}
+
+func joinSemicolon(s []string) string {
+	var b bytes.Buffer
+	for i, x := range s {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(x)
+	}
+	return b.String()
+}
