@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -10,23 +14,65 @@ import (
 )
 
 func newE2ECommand() *cobra.Command {
-	var sysModule string
+	o := cluster.BootOptions{}
+	var keep string
 	cmd := &cobra.Command{
 		Use:   "e2e",
-		Short: "Boot kind + Antrea and play the walkthrough (today: the host checks only)",
+		Short: "Boot kind + Antrea + the walkthrough estate (playing the stages is not implemented yet)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.ErrOrStderr(), "checking the host: Docker engine, openvswitch kernel module")
-			if err := cluster.CheckDocker(cmd.Context()); err != nil {
-				return err
+			if keep != "on-failure" && keep != "always" && keep != "never" {
+				return fmt.Errorf("--keep-cluster %q: want on-failure, always or never", keep)
 			}
-			if err := cluster.CheckOpenVSwitch(sysModule); err != nil {
-				return err
+			if o.CacheDir == "" {
+				dir, err := os.UserCacheDir()
+				if err != nil {
+					return err
+				}
+				o.CacheDir = filepath.Join(dir, "tierproof")
 			}
-			return errors.New("the host is ready, but the kind/Antrea lifecycle is not implemented yet (see README): nothing was created")
+			o.Logf = func(format string, args ...any) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...)
+			}
+			estate, err := cluster.Boot(cmd.Context(), o)
+			if err == nil {
+				err = fmt.Errorf("the estate is up (%d endpoints, topology in %s), but playing the walkthrough's stages is not implemented yet",
+					len(estate.Topology.Pods)+len(estate.Topology.Externals), filepath.Join(o.WorkDir, "topology.yaml"))
+			}
+			return errors.Join(err, finish(cmd, estate, o, keep, err != nil))
 		},
 	}
-	cmd.Flags().StringVar(&sysModule, "sys-module", "/sys/module", "where the kernel lists its loaded modules")
-	_ = cmd.Flags().MarkHidden("sys-module")
+	f := cmd.Flags()
+	f.StringVar(&o.ClusterName, "cluster-name", "tierproof", "kind cluster name (created, or reused if it exists with 3 nodes)")
+	f.StringVar(&keep, "keep-cluster", "on-failure", "keep what the run created: on-failure, always or never")
+	f.StringVar(&o.AntreaVersion, "antrea-version", cluster.DefaultAntreaVersion, "Antrea release to install")
+	f.StringVar(&o.AntreaSHA256, "antrea-manifest-sha256", "", "sha256 of the release's antrea.yml, for a version fixtures/antrea/checksums.txt does not list")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "use this existing cluster instead of creating one (refused unless it is a kind cluster)")
+	f.BoolVar(&o.AllowExistingCluster, "allow-existing-cluster", false, "use --kubeconfig's cluster even if it is not a kind cluster: it gets drop-all policies")
+	f.StringVar(&o.WorkDir, "reports", "reports", "where the kubeconfig, image archive and topology are written")
+	f.StringVar(&o.AgentBinary, "agent-binary", "bin/tierproof-agent", "the static agent binary (make agent)")
+	f.StringVar(&o.CacheDir, "cache-dir", "", "where downloaded Antrea manifests are cached (default: the user cache dir)")
 	return cmd
+}
+
+// finish applies the keep policy: everything the run made is kept for
+// debugging or removed, even after Ctrl-C (cleanup gets its own deadline).
+func finish(cmd *cobra.Command, e *cluster.Estate, o cluster.BootOptions, keep string, failed bool) error {
+	if e == nil {
+		return nil
+	}
+	if keep == "always" || (keep == "on-failure" && failed) {
+		if e.Kind != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: kept kind cluster %s (KUBECONFIG=%s); remove it with: kind delete cluster --name %s\n",
+				o.ClusterName, e.Kind.KubeconfigPath, o.ClusterName)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 3*time.Minute)
+	defer cancel()
+	err := e.Teardown(ctx)
+	if e.Created {
+		err = errors.Join(err, e.Kind.Down())
+	}
+	return err
 }

@@ -1,0 +1,288 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/e2e-framework/klient"
+	kindlog "sigs.k8s.io/kind/pkg/log"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/topology"
+)
+
+// BootOptions configure Boot.
+type BootOptions struct {
+	ClusterName   string // kind cluster name
+	WorkDir       string // kubeconfig, image archive and topology go here
+	CacheDir      string // downloaded Antrea manifests
+	AntreaVersion string
+	AntreaSHA256  string // overrides the recorded checksum
+	AgentBinary   string // the static tierproof-agent
+	// Kubeconfig selects an existing cluster instead of creating one; the
+	// harness refuses it unless it is a kind cluster or AllowExistingCluster.
+	Kubeconfig           string
+	AllowExistingCluster bool
+	Logf                 func(format string, args ...any)
+}
+
+// ProbedPorts are the ports every endpoint serves (shared/scenario-blog.md).
+var ProbedPorts = agent.Ports{TCP: []int{22, 53, 80, 4567, 5432, 6379}, UDP: []int{53}}
+
+// Estate is the booted walkthrough estate.
+type Estate struct {
+	Client   klient.Client
+	Topology *topology.Topology
+	Values   map[string]string // template values: external IPs, the LB pool CIDR
+	Kind     *Kind             // nil in existing-cluster mode
+	Created  bool              // the cluster was created by this run
+	undo     []step
+	logf     func(string, ...any)
+}
+
+type step struct {
+	what string
+	do   func(context.Context) error
+}
+
+// Boot brings up everything the walkthrough runs on. It always returns the
+// Estate, even with an error, so that the caller can keep it for debugging or
+// undo it (Teardown, then Kind.Down for a cluster it created).
+func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
+	e := &Estate{logf: o.Logf}
+	var err error
+	RegisterAntreaTypes()
+	kubeconfig := o.Kubeconfig
+	if kubeconfig == "" {
+		// Nothing is created before the host is known to be able to run kind.
+		e.logf("checking the host")
+		if err := CheckDocker(ctx); err != nil {
+			return e, err
+		}
+		if err := CheckOpenVSwitch(""); err != nil {
+			return e, err
+		}
+	}
+	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
+		return e, err
+	}
+	if kubeconfig == "" {
+		kubeconfig = filepath.Join(o.WorkDir, "kubeconfig")
+		if e.Kind, err = NewKind(o.ClusterName, kubeconfig, kindlog.NoopLogger{}); err != nil {
+			return e, err
+		}
+		e.logf("creating kind cluster %s (or reusing it)", o.ClusterName)
+		if e.Created, err = e.Kind.Up(ctx); err != nil {
+			return e, err
+		}
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return e, fmt.Errorf("reading kubeconfig %s: %w", kubeconfig, err)
+	}
+	cfg = WithProbingRateLimits(cfg)
+	if e.Client, err = klient.New(cfg); err != nil {
+		return e, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return e, err
+	}
+	if o.Kubeconfig != "" && !o.AllowExistingCluster {
+		ok, why, err := IsKindCluster(ctx, cs)
+		if err != nil {
+			return e, err
+		}
+		if !ok {
+			return e, fmt.Errorf("refusing cluster %s: %s. tierproof applies drop-all policies; pass --allow-existing-cluster to use it anyway", kubeconfig, why)
+		}
+	}
+	crc := e.Client.Resources().GetControllerRuntimeClient()
+
+	e.logf("installing Antrea %s", o.AntreaVersion)
+	sums, err := fixtures.AntreaChecksums()
+	if err != nil {
+		return e, err
+	}
+	manifest, err := AntreaManifests{BaseURL: AntreaReleases, CacheDir: o.CacheDir, Checksums: sums}.Fetch(ctx, o.AntreaVersion, o.AntreaSHA256)
+	if err != nil {
+		return e, err
+	}
+	if e.Kind != nil {
+		e.preload(ctx, ManifestImages(manifest))
+	}
+	if err := InstallManifest(ctx, crc, "antrea.yml "+o.AntreaVersion, manifest); err != nil {
+		return e, err
+	}
+	e.logf("waiting for Antrea and CoreDNS")
+	if err := WaitAntreaReady(ctx, e.Client.Resources(), 2*time.Second, 5*time.Minute); err != nil {
+		return e, err
+	}
+	if err := LabelNamespace(ctx, crc, "kube-system", "ns", "kube-system"); err != nil {
+		return e, err
+	}
+	e.push("remove the ns label from kube-system", func(ctx context.Context) error { return UnlabelNamespace(ctx, crc, "kube-system") })
+
+	archive, err := e.agentImage(o)
+	if err != nil {
+		return e, err
+	}
+	if e.Kind != nil {
+		e.logf("loading the agent image into the nodes")
+		open := func() (io.ReadCloser, error) { return os.Open(archive) }
+		if err := e.Kind.LoadImageArchive(open); err != nil {
+			return e, err
+		}
+	}
+
+	e.logf("deploying the estate")
+	objects, err := fixtures.Estate()
+	if err != nil {
+		return e, err
+	}
+	if e.Kind != nil {
+		e.preload(ctx, estateImages(objects))
+	}
+	applier := NewApplier(crc, o.ClusterName)
+	if err := applier.ApplyStage(ctx, "estate", objects); err != nil {
+		return e, err
+	}
+	e.push("delete the estate", applier.Cleanup)
+	if err := WaitPodsReady(ctx, cs, []string{"dev-app", "prod-app", "test-app", "yelb"}, 2*time.Second, 5*time.Minute); err != nil {
+		return e, err
+	}
+
+	var externals []topology.External
+	if e.Kind != nil {
+		docker := Docker{Run: o.ClusterName}
+		if externals, err = e.startExternals(ctx, cs, docker, archive); err != nil {
+			return e, err
+		}
+	} else {
+		e.logf("existing cluster: no external hosts (they need kind's Docker network)")
+	}
+	if e.Topology, err = Snapshot(ctx, cs, externals); err != nil {
+		return e, err
+	}
+	data, err := e.Topology.Marshal()
+	if err != nil {
+		return e, err
+	}
+	return e, os.WriteFile(filepath.Join(o.WorkDir, "topology.yaml"), data, 0o644)
+}
+
+func (e *Estate) push(what string, do func(context.Context) error) {
+	e.undo = append(e.undo, step{what, do})
+}
+
+// Teardown undoes Boot's steps, newest first; the cluster itself is the
+// caller's to delete (see Kind.Down).
+func (e *Estate) Teardown(ctx context.Context) error {
+	var errs []error
+	for i := len(e.undo) - 1; i >= 0; i-- {
+		if err := e.undo[i].do(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", e.undo[i].what, err))
+		}
+	}
+	e.undo = nil
+	return errors.Join(errs...)
+}
+
+// agentImage builds the agent image archive into the work dir.
+func (e *Estate) agentImage(o BootOptions) (string, error) {
+	img, err := agentimage.Build(o.AgentBinary)
+	if err != nil {
+		return "", fmt.Errorf("%w (build it with make agent)", err)
+	}
+	archive := filepath.Join(o.WorkDir, "tierproof-agent-image.tar")
+	return archive, agentimage.WriteArchive(img, agentimage.DefaultTag, archive)
+}
+
+// preload copies images the local Docker daemon already has into the nodes,
+// sparing the nodes a pull; images it lacks are pulled by the nodes.
+func (e *Estate) preload(ctx context.Context, images []string) {
+	for _, img := range images {
+		if _, err := docker(ctx, nil, "image", "inspect", img); err != nil {
+			continue
+		}
+		archive := filepath.Join(os.TempDir(), "tierproof-preload-"+strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(img)+".tar")
+		if _, err := docker(ctx, nil, "save", "-o", archive, img); err != nil {
+			e.logf("preloading %s: %v (the nodes will pull it)", img, err)
+			continue
+		}
+		err := e.Kind.LoadImageArchive(func() (io.ReadCloser, error) { return os.Open(archive) })
+		os.Remove(archive)
+		if err != nil {
+			e.logf("preloading %s: %v (the nodes will pull it)", img, err)
+		}
+	}
+}
+
+// estateImages lists the application images of the estate's pods.
+func estateImages(objects []runtime.Object) []string {
+	var images []string
+	for _, o := range objects {
+		pod, ok := o.(*corev1.Pod)
+		if !ok {
+			continue
+		}
+		for _, c := range pod.Spec.Containers {
+			if c.Image != agentimage.DefaultTag {
+				images = append(images, c.Image)
+			}
+		}
+	}
+	return images
+}
+
+func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d Docker, archive string) ([]topology.External, error) {
+	if _, err := docker(ctx, nil, "load", "-i", archive); err != nil {
+		return nil, fmt.Errorf("loading the agent image into Docker for the external hosts: %w", err)
+	}
+	out, err := docker(ctx, nil, "network", "inspect", KindNetwork, "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}")
+	if err != nil {
+		return nil, err
+	}
+	var subnet netip.Prefix
+	for _, s := range strings.Fields(string(out)) {
+		if p, err := netip.ParsePrefix(s); err == nil && p.Addr().Is4() {
+			subnet = p
+		}
+	}
+	if !subnet.IsValid() {
+		return nil, fmt.Errorf("the %s Docker network has no IPv4 subnet (%q)", KindNetwork, strings.TrimSpace(string(out)))
+	}
+	plan, err := PlanExternals(subnet, 2)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	routes, err := PodRoutes(nodes.Items)
+	if err != nil {
+		return nil, err
+	}
+	e.push("remove the external hosts", d.RemoveExternals)
+	e.logf("starting external hosts %v", plan.Values)
+	if err := d.StartExternals(ctx, plan, ProbedPorts, routes); err != nil {
+		return nil, err
+	}
+	e.Values = plan.Values
+	return plan.Hosts, nil
+}
