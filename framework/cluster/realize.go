@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
 )
@@ -102,4 +103,32 @@ func WaitRealized(ctx context.Context, get StatusGetter, names []string, interva
 		return fmt.Errorf("%s after %v waiting for Antrea to realize %d policies: %s", reason, timeout, len(lines), strings.Join(lines, "; "))
 	}
 	return nil
+}
+
+// PolicyStatuses reads Antrea policies' status through c: names are
+// "ClusterNetworkPolicy/<name>" or "NetworkPolicy/<ns>/<name>", as the model
+// names them.
+func PolicyStatuses(c client.Reader) StatusGetter {
+	return func(ctx context.Context, name string) (PolicyStatus, error) {
+		kind, rest, _ := strings.Cut(name, "/")
+		switch kind {
+		case "ClusterNetworkPolicy":
+			var p antreav1beta1.ClusterNetworkPolicy
+			if err := c.Get(ctx, client.ObjectKey{Name: rest}, &p); err != nil {
+				return PolicyStatus{}, err
+			}
+			return PolicyStatus{Generation: p.Generation, Status: p.Status}, nil
+		case "NetworkPolicy":
+			namespace, policy, ok := strings.Cut(rest, "/")
+			if !ok {
+				return PolicyStatus{}, fmt.Errorf("%q: want NetworkPolicy/<namespace>/<name>", name)
+			}
+			var p antreav1beta1.NetworkPolicy
+			if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: policy}, &p); err != nil {
+				return PolicyStatus{}, err
+			}
+			return PolicyStatus{Generation: p.Generation, Status: p.Status}, nil
+		}
+		return PolicyStatus{}, fmt.Errorf("%q is not an Antrea policy (K8s NetworkPolicies have no status to wait for)", name)
+	}
 }

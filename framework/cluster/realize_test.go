@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	crfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
+
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/cluster"
 )
@@ -91,5 +94,23 @@ func TestWaitRealizedStopsAtOnceOnFailure(t *testing.T) {
 	err := cluster.WaitRealized(context.Background(), c.get, []string{"ClusterNetworkPolicy/broken"}, time.Millisecond, time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "could not realize") || !strings.Contains(err.Error(), "Failed on 1 of 2 nodes") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestPolicyStatusesReadsTypedPolicies(t *testing.T) {
+	acnp := &antreav1beta1.ClusterNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "p", Generation: 3},
+		Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealized, ObservedGeneration: 3}}
+	anp := &antreav1beta1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "q", Namespace: "x", Generation: 2},
+		Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealizing, ObservedGeneration: 2}}
+	c := crfake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(acnp, anp).WithStatusSubresource(acnp, anp).Build()
+	get := cluster.PolicyStatuses(c)
+	if s, err := get(context.Background(), "ClusterNetworkPolicy/p"); err != nil || s.Generation != 3 || s.Status.Phase != antreav1beta1.NetworkPolicyRealized {
+		t.Errorf("acnp: %+v %v", s, err)
+	}
+	if s, err := get(context.Background(), "NetworkPolicy/x/q"); err != nil || s.Status.Phase != antreav1beta1.NetworkPolicyRealizing {
+		t.Errorf("anp: %+v %v", s, err)
+	}
+	if _, err := get(context.Background(), "K8sNetworkPolicy/x/k"); err == nil || !strings.Contains(err.Error(), "no status") {
+		t.Errorf("K8s policy: %v", err)
 	}
 }
