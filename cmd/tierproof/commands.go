@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -25,24 +28,51 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
-// modelInputs are the flags every model command shares.
+// modelInputs are the flags every model command shares: a topology and either
+// policy manifests or a scenario.
 type modelInputs struct {
 	topology string
 	policies []string
+	scenario string
 }
 
 func (in *modelInputs) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&in.topology, "topology", "", "topology file: namespaces, pods, externals (required)")
+	cmd.Flags().StringVar(&in.topology, "topology", "", "topology file: namespaces, pods, externals (required with --policies; a scenario brings its own)")
 	cmd.Flags().StringArrayVar(&in.policies, "policies", nil, "policy manifests: a multi-document YAML file or a directory of *.yaml; repeat to stack stages in order (none: no policies)")
-	_ = cmd.MarkFlagRequired("topology")
+	cmd.Flags().StringVar(&in.scenario, "scenario", "", "a scenario directory (scenario.yaml and its stages), instead of --policies")
+	cmd.MarkFlagsMutuallyExclusive("policies", "scenario")
 }
 
-func (in *modelInputs) compile() (*model.Model, error) {
-	topo, err := topology.Load(in.topology)
+// loadTopology reads --topology, or the scenario's fixture topology.
+func (in *modelInputs) loadTopology(s *scenario.Scenario) (*topology.Topology, error) {
+	switch {
+	case in.topology != "":
+		return topology.Load(in.topology)
+	case s != nil:
+		return fixtures.Topology(s.Topology)
+	}
+	return nil, errors.New("--topology is required (or give a --scenario)")
+}
+
+func (in *modelInputs) loadScenario() (*scenario.Scenario, error) {
+	if in.scenario == "" {
+		return nil, nil
+	}
+	return scenario.Load(in.scenario)
+}
+
+// compile builds the model of --policies, or of a scenario's stage.
+func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, error) {
+	topo, err := in.loadTopology(s)
 	if err != nil {
 		return nil, err
 	}
-	set, err := policy.Load(in.policies...)
+	var set *policy.Set
+	if s != nil {
+		set, err = s.Policies(stage, s.Values)
+	} else {
+		set, err = policy.Load(in.policies...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -66,18 +96,28 @@ func newSimulateCommand() *cobra.Command {
 	var probeSpecs []string
 	var output string
 	cmd := &cobra.Command{
-		Use:   "simulate --topology T [--policies P] [--probe tcp/80 ...] [--output text|json]",
+		Use:   "simulate (--topology T [--policies P] [--probe tcp/80 ...] | --scenario DIR) [--output text|json]",
 		Short: "Print the expected verdict of every ordered pair of endpoints, per probe",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
+			s, err := in.loadScenario()
+			if err != nil {
+				return err
+			}
+			if s != nil {
+				if cmd.Flags().Changed("probe") {
+					return errors.New("--probe: a scenario lists its own probes")
+				}
+				return simulateScenario(cmd, &in, s, output)
+			}
 			probes, err := parseProbes(probeSpecs)
 			if err != nil {
 				return err
 			}
-			m, err := in.compile()
+			m, err := in.compile(nil, 0)
 			if err != nil {
 				return err
 			}
@@ -99,9 +139,9 @@ func newSimulateCommand() *cobra.Command {
 
 func newExplainCommand() *cobra.Command {
 	var in modelInputs
-	var from, to, probeSpec string
+	var from, to, probeSpec, stageName string
 	cmd := &cobra.Command{
-		Use:   "explain --topology T [--policies P] --from NS/POD --to NS/POD|EXTERNAL [--probe tcp/80]",
+		Use:   "explain (--topology T [--policies P] | --scenario DIR [--stage NAME]) --from NS/POD --to NS/POD|EXTERNAL [--probe tcp/80]",
 		Short: "Show how each side of one flow is evaluated, tier by tier",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,7 +149,19 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := in.compile()
+			s, err := in.loadScenario()
+			if err != nil {
+				return err
+			}
+			stage := 0
+			if s != nil {
+				if stage, err = findStage(s, stageName); err != nil {
+					return err
+				}
+			} else if stageName != "" {
+				return errors.New("--stage needs --scenario")
+			}
+			m, err := in.compile(s, stage)
 			if err != nil {
 				return err
 			}
@@ -118,11 +170,11 @@ func newExplainCommand() *cobra.Command {
 			}
 			fromIdx, ok := m.Endpoint(from)
 			if !ok {
-				return fmt.Errorf("--from %q: no such endpoint in %s (pods are namespace/name, externals by name)", from, in.topology)
+				return fmt.Errorf("--from %q: no such endpoint in the topology (pods are namespace/name, externals by name)", from)
 			}
 			toIdx, ok := m.Endpoint(to)
 			if !ok {
-				return fmt.Errorf("--to %q: no such endpoint in %s (pods are namespace/name, externals by name)", to, in.topology)
+				return fmt.Errorf("--to %q: no such endpoint in the topology (pods are namespace/name, externals by name)", to)
 			}
 			e := m.Explain(fromIdx, toIdx, probe)
 			return e.WriteText(cmd.OutOrStdout())
@@ -132,6 +184,7 @@ func newExplainCommand() *cobra.Command {
 	cmd.Flags().StringVar(&from, "from", "", "source endpoint (required)")
 	cmd.Flags().StringVar(&to, "to", "", "destination endpoint (required)")
 	cmd.Flags().StringVar(&probeSpec, "probe", "tcp/80", "probe: tcp/PORT, udp/PORT, sctp/PORT or icmp")
+	cmd.Flags().StringVar(&stageName, "stage", "", "with --scenario: the stage to explain, with every stage before it applied (default: the last)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("to")
 	return cmd

@@ -122,11 +122,7 @@ func TestSimulateTextTable(t *testing.T) {
 }
 
 func TestExplainNamesTheDecidingRules(t *testing.T) {
-	var args []string
-	for _, s := range []string{"01-isolate-environments", "02-allow-core-dns", "03-block-all", "04-allow-prod-ssh", "05-allow-yelb-frontend", "06-yelb-microsegmentation"} {
-		args = append(args, "--policies", blogStages+"/"+s)
-	}
-	out, err := run(t, append([]string{"explain", "--topology", blogTopology, "--from", "lb-client-1", "--to", "yelb/yelb-appserver", "--probe", "tcp/4567"}, args...)...)
+	out, err := run(t, "explain", "--scenario", blogStages, "--from", "lb-client-1", "--to", "yelb/yelb-appserver", "--probe", "tcp/4567")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +146,7 @@ func TestBadInputExitsWithAMessage(t *testing.T) {
 		want string
 	}{
 		"unknown tier":     {[]string{"simulate", "--topology", xyzTopology, "--policies", policies}, `p.yaml (document 0): ClusterNetworkPolicy/deny-x-from-y: spec.tier: Not found: "nosuch"`},
-		"missing topology": {[]string{"simulate", "--policies", policies}, `required flag(s) "topology" not set`},
+		"missing topology": {[]string{"simulate", "--policies", policies}, "--topology is required (or give a --scenario)"},
 		"bad probe":        {[]string{"simulate", "--topology", xyzTopology, "--probe", "tcp/http"}, `probe "tcp/http": port "http" is not a number`},
 		"bad output":       {[]string{"simulate", "--topology", xyzTopology, "--output", "yaml"}, "want text or json"},
 		"unknown endpoint": {[]string{"explain", "--topology", xyzTopology, "--from", "x/q", "--to", "x/a"}, `--from "x/q": no such endpoint`},
@@ -194,4 +190,52 @@ func TestE2EFailsFastWithoutDocker(t *testing.T) {
 
 func dockerAnswers() bool {
 	return exec.Command("docker", "info").Run() == nil
+}
+
+func TestSimulateScenarioChecksItsAssertions(t *testing.T) {
+	out, err := run(t, "simulate", "--scenario", blogStages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(out, ": holds"); got != 9 {
+		t.Errorf("%d assertions hold, want all 9", got)
+	}
+	if !strings.Contains(out, "== stage 3/6 block-all:") {
+		t.Errorf("no stage heading for block-all")
+	}
+
+	// A stage explained at an earlier point of the walkthrough.
+	out, err = run(t, "explain", "--scenario", blogStages, "--stage", "block-all", "--from", "prod-app/ubuntu-16-04", "--to", "ssh-server", "--probe", "tcp/22")
+	if err != nil || !strings.Contains(out, "Verdict: Drop") || !strings.Contains(out, "block-all-whitelist") {
+		t.Errorf("explain at block-all: %v\n%s", err, out)
+	}
+	if _, err := run(t, "explain", "--scenario", blogStages, "--stage", "nope", "--from", "x", "--to", "y"); err == nil || !strings.Contains(err.Error(), "stages: no-policy, isolate-environments") {
+		t.Errorf("unknown stage: %v", err)
+	}
+}
+
+func TestSimulateScenarioFailsWhenAnAssertionDoesNotHold(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "scenario.yaml"), []byte(`name: wrong
+topology: xyz
+probes: [tcp/80]
+stages:
+  - name: deny
+    manifests: deny
+    assertions:
+      - {from: y/a, to: x/a, probe: tcp/80, verdict: Allow}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "deny"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "deny", "p.yaml"), []byte(denyXFromY), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "simulate", "--scenario", dir)
+	if err == nil || !strings.Contains(err.Error(), "1 assertions of scenario wrong do not hold") ||
+		!strings.Contains(out, "y/a → x/a tcp/80 Allow: DOES NOT HOLD: the model says Drop") {
+		t.Fatalf("error %v\n%s", err, out)
+	}
 }

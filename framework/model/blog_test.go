@@ -7,28 +7,21 @@ import (
 	"testing"
 
 	"github.com/tierproof/tierproof/framework/model"
-	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/scenario"
 )
 
 // The seed walkthrough (scenarios/antrea-blog), stage by stage, each stage on
 // top of the ones before. Expectations restate the blog's observations and
 // Antrea's documented semantics.
-var blogStages = []string{
-	"01-isolate-environments",
-	"02-allow-core-dns",
-	"03-block-all",
-	"04-allow-prod-ssh",
-	"05-allow-yelb-frontend",
-	"06-yelb-microsegmentation",
-}
 
+// blogModel is the model once the first stages stages (after no-policy) are applied.
 func blogModel(t *testing.T, stages int) *model.Model {
 	t.Helper()
-	var paths []string
-	for _, s := range blogStages[:stages] {
-		paths = append(paths, filepath.Join("..", "..", "scenarios", "antrea-blog", s))
+	s, err := scenario.Load(filepath.Join("..", "..", "scenarios", "antrea-blog"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	set, err := policy.Load(paths...)
+	set, err := s.Policies(stages, s.Values)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,6 +30,22 @@ func blogModel(t *testing.T, stages int) *model.Model {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// The assertions kept in scenario.yaml (the blog's observations) hold in the model.
+func TestBlogScenarioAssertionsHoldInTheModel(t *testing.T) {
+	s, err := scenario.Load(filepath.Join("..", "..", "scenarios", "antrea-blog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, stage := range s.Stages {
+		m := blogModel(t, i)
+		for _, a := range stage.Assertions {
+			if r := evaluate(t, m, a.From, a.To, a.Probe.String()); r.Verdict != a.Verdict {
+				t.Errorf("stage %s: %s → %s %s = %s, want %s (%s)", stage.Name, a.From, a.To, a.Probe, r.Verdict, a.Verdict, a.Why)
+			}
+		}
+	}
 }
 
 const (
