@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -35,6 +36,11 @@ type Config struct {
 	Ports agent.Ports
 	// AgentBinary is the path of a built tierproof-agent.
 	AgentBinary string
+	// IPs optionally gives every endpoint its own IPv4 address, such as a
+	// topology's pod and external IPs, so that policies' ipBlocks mean the same
+	// in the lab. Each gets a /32 and an on-link default route on the bridge.
+	// When nil, endpoints are numbered in Subnet.
+	IPs map[string]netip.Addr
 }
 
 // Lab is a running lab. Close removes everything it created.
@@ -52,6 +58,7 @@ type Lab struct {
 type node struct {
 	namespace string
 	ip        netip.Addr
+	bits      int // prefix length of ip on eth0; 32 means on-link routing
 	index     int
 }
 
@@ -90,12 +97,27 @@ func New(ctx context.Context, cfg Config) (lab *Lab, err error) {
 		}
 	}()
 	addr := Subnet.Addr().Next() // .1 stays free
+	used := map[netip.Addr]string{}
 	for i, name := range cfg.Endpoints {
 		if _, dup := l.endpoints[name]; dup {
 			return nil, fmt.Errorf("endpoint %q twice", name)
 		}
-		addr = addr.Next()
-		l.endpoints[name] = &node{namespace: fmt.Sprintf("tplab-%s-%d", l.id, i), ip: addr, index: i}
+		n := &node{namespace: fmt.Sprintf("tplab-%s-%d", l.id, i), index: i}
+		if cfg.IPs == nil {
+			addr = addr.Next()
+			n.ip, n.bits = addr, Subnet.Bits()
+		} else {
+			ip, ok := cfg.IPs[name]
+			if !ok || !ip.Is4() {
+				return nil, fmt.Errorf("endpoint %q has no IPv4 address in Config.IPs", name)
+			}
+			if other, taken := used[ip]; taken {
+				return nil, fmt.Errorf("endpoints %q and %q share %s", other, name, ip)
+			}
+			used[ip] = name
+			n.ip, n.bits = ip, 32
+		}
+		l.endpoints[name] = n
 		l.order = append(l.order, name)
 	}
 	if err := l.wire(); err != nil {
@@ -189,12 +211,19 @@ func wireEndpoint(hub *netlink.Handle, bridge *netlink.Bridge, epNS netns.NsHand
 	if err := ep.LinkSetName(link, "eth0"); err != nil {
 		return err
 	}
-	ipNet, _ := netlink.ParseIPNet(netip.PrefixFrom(n.ip, Subnet.Bits()).String())
+	ipNet, _ := netlink.ParseIPNet(netip.PrefixFrom(n.ip, n.bits).String())
 	if err := ep.AddrAdd(link, &netlink.Addr{IPNet: ipNet}); err != nil {
 		return err
 	}
 	if err := ep.LinkSetUp(link); err != nil {
 		return err
+	}
+	if n.bits == 32 {
+		// Every other endpoint is on the same bridge: reach them all on-link.
+		everything := &net.IPNet{IP: net.IPv4zero, Mask: net.CIDRMask(0, 32)}
+		if err := ep.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Scope: netlink.SCOPE_LINK, Dst: everything}); err != nil {
+			return fmt.Errorf("on-link default route: %w", err)
+		}
 	}
 	lo, err := ep.LinkByName("lo")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -270,5 +271,34 @@ func TestAgentRouteCommandAddsARoute(t *testing.T) {
 	}
 	if _, stderr, err := lab.Exec(ctx, "host", []string{"tierproof-agent", "route", "10.99.0.0/33", lab.IP("node")}, nil); err == nil || !strings.Contains(string(stderr), "route destination") {
 		t.Fatalf("bad CIDR accepted: %v %s", err, stderr)
+	}
+}
+
+// A lab can take a topology's own addresses, from different subnets, so that
+// ipBlocks mean in the lab what they mean on the cluster.
+func TestLabWithGivenAddresses(t *testing.T) {
+	if err := netlab.Available(); err != nil {
+		t.Skip(err.Error())
+	}
+	ips := map[string]netip.Addr{"pod": netip.MustParseAddr("10.10.1.5"), "ext": netip.MustParseAddr("172.18.255.241")}
+	lab, err := netlab.New(context.Background(), netlab.Config{Endpoints: []string{"pod", "ext"}, Ports: agent.Ports{TCP: []int{80}}, AgentBinary: agentBinary, IPs: ips})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lab.Close() })
+	if lab.IP("ext") != "172.18.255.241" {
+		t.Fatalf("ext at %s", lab.IP("ext"))
+	}
+	cell := netlab.Cell{From: "ext", To: "pod", Probe: mustProbe("tcp/80")}
+	if err := lab.Program(netlab.Plan{Verdicts: map[netlab.Cell]model.Verdict{cell: model.Reject}}); err != nil {
+		t.Fatal(err)
+	}
+	fl := []probe.Flow{{From: "ext", To: "pod", ToIP: lab.IP("pod"), Probe: cell.Probe}, {From: "pod", To: "ext", ToIP: lab.IP("ext"), Probe: cell.Probe}}
+	obs, _ := probe.NewEngine(lab, probe.Config{Timeout: time.Second}).Run(context.Background(), fl, nil)
+	if obs[0].Verdict() != probe.Reject || obs[1].Verdict() != probe.Allow {
+		t.Fatalf("across subnets: %s (%s), %s (%s)", obs[0].Verdict(), obs[0].Attempts[0].Detail, obs[1].Verdict(), obs[1].Attempts[0].Detail)
+	}
+	if _, err := netlab.New(context.Background(), netlab.Config{Endpoints: []string{"a"}, AgentBinary: agentBinary, IPs: map[string]netip.Addr{}}); err == nil {
+		t.Fatal("an endpoint without an address was accepted")
 	}
 }
