@@ -1,10 +1,11 @@
 // Package matrix holds a stage's reachability: for every probe and every
-// ordered pair of endpoints, the model's expected result. Reports read a matrix;
-// they never recompute verdicts.
+// ordered pair of endpoints, the model's expected result and, once probed, the
+// data plane's observation. Reports read a matrix; they never recompute verdicts.
 package matrix
 
 import (
 	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/probe"
 )
 
 // Matrix is the expected reachability of every endpoint pair under each probe.
@@ -12,6 +13,7 @@ type Matrix struct {
 	Endpoints []string
 	Probes    []model.Probe
 	expected  [][]model.Result // [probe][from*len(Endpoints)+to]
+	attempts  [][][]probe.Attempt
 }
 
 // Expected evaluates every ordered pair of the model's endpoints, the pair of

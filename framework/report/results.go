@@ -1,0 +1,206 @@
+package report
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/probe"
+)
+
+// Stage is one played stage: its name and its probed matrix.
+type Stage struct {
+	Name   string
+	Matrix *matrix.Matrix
+}
+
+// Run is a played scenario. DataPlane says what answered the probes — "Antrea
+// v2.7.0 on kind", or "lab data plane (network namespaces, not Antrea)" — and
+// every report repeats it.
+type Run struct {
+	Scenario  string
+	DataPlane string
+	Stages    []Stage
+}
+
+// CaseName names a flow's test case: stage/from→to/probe.
+func CaseName(stage string, c matrix.Cell) string {
+	return stage + "/" + c.From + "→" + c.To + "/" + c.Probe.String()
+}
+
+// explanation is the model's reason for a cell, both sides.
+func explanation(c matrix.Cell) string {
+	return fmt.Sprintf("model: %s (egress: %s; ingress: %s)", c.Expected.Verdict, c.Expected.Egress.Describe(), c.Expected.Ingress.Describe())
+}
+
+func attemptsText(c matrix.Cell) string {
+	var parts []string
+	for i, a := range c.Attempts {
+		s := fmt.Sprintf("#%d %s", i+1, a.Verdict)
+		if a.Detail != "" {
+			s += " (" + a.Detail + ")"
+		}
+		parts = append(parts, s)
+	}
+	return fmt.Sprintf("%d attempt(s): %s", len(c.Attempts), strings.Join(parts, ", "))
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes one test case per probed flow and stage.
+func WriteJUnit(w io.Writer, run Run) error {
+	doc := junitSuites{Name: "tierproof " + run.Scenario + " — " + run.DataPlane}
+	for _, st := range run.Stages {
+		suite := junitSuite{Name: run.Scenario + "/" + st.Name, Properties: []junitProperty{{Name: "data-plane", Value: run.DataPlane}}}
+		for _, c := range st.Matrix.Cells() {
+			if len(c.Attempts) == 0 {
+				continue
+			}
+			var seconds float64
+			for _, a := range c.Attempts {
+				seconds += a.Duration.Seconds()
+			}
+			tc := junitCase{Name: CaseName(st.Name, c), ClassName: run.Scenario + "." + st.Name, Time: fmt.Sprintf("%.3f", seconds)}
+			expected := probe.FromModel(c.Expected.Verdict)
+			switch {
+			case !c.Matches():
+				tc.Failure = &junitFailure{Type: "mismatch",
+					Message: fmt.Sprintf("expected %s, observed %s", expected, c.Observed()),
+					Text:    explanation(c) + "\n" + attemptsText(c) + "\ndata plane: " + run.DataPlane}
+				suite.Failures++
+			case c.MatchedOnRetry():
+				tc.SystemOut = "matched only on retry: " + attemptsText(c)
+			}
+			suite.Cases = append(suite.Cases, tc)
+			suite.Tests++
+		}
+		doc.Tests += suite.Tests
+		doc.Failures += suite.Failures
+		doc.Suites = append(doc.Suites, suite)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// resultRecord is a flow as the results JSON writes it.
+type resultRecord struct {
+	matrix.Record
+	Stage    string          `json:"stage"`
+	Observed probe.Verdict   `json:"observed"`
+	Matches  bool            `json:"matches"`
+	Attempts []probe.Attempt `json:"attempts"`
+}
+
+// WriteResultsJSON writes every probed flow with its expectation and attempts.
+func WriteResultsJSON(w io.Writer, run Run) error {
+	var records []resultRecord
+	for _, st := range run.Stages {
+		for _, c := range st.Matrix.Cells() {
+			if len(c.Attempts) == 0 {
+				continue
+			}
+			records = append(records, resultRecord{
+				Record: matrix.Record{From: c.From, To: c.To, Protocol: c.Probe.Protocol.String(), Port: c.Probe.Port,
+					Verdict: c.Expected.Verdict, Ingress: c.Expected.Ingress.Summary(), Egress: c.Expected.Egress.Summary()},
+				Stage: st.Name, Observed: c.Observed(), Matches: c.Matches(), Attempts: c.Attempts})
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Scenario  string         `json:"scenario"`
+		DataPlane string         `json:"dataPlane"`
+		Flows     []resultRecord `json:"flows"`
+	}{run.Scenario, run.DataPlane, records})
+}
+
+// WriteObservedTables writes, per stage and probe, what the data plane did:
+// the observed mark, followed by ! where the model expected otherwise and ~
+// where the cell matched only on retry.
+func WriteObservedTables(w io.Writer, run Run) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s — data plane: %s\n", run.Scenario, run.DataPlane)
+	for _, st := range run.Stages {
+		x := st.Matrix
+		fmt.Fprintf(&b, "\n== stage %s: %d mismatch(es)\n", st.Name, len(x.Mismatches()))
+		cells := x.Cells()
+		n := len(x.Endpoints)
+		width := 0
+		for _, name := range x.Endpoints {
+			width = max(width, len(name))
+		}
+		for pi, p := range x.Probes {
+			fmt.Fprintf(&b, "%s — observed   . Allow   X Drop   R Reject   E Error   ! differs from the model   ~ matched on retry\n", p)
+			fmt.Fprintf(&b, "%3s  %-*s", "", width, "")
+			for to := range x.Endpoints {
+				fmt.Fprintf(&b, " %3d", to+1)
+			}
+			b.WriteString("\n")
+			for from, name := range x.Endpoints {
+				fmt.Fprintf(&b, "%3d  %-*s", from+1, width, name)
+				for to := range x.Endpoints {
+					c := cells[pi*n*n+from*n+to]
+					mark := observedMarks[c.Observed()]
+					switch {
+					case len(c.Attempts) == 0:
+						mark = "-"
+					case !c.Matches():
+						mark += "!"
+					case c.MatchedOnRetry():
+						mark += "~"
+					}
+					fmt.Fprintf(&b, " %3s", mark)
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var observedMarks = map[probe.Verdict]string{probe.Allow: ".", probe.Drop: "X", probe.Reject: "R", probe.Error: "E"}

@@ -1,0 +1,166 @@
+package walkthrough_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/netlab"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/scenario"
+	"github.com/tierproof/tierproof/framework/topology"
+	"github.com/tierproof/tierproof/framework/walkthrough"
+)
+
+var agentBinary string
+
+func TestMain(m *testing.M) {
+	if err := netlab.Available(); err != nil {
+		fmt.Println("lab walkthrough tests skipped:", err)
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "tierproof-agent-")
+	if err != nil {
+		panic(err)
+	}
+	if agentBinary, err = netlab.BuildAgent(dir); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// blogLab is the blog's estate in the lab, at the offline topology's addresses.
+func blogLab(t *testing.T) (*netlab.Lab, *scenario.Scenario, *topology.Topology) {
+	t.Helper()
+	if err := netlab.Available(); err != nil {
+		t.Skip(err.Error() + "; run as root (CI does)")
+	}
+	s, err := scenario.Load("../../scenarios/antrea-blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := fixtures.Topology(s.Topology)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ips := map[string]netip.Addr{}
+	for _, p := range topo.Pods {
+		names = append(names, p.EndpointName())
+		ips[p.EndpointName()] = netip.MustParseAddr(p.IP)
+	}
+	for _, e := range topo.Externals {
+		names = append(names, e.Name)
+		ips[e.Name] = netip.MustParseAddr(e.IP)
+	}
+	var ports agent.Ports
+	for _, p := range s.Probes {
+		switch p.Protocol {
+		case model.TCP:
+			ports.TCP = append(ports.TCP, int(p.Port))
+		case model.UDP:
+			ports.UDP = append(ports.UDP, int(p.Port))
+		}
+	}
+	lab, err := netlab.New(context.Background(), netlab.Config{Endpoints: names, Ports: ports, AgentBinary: agentBinary, IPs: ips})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lab.Close() })
+	return lab, s, topo
+}
+
+func TestBlogWalkthroughInTheLab(t *testing.T) {
+	lab, s, topo := blogLab(t)
+	runner := walkthrough.Runner{Plane: walkthrough.LabPlane{Lab: lab}, Engine: probe.Config{Timeout: time.Second, Retries: 1}, Logf: t.Logf}
+	run, err := runner.Run(context.Background(), s, topo, s.Values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Stages) != 7 {
+		t.Fatalf("%d stages played, want 7", len(run.Stages))
+	}
+	var junit bytes.Buffer
+	if err := report.WriteJUnit(&junit, run); err != nil {
+		t.Fatal(err)
+	}
+	tests, failures := junitCounts(t, junit.Bytes())
+	if want := 7 * 14 * 14 * 8; tests != want || failures != 0 {
+		t.Errorf("JUnit: %d tests, %d failures; want %d tests (7 stages × 14 × 14 × 8 probes), 0 failures", tests, failures, want)
+	}
+	if !strings.Contains(junit.String(), "not Antrea") {
+		t.Error("the JUnit does not say that the lab, not Antrea, answered")
+	}
+}
+
+// With one cell flipped in the lab at block-all, the run must fail on exactly
+// that cell, stop there, and the reports must show it.
+func TestAnInjectedFaultFailsExactlyItsCell(t *testing.T) {
+	lab, s, topo := blogLab(t)
+	faulty := netlab.Cell{From: "prod-app/ubuntu-16-04", To: "ssh-server", Probe: model.Probe{Protocol: model.TCP, Port: 22}}
+	plane := walkthrough.LabPlane{Lab: lab, Faults: func(stage int, plan *netlab.Plan) {
+		if s.Stages[stage].Name == "block-all" {
+			delete(plan.Verdicts, faulty) // the lab lets through what the model drops
+		}
+	}}
+	run, err := walkthrough.Runner{Plane: plane, Engine: probe.Config{Timeout: time.Second}}.Run(context.Background(), s, topo, s.Values)
+	if err == nil || !strings.Contains(err.Error(), "stage block-all") {
+		t.Fatalf("error %v, want the block-all stage to fail", err)
+	}
+	if len(run.Stages) != 4 {
+		t.Fatalf("%d stages played, want 4 (no-policy … block-all, then stop)", len(run.Stages))
+	}
+	mismatches := run.Stages[3].Matrix.Mismatches()
+	if len(mismatches) != 1 || mismatches[0].From != faulty.From || mismatches[0].To != faulty.To || mismatches[0].Probe != faulty.Probe {
+		t.Fatalf("mismatches %v, want exactly the faulted cell", mismatches)
+	}
+	var junit bytes.Buffer
+	if err := report.WriteJUnit(&junit, run); err != nil {
+		t.Fatal(err)
+	}
+	if _, failures := junitCounts(t, junit.Bytes()); failures != 1 {
+		t.Errorf("JUnit has %d failures, want 1", failures)
+	}
+	for _, want := range []string{`name="block-all/prod-app/ubuntu-16-04→ssh-server/tcp/22"`, `message="expected Drop, observed Allow"`,
+		"baseline ClusterNetworkPolicy/block-all-whitelist egress[0]"} {
+		if !strings.Contains(junit.String(), want) {
+			t.Errorf("JUnit lacks %q", want)
+		}
+	}
+	var tables bytes.Buffer
+	if err := report.WriteObservedTables(&tables, run); err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, mark := range []string{" .!", " X!", " R!", " E!"} {
+		marked += strings.Count(tables.String(), mark)
+	}
+	if !strings.Contains(tables.String(), "== stage block-all: 1 mismatch(es)") || marked != 1 || !strings.Contains(tables.String(), " .!") {
+		t.Errorf("observed tables mark %d cells, want exactly the faulted one as \".!\" (observed Allow where Drop was expected)", marked)
+	}
+}
+
+func junitCounts(t *testing.T, data []byte) (tests, failures int) {
+	t.Helper()
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("JUnit does not parse: %v", err)
+	}
+	return doc.Tests, doc.Failures
+}

@@ -1,0 +1,127 @@
+// Package walkthrough plays a scenario's stages against a data plane: for each
+// stage it computes the model's expected matrix, has the data plane apply the
+// stage, probes every flow from inside the endpoints, and records what it saw.
+// A stage with a mismatch stops the scenario: later stages build on it.
+package walkthrough
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/netlab"
+	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/scenario"
+	"github.com/tierproof/tierproof/framework/topology"
+)
+
+// DataPlane is what enforces a stage: Antrea on a cluster, or the lab.
+type DataPlane interface {
+	probe.Executor
+	// Name says what answers the probes, in every report.
+	Name() string
+	// Apply makes the stage's policies effective (and waits until they are).
+	Apply(ctx context.Context, stage int, policies *policy.Set, expected *matrix.Matrix) error
+	// IP is an endpoint's address on this data plane.
+	IP(endpoint string) string
+}
+
+// Runner plays scenarios.
+type Runner struct {
+	Plane  DataPlane
+	Engine probe.Config
+	Logf   func(format string, args ...any)
+}
+
+// Run plays s on topo with the run's template values. The returned report.Run
+// holds every stage played; err says which stage failed and why.
+func (r Runner) Run(ctx context.Context, s *scenario.Scenario, topo *topology.Topology, values map[string]string) (report.Run, error) {
+	run := report.Run{Scenario: s.Name, DataPlane: r.Plane.Name()}
+	engine := probe.NewEngine(r.Plane, r.Engine)
+	for i, st := range s.Stages {
+		set, err := s.Policies(i, values)
+		if err != nil {
+			return run, err
+		}
+		m, err := model.Compile(topo, set)
+		if err != nil {
+			return run, fmt.Errorf("stage %s: %w", st.Name, err)
+		}
+		x, err := matrix.Expected(m, s.Probes)
+		if err != nil {
+			return run, fmt.Errorf("stage %s: %w", st.Name, err)
+		}
+		if err := r.Plane.Apply(ctx, i, set, x); err != nil {
+			return run, fmt.Errorf("stage %s: %w", st.Name, err)
+		}
+		expect := func(f probe.Flow) (probe.Verdict, bool) {
+			fi, _ := m.Endpoint(f.From)
+			ti, _ := m.Endpoint(f.To)
+			return probe.FromModel(m.Evaluate(fi, ti, f.Probe).Verdict), true
+		}
+		obs, stats := engine.Run(ctx, x.Flows(r.Plane.IP), expect)
+		if err := x.Observe(obs); err != nil {
+			return run, err
+		}
+		run.Stages = append(run.Stages, report.Stage{Name: st.Name, Matrix: x})
+		mismatches := len(x.Mismatches())
+		r.logf("stage %s: %d flows, %d execs, %d round(s), %v, %d mismatch(es)", st.Name, len(obs), stats.Execs, stats.Rounds, stats.Wall.Round(time.Millisecond), mismatches)
+		if failed := failedAssertions(x, st); len(failed) > 0 {
+			return run, fmt.Errorf("stage %s: assertions not observed: %v", st.Name, failed)
+		}
+		if mismatches > 0 {
+			return run, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
+		}
+	}
+	return run, nil
+}
+
+func (r Runner) logf(format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
+}
+
+// failedAssertions lists the stage's explicit assertions the data plane did not show.
+func failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
+	var failed []string
+	for _, a := range st.Assertions {
+		for _, c := range x.Cells() {
+			if c.From == a.From && c.To == a.To && c.Probe == a.Probe && c.Observed() != probe.FromModel(a.Verdict) {
+				failed = append(failed, fmt.Sprintf("%s → %s %s: want %s, observed %s", a.From, a.To, a.Probe, a.Verdict, c.Observed()))
+			}
+		}
+	}
+	return failed
+}
+
+// LabPlane is the network-namespace lab standing in for Antrea: it enforces
+// the model's own verdicts, so it checks the harness (agent, engine,
+// comparison, reports), never Antrea. Faults, if set, alters a stage's plan.
+type LabPlane struct {
+	*netlab.Lab
+	Faults func(stage int, plan *netlab.Plan)
+}
+
+// Name labels every report of a lab run honestly.
+func (LabPlane) Name() string {
+	return "lab data plane (network namespaces enforcing the model's verdicts, not Antrea)"
+}
+
+// Apply programs the lab with the expected verdicts of the stage.
+func (p LabPlane) Apply(_ context.Context, stage int, _ *policy.Set, expected *matrix.Matrix) error {
+	plan := netlab.Plan{Verdicts: map[netlab.Cell]model.Verdict{}}
+	for _, c := range expected.Cells() {
+		if c.Expected.Verdict != model.Allow {
+			plan.Verdicts[netlab.Cell{From: c.From, To: c.To, Probe: c.Probe}] = c.Expected.Verdict
+		}
+	}
+	if p.Faults != nil {
+		p.Faults(stage, &plan)
+	}
+	return p.Program(plan)
+}
