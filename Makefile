@@ -3,7 +3,7 @@ GO            ?= go
 BIN           := bin
 CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.20.0
 
-.PHONY: all build agent agent-image test vet fmt-check bench bench-lab lab-soak generate e2e clean
+.PHONY: all build agent agent-image lab test vet fmt-check bench bench-lab lab-soak generate e2e clean
 
 all: build
 
@@ -34,6 +34,10 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench Evaluate -benchtime 3000000x -cpu 1 ./framework/model/
 	$(GO) test -run '^$$' -bench Compile -benchtime 5x -cpu 1 ./framework/model/
+
+## lab: play the blog walkthrough in the network-namespace lab (root); reports in reports/
+lab: build
+	$(BIN)/tierproof lab --scenario scenarios/antrea-blog --reports reports
 
 ## bench-lab: probe engine vs one-process-per-flow on a 1 920-flow stage in the lab (root)
 bench-lab:

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/netlab"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/scenario"
+	"github.com/tierproof/tierproof/framework/walkthrough"
+)
+
+func newLabCommand() *cobra.Command {
+	var dir, agentBinary, reports string
+	var timeout time.Duration
+	var retries int
+	cmd := &cobra.Command{
+		Use:   "lab --scenario DIR",
+		Short: "Play a scenario in the network-namespace lab (a data-plane test double, not Antrea; needs root) and write reports",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := scenario.Load(dir)
+			if err != nil {
+				return err
+			}
+			topo, err := fixtures.Topology(s.Topology)
+			if err != nil {
+				return err
+			}
+			var names []string
+			ips := map[string]netip.Addr{}
+			for _, p := range topo.Pods {
+				names = append(names, p.EndpointName())
+				ips[p.EndpointName()] = netip.MustParseAddr(p.IP)
+			}
+			for _, e := range topo.Externals {
+				names = append(names, e.Name)
+				ips[e.Name] = netip.MustParseAddr(e.IP)
+			}
+			lab, err := netlab.New(cmd.Context(), netlab.Config{Endpoints: names, Ports: servedPorts(s.Probes), AgentBinary: agentBinary, IPs: ips})
+			if err != nil {
+				return err
+			}
+			defer lab.Close()
+			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
+			runner := walkthrough.Runner{Plane: walkthrough.LabPlane{Lab: lab}, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: logf}
+			run, runErr := runner.Run(cmd.Context(), s, topo, s.Values)
+			return errors.Join(runErr, writeReports(reports, run, logf))
+		},
+	}
+	cmd.Flags().StringVar(&dir, "scenario", "", "the scenario directory (required)")
+	cmd.Flags().StringVar(&agentBinary, "agent-binary", "bin/tierproof-agent", "the static agent binary (make agent)")
+	cmd.Flags().StringVar(&reports, "reports", "reports", "where the reports are written")
+	cmd.Flags().DurationVar(&timeout, "timeout", time.Second, "per-probe timeout")
+	cmd.Flags().IntVar(&retries, "retries", 1, "re-probes of cells that differ from the model or fail")
+	_ = cmd.MarkFlagRequired("scenario")
+	return cmd
+}
+
+// servedPorts are the ports the agents must listen on for a scenario's probes.
+func servedPorts(probes []model.Probe) agent.Ports {
+	var ports agent.Ports
+	for _, p := range probes {
+		switch p.Protocol {
+		case model.TCP:
+			ports.TCP = append(ports.TCP, int(p.Port))
+		case model.UDP:
+			ports.UDP = append(ports.UDP, int(p.Port))
+		case model.SCTP:
+			ports.SCTP = append(ports.SCTP, int(p.Port))
+		}
+	}
+	return ports
+}
+
+// writeReports writes the JUnit, the results JSON and the observed truth tables.
+func writeReports(dir string, run report.Run, logf func(string, ...any)) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, write := range map[string]func(*os.File) error{
+		"junit.xml":        func(f *os.File) error { return report.WriteJUnit(f, run) },
+		"results.json":     func(f *os.File) error { return report.WriteResultsJSON(f, run) },
+		"truth-tables.txt": func(f *os.File) error { return report.WriteObservedTables(f, run) },
+	} {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		err = write(f)
+		if closeErr := f.Close(); err == nil {
+			err = closeErr
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		logf("wrote %s", path)
+	}
+	return nil
+}
