@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,9 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/agent"
-	"github.com/tierproof/tierproof/framework/model"
-	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
@@ -37,17 +33,7 @@ func newLabCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var names []string
-			ips := map[string]netip.Addr{}
-			for _, p := range topo.Pods {
-				names = append(names, p.EndpointName())
-				ips[p.EndpointName()] = netip.MustParseAddr(p.IP)
-			}
-			for _, e := range topo.Externals {
-				names = append(names, e.Name)
-				ips[e.Name] = netip.MustParseAddr(e.IP)
-			}
-			lab, err := netlab.New(cmd.Context(), netlab.Config{Endpoints: names, Ports: servedPorts(s.Probes), AgentBinary: agentBinary, IPs: ips})
+			lab, err := walkthrough.NewLab(cmd.Context(), topo, s.Probes, agentBinary)
 			if err != nil {
 				return err
 			}
@@ -65,22 +51,6 @@ func newLabCommand() *cobra.Command {
 	cmd.Flags().IntVar(&retries, "retries", 1, "re-probes of cells that differ from the model or fail")
 	_ = cmd.MarkFlagRequired("scenario")
 	return cmd
-}
-
-// servedPorts are the ports the agents must listen on for a scenario's probes.
-func servedPorts(probes []model.Probe) agent.Ports {
-	var ports agent.Ports
-	for _, p := range probes {
-		switch p.Protocol {
-		case model.TCP:
-			ports.TCP = append(ports.TCP, int(p.Port))
-		case model.UDP:
-			ports.UDP = append(ports.UDP, int(p.Port))
-		case model.SCTP:
-			ports.SCTP = append(ports.SCTP, int(p.Port))
-		}
-	}
-	return ports
 }
 
 // writeReports writes the JUnit, the results JSON and the observed truth tables.

@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"net/netip"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -56,26 +54,7 @@ func blogLab(t *testing.T) (*netlab.Lab, *scenario.Scenario, *topology.Topology)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	ips := map[string]netip.Addr{}
-	for _, p := range topo.Pods {
-		names = append(names, p.EndpointName())
-		ips[p.EndpointName()] = netip.MustParseAddr(p.IP)
-	}
-	for _, e := range topo.Externals {
-		names = append(names, e.Name)
-		ips[e.Name] = netip.MustParseAddr(e.IP)
-	}
-	var ports agent.Ports
-	for _, p := range s.Probes {
-		switch p.Protocol {
-		case model.TCP:
-			ports.TCP = append(ports.TCP, int(p.Port))
-		case model.UDP:
-			ports.UDP = append(ports.UDP, int(p.Port))
-		}
-	}
-	lab, err := netlab.New(context.Background(), netlab.Config{Endpoints: names, Ports: ports, AgentBinary: agentBinary, IPs: ips})
+	lab, err := walkthrough.NewLab(context.Background(), topo, s.Probes, agentBinary)
 	if err != nil {
 		t.Fatal(err)
 	}

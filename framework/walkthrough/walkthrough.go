@@ -7,8 +7,10 @@ package walkthrough
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
+	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
@@ -124,4 +126,42 @@ func (p LabPlane) Apply(_ context.Context, stage int, _ *policy.Set, expected *m
 		p.Faults(stage, &plan)
 	}
 	return p.Program(plan)
+}
+
+// NewLab builds a lab mirroring topo: one namespace per pod and external host
+// at its own address, each agent serving the ports probes need.
+func NewLab(ctx context.Context, topo *topology.Topology, probes []model.Probe, agentBinary string) (*netlab.Lab, error) {
+	var names []string
+	ips := map[string]netip.Addr{}
+	add := func(name, ip string) error {
+		addr, err := netip.ParseAddr(ip)
+		if err != nil {
+			return fmt.Errorf("endpoint %s: %w", name, err)
+		}
+		names = append(names, name)
+		ips[name] = addr
+		return nil
+	}
+	for _, p := range topo.Pods {
+		if err := add(p.EndpointName(), p.IP); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range topo.Externals {
+		if err := add(e.Name, e.IP); err != nil {
+			return nil, err
+		}
+	}
+	var ports agent.Ports
+	for _, p := range probes {
+		switch p.Protocol {
+		case model.TCP:
+			ports.TCP = append(ports.TCP, int(p.Port))
+		case model.UDP:
+			ports.UDP = append(ports.UDP, int(p.Port))
+		case model.SCTP:
+			ports.SCTP = append(ports.SCTP, int(p.Port))
+		}
+	}
+	return netlab.New(ctx, netlab.Config{Endpoints: names, Ports: ports, AgentBinary: agentBinary, IPs: ips})
 }
