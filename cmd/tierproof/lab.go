@@ -53,7 +53,7 @@ func newLabCommand() *cobra.Command {
 	return cmd
 }
 
-// writeReports writes the JUnit, the results JSON and the observed truth tables.
+// writeReports writes the JUnit, the results JSON, the observed truth tables and the HTML report.
 func writeReports(dir string, run report.Run, logf func(string, ...any)) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -62,6 +62,7 @@ func writeReports(dir string, run report.Run, logf func(string, ...any)) error {
 		"junit.xml":        func(f *os.File) error { return report.WriteJUnit(f, run) },
 		"results.json":     func(f *os.File) error { return report.WriteResultsJSON(f, run) },
 		"truth-tables.txt": func(f *os.File) error { return report.WriteObservedTables(f, run) },
+		"report.html":      func(f *os.File) error { return report.WriteHTML(f, run) },
 	} {
 		path := filepath.Join(dir, name)
 		f, err := os.Create(path)

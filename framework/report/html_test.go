@@ -1,0 +1,180 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/scenario"
+)
+
+var (
+	flipped = probe.Flow{From: "dev-app/ubuntu-16-04", To: "prod-app/ubuntu-20-04", Probe: model.Probe{Protocol: model.ICMP}}
+	retried = probe.Flow{From: "dev-app/ubuntu-16-04", To: "dev-app/ubuntu-20-04", Probe: model.Probe{Protocol: model.ICMP}}
+)
+
+// simulatedRun is the blog's block-all stage "observed" as the model expects,
+// except, when faulty, one cell observed Allow instead of Drop; one cell
+// matched only on its second attempt.
+func simulatedRun(t *testing.T, faulty bool) report.Run {
+	t.Helper()
+	s, err := scenario.Load("../../scenarios/antrea-blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := fixtures.Topology(s.Topology)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := s.Policies(3, s.Values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Compile(topo, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := matrix.Expected(m, s.Probes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obs []probe.Observation
+	for _, c := range x.Cells() {
+		f := probe.Flow{From: c.From, To: c.To, Probe: c.Probe}
+		attempt := probe.Attempt{Verdict: probe.FromModel(c.Expected.Verdict), Duration: time.Millisecond}
+		o := probe.Observation{Flow: f, Attempts: []probe.Attempt{attempt}}
+		switch {
+		case faulty && f == flipped:
+			o.Attempts = []probe.Attempt{{Verdict: probe.Allow, Detail: "connected"}, {Verdict: probe.Allow, Detail: "connected"}}
+		case f == retried:
+			o.Attempts = []probe.Attempt{{Verdict: probe.Drop, Detail: "timed out"}, attempt}
+		}
+		obs = append(obs, o)
+	}
+	if err := x.Observe(obs); err != nil {
+		t.Fatal(err)
+	}
+	return report.Run{Scenario: s.Name, DataPlane: "simulated data plane (test)", Stages: []report.Stage{{Name: "block-all", Matrix: x}}}
+}
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	t.Skip("no Chromium here: apt-get install chromium (CI installs it)")
+	return ""
+}
+
+// render runs headless Chromium on the report with extra arguments.
+func render(t *testing.T, browser, page string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, browser, append(append(base, args...), "file://"+page)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	return out
+}
+
+func writePage(t *testing.T, run report.Run) string {
+	t.Helper()
+	page := filepath.Join(t.TempDir(), "report.html")
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return page
+}
+
+func TestHTMLReportInChromium(t *testing.T) {
+	browser := chromium(t)
+	page := writePage(t, simulatedRun(t, true))
+	dom := string(render(t, browser, page, "--dump-dom"))
+
+	if !strings.Contains(dom, `id="verdict">1 flow(s) differ from the model`) {
+		t.Error("the summary verdict does not report one mismatching flow")
+	}
+	if !regexp.MustCompile(`<tr class="failed" data-stage="block-all">.*?<td class="mismatches">1</td><td>1</td>`).MatchString(dom) {
+		t.Error("the summary row of block-all does not show 1 mismatch and 1 cell matched on retry")
+	}
+	cell := regexp.MustCompile(`<td class="([^"]*)" data-from="dev-app/ubuntu-16-04" data-to="prod-app/ubuntu-20-04" data-probe="icmp" data-expected="Drop" data-observed="Allow" title="([^"]*)">([^<]*)</td>`).FindStringSubmatch(dom)
+	if cell == nil {
+		t.Fatal("no cell for the flipped flow in the DOM")
+	}
+	if cell[1] != "drop mismatch" || cell[3] != ".!" {
+		t.Errorf("flipped cell: class %q mark %q, want \"drop mismatch\" and \".!\"", cell[1], cell[3])
+	}
+	for _, want := range []string{"ClusterNetworkPolicy/isolate-prod-env ingress[0]", "2 attempt(s)"} {
+		if !strings.Contains(cell[2], want) {
+			t.Errorf("flipped cell's tooltip %q lacks %q", cell[2], want)
+		}
+	}
+	if !strings.Contains(dom, `<td class="allow retried" data-from="dev-app/ubuntu-16-04" data-to="dev-app/ubuntu-20-04" data-probe="icmp"`) {
+		t.Error("the cell that matched on retry is not marked")
+	}
+	if got := strings.Count(dom, "mismatch\" data-from"); got != 1 {
+		t.Errorf("%d cells marked as mismatches, want 1", got)
+	}
+	if !strings.Contains(dom, "simulated data plane (test)") {
+		t.Error("the page does not name its data plane")
+	}
+
+	// What a person sees: the failed report has the red of a mismatch, the clean one none.
+	if red := redPixels(t, browser, page); red == 0 {
+		t.Error("the screenshot of a failed report shows no red")
+	}
+	if red := redPixels(t, browser, writePage(t, simulatedRun(t, false))); red != 0 {
+		t.Errorf("the screenshot of a clean report shows %d red pixels", red)
+	}
+}
+
+func redPixels(t *testing.T, browser, page string) int {
+	t.Helper()
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	render(t, browser, page, "--screenshot="+shot, "--window-size=1400,1000", "--hide-scrollbars")
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 > 180 && g>>8 < 60 && bl>>8 < 60 { // #d00000, the mismatch colour
+				count++
+			}
+		}
+	}
+	return count
+}
