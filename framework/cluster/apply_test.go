@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -138,3 +139,31 @@ func TestARefusedObjectRollsTheStageBack(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// The cluster plane applies a stage and waits for Antrea's realization of it.
+func TestClusterPlaneAppliesAndWaitsForRealization(t *testing.T) {
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).Build()
+	var asked []string
+	statuses := func(_ context.Context, name string) (cluster.PolicyStatus, error) {
+		asked = append(asked, name)
+		return cluster.PolicyStatus{Generation: 1, Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealized, ObservedGeneration: 1}}, nil
+	}
+	plane := &cluster.ClusterPlane{Version: "v2.7.0", Applier: cluster.NewApplier(c, "run-9"), Statuses: statuses}
+	set, err := policy.Load(filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"), filepath.Join("..", "..", "scenarios", "antrea-blog", "03-block-all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plane.Apply(context.Background(), 3, set, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(t, c, acnpGVK, "", "block-all-whitelist") {
+		t.Error("the stage's policy was not applied")
+	}
+	sort.Strings(asked)
+	if got := strings.Join(asked, ","); got != "ClusterNetworkPolicy/block-all-whitelist,ClusterNetworkPolicy/isolate-dev-env,ClusterNetworkPolicy/isolate-prod-env,ClusterNetworkPolicy/isolate-test-env" {
+		t.Errorf("realization asked for %s, want the 4 ACNPs once each", got)
+	}
+	if plane.Name() != "Antrea v2.7.0 on kind" {
+		t.Errorf("name %q", plane.Name())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
 )
@@ -93,4 +94,41 @@ func qualified(namespace, name string) string {
 		return name
 	}
 	return namespace + "/" + name
+}
+
+// Objects lists the set's objects in apply order: Tiers, groups, then policies.
+func (s *Set) Objects() []runtime.Object {
+	var out []runtime.Object
+	for _, o := range s.Tiers {
+		out = append(out, o.Object)
+	}
+	for _, o := range s.ClusterGroups {
+		out = append(out, o.Object)
+	}
+	for _, o := range s.Groups {
+		out = append(out, o.Object)
+	}
+	for _, o := range s.ClusterNetworkPolicies {
+		out = append(out, o.Object)
+	}
+	for _, o := range s.NetworkPolicies {
+		out = append(out, o.Object)
+	}
+	for _, o := range s.K8sNetworkPolicies {
+		out = append(out, o.Object)
+	}
+	return out
+}
+
+// AntreaPolicyNames names the set's Antrea policies the way the model does:
+// "ClusterNetworkPolicy/<name>" and "NetworkPolicy/<ns>/<name>".
+func (s *Set) AntreaPolicyNames() []string {
+	var names []string
+	for _, o := range s.ClusterNetworkPolicies {
+		names = append(names, "ClusterNetworkPolicy/"+o.Object.Name)
+	}
+	for _, o := range s.NetworkPolicies {
+		names = append(names, "NetworkPolicy/"+o.Object.Namespace+"/"+o.Object.Name)
+	}
+	return names
 }

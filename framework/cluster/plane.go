@@ -1,0 +1,73 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/topology"
+)
+
+// k8sPolicySettle is how long a stage with K8s NetworkPolicies waits before
+// probing: they report no status, so there is nothing to wait for; Antrea's own
+// e2e sleeps likewise, and the probe engine's retries cover the rest.
+const k8sPolicySettle = 2 * time.Second
+
+// ClusterPlane is Antrea on the cluster as a walkthrough data plane.
+type ClusterPlane struct {
+	Version  string
+	Applier  *Applier
+	Statuses StatusGetter
+	Pods     *PodExecutor
+	Docker   Docker
+	Topology *topology.Topology
+}
+
+// Name says what answers the probes.
+func (p *ClusterPlane) Name() string { return "Antrea " + p.Version + " on kind" }
+
+// Apply server-side applies everything the stages so far hold — unchanged
+// objects are left as they are, changed ones are updated — and waits until
+// Antrea has realized every Antrea policy's current generation.
+func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Set, _ *matrix.Matrix) error {
+	if err := p.Applier.ApplyStage(ctx, fmt.Sprintf("#%d", stage), policies.Objects()); err != nil {
+		return err
+	}
+	if err := WaitRealized(ctx, p.Statuses, policies.AntreaPolicyNames(), time.Second, 2*time.Minute); err != nil {
+		return err
+	}
+	if len(policies.K8sNetworkPolicies) > 0 {
+		select {
+		case <-time.After(k8sPolicySettle):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// IP is the endpoint's address in the snapshot.
+func (p *ClusterPlane) IP(endpoint string) string {
+	for _, pod := range p.Topology.Pods {
+		if pod.EndpointName() == endpoint {
+			return pod.IP
+		}
+	}
+	for _, e := range p.Topology.Externals {
+		if e.Name == endpoint {
+			return e.IP
+		}
+	}
+	return ""
+}
+
+// Exec runs in a pod's agent sidecar ("ns/pod") or an external host's container.
+func (p *ClusterPlane) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+	if strings.Contains(endpoint, "/") {
+		return p.Pods.Exec(ctx, endpoint, command, stdin)
+	}
+	return p.Docker.Exec(ctx, endpoint, command, stdin)
+}
