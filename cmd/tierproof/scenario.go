@@ -101,19 +101,28 @@ func simulateScenario(cmd *cobra.Command, in *modelInputs, s *scenario.Scenario,
 	return nil
 }
 
+// checkAssertions checks each assertion on every endpoint pair its patterns name.
 func checkAssertions(m *model.Model, st scenario.Stage) ([]assertionResult, error) {
 	var results []assertionResult
+	endpoints := m.Endpoints()
 	for _, a := range st.Assertions {
-		from, ok := m.Endpoint(a.From)
-		if !ok {
-			return nil, fmt.Errorf("assertion from %q: no such endpoint in the topology", a.From)
+		matched := 0
+		for from, fromName := range endpoints {
+			if !scenario.MatchesEndpoint(a.From, fromName) {
+				continue
+			}
+			for to, toName := range endpoints {
+				if !scenario.MatchesEndpoint(a.To, toName) {
+					continue
+				}
+				matched++
+				got := m.Evaluate(from, to, a.Probe).Verdict
+				results = append(results, assertionResult{From: fromName, To: toName, Probe: a.Probe.String(), Verdict: a.Verdict, Model: got, Holds: got == a.Verdict, Why: a.Why})
+			}
 		}
-		to, ok := m.Endpoint(a.To)
-		if !ok {
-			return nil, fmt.Errorf("assertion to %q: no such endpoint in the topology", a.To)
+		if matched == 0 {
+			return nil, fmt.Errorf("assertion %s → %s: no endpoint pair of the topology matches", a.From, a.To)
 		}
-		got := m.Evaluate(from, to, a.Probe).Verdict
-		results = append(results, assertionResult{From: a.From, To: a.To, Probe: a.Probe.String(), Verdict: a.Verdict, Model: got, Holds: got == a.Verdict, Why: a.Why})
 	}
 	return results, nil
 }

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -24,6 +26,22 @@ type ClusterPlane struct {
 	Pods     *PodExecutor
 	Docker   Docker
 	Topology *topology.Topology
+	// Agents are the endpoints running the agent (fixture pods, external
+	// hosts): probes start there and may target them on any probed port.
+	Agents map[string]bool
+	// DNS are the CoreDNS pods: targets on TCP and UDP 53 only.
+	DNS map[string]bool
+}
+
+// Probeable says whether a flow can be probed on the cluster.
+func (p *ClusterPlane) Probeable(f probe.Flow) bool {
+	if !p.Agents[f.From] {
+		return false
+	}
+	if p.Agents[f.To] {
+		return true
+	}
+	return p.DNS[f.To] && f.Probe.Port == 53 && (f.Probe.Protocol == model.TCP || f.Probe.Protocol == model.UDP)
 }
 
 // Name says what answers the probes.

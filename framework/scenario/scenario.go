@@ -242,3 +242,13 @@ func (s *Scenario) Policies(stage int, values map[string]string) (*policy.Set, e
 	}
 	return policy.NewSet(objects)
 }
+
+// MatchesEndpoint says whether an assertion's endpoint pattern names endpoint:
+// a name, or a prefix ending in * (kube-system/coredns* for every CoreDNS
+// replica, whatever names their Deployment gives them).
+func MatchesEndpoint(pattern, endpoint string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(endpoint, prefix)
+	}
+	return pattern == endpoint
+}

@@ -78,7 +78,7 @@ func TestLoadValidatesEverythingUpFront(t *testing.T) {
 	}{
 		"unknown key":       {"scenario.yaml", "topology: antrea-blog", "topology: antrea-blog\nfixture: x", `unknown field "fixture"`},
 		"bad probe":         {"scenario.yaml", "tcp/6379]", "tcp/http]", `probes[7]: Invalid value: "tcp/http"`},
-		"bad verdict":       {"scenario.yaml", "probe: udp/53, verdict: Allow}", "probe: udp/53, verdict: Permit}", `stages[2].assertions[0].verdict: Unsupported value: "Permit"`},
+		"bad verdict":       {"scenario.yaml", "probe: udp/53, verdict: Allow,", "probe: udp/53, verdict: Permit,", `stages[2].assertions[0].verdict: Unsupported value: "Permit"`},
 		"missing manifests": {"scenario.yaml", "manifests: 03-block-all", "manifests: 03-nothing", `stages[3].manifests: Invalid value: "03-nothing": no *.yaml files`},
 		"duplicate stage":   {"scenario.yaml", "name: allow-core-dns", "name: block-all", `stages[3].name: Duplicate value: "block-all"`},
 		"unknown value":     {"05-allow-yelb-frontend/allow-yelb-frontend.yaml", `value "lb-pool.cidr"`, `value "lb-pool"`, `unknown template value "lb-pool"`},
@@ -95,5 +95,22 @@ func TestLoadValidatesEverythingUpFront(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestMatchesEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, endpoint string
+		want              bool
+	}{
+		{"kube-system/coredns*", "kube-system/coredns-7db6d8ff4d-x2xkq", true},
+		{"kube-system/coredns*", "kube-system/coredns", true},
+		{"kube-system/coredns*", "kube-system/etcd", false},
+		{"yelb/yelb-ui", "yelb/yelb-ui", true},
+		{"yelb/yelb-ui", "yelb/yelb-ui-2", false},
+	} {
+		if got := scenario.MatchesEndpoint(tc.pattern, tc.endpoint); got != tc.want {
+			t.Errorf("MatchesEndpoint(%q, %q) = %v", tc.pattern, tc.endpoint, got)
+		}
 	}
 }
