@@ -174,7 +174,7 @@ func squeezeSpaces(s string) string {
 // These machines have no Docker engine: make e2e must stop at once and say so.
 func TestE2EFailsFastWithoutDocker(t *testing.T) {
 	reports := filepath.Join(t.TempDir(), "reports")
-	_, err := run(t, "e2e", "--reports", reports, "--kubeconfig", "")
+	_, err := run(t, "e2e", "--reports", reports, "--kubeconfig", "", "--scenario", blogStages)
 	if _, statErr := os.Stat(reports); statErr == nil {
 		t.Error("e2e created its reports directory before the host checks passed")
 	}

@@ -11,14 +11,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/scenario"
+	"github.com/tierproof/tierproof/framework/walkthrough"
 )
 
 func newE2ECommand() *cobra.Command {
 	o := cluster.BootOptions{}
-	var keep string
+	var keep, scenarioDir string
+	var timeout time.Duration
+	var retries int
 	cmd := &cobra.Command{
 		Use:   "e2e",
-		Short: "Boot kind + Antrea + the walkthrough estate (playing the stages is not implemented yet)",
+		Short: "Boot kind + Antrea + the estate, play a scenario's stages, and write reports",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if keep != "on-failure" && keep != "always" && keep != "never" {
@@ -34,10 +39,13 @@ func newE2ECommand() *cobra.Command {
 			o.Logf = func(format string, args ...any) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...)
 			}
+			s, err := scenario.Load(scenarioDir)
+			if err != nil {
+				return err
+			}
 			estate, err := cluster.Boot(cmd.Context(), o)
 			if err == nil {
-				err = fmt.Errorf("the estate is up (%d endpoints, topology in %s), but playing the walkthrough's stages is not implemented yet",
-					len(estate.Topology.Pods)+len(estate.Topology.Externals), filepath.Join(o.WorkDir, "topology.yaml"))
+				err = play(cmd, estate, s, o, timeout, retries)
 			}
 			return errors.Join(err, finish(cmd, estate, o, keep, err != nil))
 		},
@@ -52,7 +60,21 @@ func newE2ECommand() *cobra.Command {
 	f.StringVar(&o.WorkDir, "reports", "reports", "where the kubeconfig, image archive and topology are written")
 	f.StringVar(&o.AgentBinary, "agent-binary", "bin/tierproof-agent", "the static agent binary (make agent)")
 	f.StringVar(&o.CacheDir, "cache-dir", "", "where downloaded Antrea manifests are cached (default: the user cache dir)")
+	f.StringVar(&scenarioDir, "scenario", "scenarios/antrea-blog", "the scenario to play")
+	f.DurationVar(&timeout, "timeout", time.Second, "per-probe timeout")
+	f.IntVar(&retries, "retries", 2, "re-probes of cells that differ from the model or fail")
 	return cmd
+}
+
+// play runs the scenario's stages on the booted estate and writes the reports.
+func play(cmd *cobra.Command, estate *cluster.Estate, s *scenario.Scenario, o cluster.BootOptions, timeout time.Duration, retries int) error {
+	plane, err := estate.Plane(o.AntreaVersion, o.ClusterName)
+	if err != nil {
+		return err
+	}
+	runner := walkthrough.Runner{Plane: plane, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: o.Logf}
+	run, runErr := runner.Run(cmd.Context(), s, estate.Topology, estate.Values)
+	return errors.Join(runErr, writeReports(o.WorkDir, run, o.Logf))
 }
 
 // finish applies the keep policy: everything the run made is kept for

@@ -175,7 +175,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	} else {
 		e.logf("existing cluster: no external hosts (they need kind's Docker network)")
 	}
-	if e.Topology, err = Snapshot(ctx, cs, externals); err != nil {
+	if e.Topology, err = Snapshot(ctx, cs, externals, estatePod); err != nil {
 		return e, err
 	}
 	data, err := e.Topology.Marshal()
@@ -183,6 +183,44 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	return e, os.WriteFile(filepath.Join(o.WorkDir, "topology.yaml"), data, 0o644)
+}
+
+// estateNamespaces hold the walkthrough's pods, each with the agent sidecar.
+var estateNamespaces = map[string]bool{"dev-app": true, "prod-app": true, "test-app": true, "yelb": true}
+
+// estatePod keeps the estate's pods and CoreDNS (a probe target) in the snapshot.
+func estatePod(p corev1.Pod) bool {
+	return estateNamespaces[p.Namespace] || isCoreDNS(p)
+}
+
+func isCoreDNS(p corev1.Pod) bool {
+	return p.Namespace == "kube-system" && p.Labels["k8s-app"] == "kube-dns"
+}
+
+// Plane is the estate as a walkthrough data plane: Antrea on this cluster.
+// The policies it applies are deleted at Teardown, before the estate.
+func (e *Estate) Plane(antreaVersion, run string) (*ClusterPlane, error) {
+	cfg := e.Client.RESTConfig()
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	crc := e.Client.Resources().GetControllerRuntimeClient()
+	p := &ClusterPlane{Version: antreaVersion, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
+		Pods: NewPodExecutor(cfg, cs, ""), Docker: Docker{Run: run}, Topology: e.Topology,
+		Agents: map[string]bool{}, DNS: map[string]bool{}}
+	for _, pod := range e.Topology.Pods {
+		if estateNamespaces[pod.Namespace] {
+			p.Agents[pod.EndpointName()] = true
+		} else {
+			p.DNS[pod.EndpointName()] = true
+		}
+	}
+	for _, ext := range e.Topology.Externals {
+		p.Agents[ext.Name] = true
+	}
+	e.push("delete the walkthrough's policies", p.Applier.Cleanup)
+	return p, nil
 }
 
 func (e *Estate) push(what string, do func(context.Context) error) {

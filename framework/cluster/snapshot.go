@@ -16,8 +16,9 @@ import (
 // namespaces and their labels; running pods with an IP, their labels, node,
 // service account and named container ports; nodes and their internal IPs.
 // hostNetwork pods are left out: Antrea's policies never select them as pods.
-// externals (hosts outside the cluster) are added as given.
-func Snapshot(ctx context.Context, client kubernetes.Interface, externals []topology.External) (*topology.Topology, error) {
+// externals (hosts outside the cluster) are added as given. keep, when not
+// nil, chooses the pods to include.
+func Snapshot(ctx context.Context, client kubernetes.Interface, externals []topology.External, keep func(corev1.Pod) bool) (*topology.Topology, error) {
 	namespaces, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing namespaces: %w", err)
@@ -42,7 +43,7 @@ func Snapshot(ctx context.Context, client kubernetes.Interface, externals []topo
 		t.Namespaces = append(t.Namespaces, topology.Namespace{Name: ns.Name, Labels: labels})
 	}
 	for _, p := range pods.Items {
-		if p.Spec.HostNetwork || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" {
+		if p.Spec.HostNetwork || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || (keep != nil && !keep(p)) {
 			continue
 		}
 		pod := topology.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: p.Status.PodIP,

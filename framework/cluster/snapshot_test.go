@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestSnapshotReadsTheEstateTheModelNeeds(t *testing.T) {
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "kind-worker", Labels: map[string]string{"role": "worker"}},
 			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: "kind-worker"}, {Type: corev1.NodeInternalIP, Address: "172.18.0.3"}}}},
 	)
-	topo, err := cluster.Snapshot(context.Background(), client, []topology.External{{Name: "ssh-server", IP: "172.18.0.100"}})
+	topo, err := cluster.Snapshot(context.Background(), client, []topology.External{{Name: "ssh-server", IP: "172.18.0.100"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,5 +89,16 @@ func TestPodExecutorRefusesEndpointsThatAreNotPods(t *testing.T) {
 	}
 	if c := cluster.WithProbingRateLimits(&rest.Config{QPS: 5, Burst: 10}); c.QPS < 50 || c.Burst < 100 {
 		t.Errorf("rate limits %v/%d not raised for parallel probing", c.QPS, c.Burst)
+	}
+}
+
+func TestSnapshotKeepsOnlyChosenPods(t *testing.T) {
+	running := func(namespace, name string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.10.0." + strconv.Itoa(len(name))}}
+	}
+	client := fake.NewSimpleClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a"}}, running("a", "p"), running("a", "skipped"))
+	topo, err := cluster.Snapshot(context.Background(), client, nil, func(p corev1.Pod) bool { return p.Name != "skipped" })
+	if err != nil || len(topo.Pods) != 1 || topo.Pods[0].Name != "p" {
+		t.Fatalf("pods %+v, %v", topo.Pods, err)
 	}
 }
