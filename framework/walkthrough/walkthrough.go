@@ -47,49 +47,64 @@ type Runner struct {
 // holds every stage played; err says which stage failed and why.
 func (r Runner) Run(ctx context.Context, s *scenario.Scenario, topo *topology.Topology, values map[string]string) (report.Run, error) {
 	run := report.Run{Scenario: s.Name, DataPlane: r.Plane.Name()}
-	engine := probe.NewEngine(r.Plane, r.Engine)
-	for i, st := range s.Stages {
-		set, err := s.Policies(i, values)
+	for i := range s.Stages {
+		stage, err := r.PlayStage(ctx, s, i, topo, values)
+		if stage.Matrix != nil {
+			run.Stages = append(run.Stages, stage)
+		}
 		if err != nil {
 			return run, err
-		}
-		m, err := model.Compile(topo, set)
-		if err != nil {
-			return run, fmt.Errorf("stage %s: %w", st.Name, err)
-		}
-		x, err := matrix.Expected(m, s.Probes)
-		if err != nil {
-			return run, fmt.Errorf("stage %s: %w", st.Name, err)
-		}
-		if err := r.Plane.Apply(ctx, i, set, x); err != nil {
-			return run, fmt.Errorf("stage %s: %w", st.Name, err)
-		}
-		expect := func(f probe.Flow) (probe.Verdict, bool) {
-			fi, _ := m.Endpoint(f.From)
-			ti, _ := m.Endpoint(f.To)
-			return probe.FromModel(m.Evaluate(fi, ti, f.Probe).Verdict), true
-		}
-		var flows []probe.Flow
-		for _, f := range x.Flows(r.Plane.IP) {
-			if r.Plane.Probeable(f) {
-				flows = append(flows, f)
-			}
-		}
-		obs, stats := engine.Run(ctx, flows, expect)
-		if err := x.Observe(obs); err != nil {
-			return run, err
-		}
-		run.Stages = append(run.Stages, report.Stage{Name: st.Name, Matrix: x})
-		mismatches := len(x.Mismatches())
-		r.logf("stage %s: %d flows, %d execs, %d round(s), %v, %d mismatch(es)", st.Name, len(obs), stats.Execs, stats.Rounds, stats.Wall.Round(time.Millisecond), mismatches)
-		if failed := failedAssertions(x, st); len(failed) > 0 {
-			return run, fmt.Errorf("stage %s: assertions not observed: %v", st.Name, failed)
-		}
-		if mismatches > 0 {
-			return run, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
 		}
 	}
 	return run, nil
+}
+
+// PlayStage plays stage i of s (the stages before it must have been played):
+// the model's expected matrix, the data plane applies the stage, every
+// probeable flow is probed and compared. The stage is returned whenever it
+// was probed, even when err says that it failed.
+func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo *topology.Topology, values map[string]string) (report.Stage, error) {
+	st := s.Stages[i]
+	set, err := s.Policies(i, values)
+	if err != nil {
+		return report.Stage{}, err
+	}
+	m, err := model.Compile(topo, set)
+	if err != nil {
+		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
+	}
+	x, err := matrix.Expected(m, s.Probes)
+	if err != nil {
+		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
+	}
+	if err := r.Plane.Apply(ctx, i, set, x); err != nil {
+		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
+	}
+	expect := func(f probe.Flow) (probe.Verdict, bool) {
+		fi, _ := m.Endpoint(f.From)
+		ti, _ := m.Endpoint(f.To)
+		return probe.FromModel(m.Evaluate(fi, ti, f.Probe).Verdict), true
+	}
+	var flows []probe.Flow
+	for _, f := range x.Flows(r.Plane.IP) {
+		if r.Plane.Probeable(f) {
+			flows = append(flows, f)
+		}
+	}
+	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, expect)
+	if err := x.Observe(obs); err != nil {
+		return report.Stage{}, err
+	}
+	stage := report.Stage{Name: st.Name, Matrix: x}
+	mismatches := len(x.Mismatches())
+	r.logf("stage %s: %d flows, %d execs, %d round(s), %v, %d mismatch(es)", st.Name, len(obs), stats.Execs, stats.Rounds, stats.Wall.Round(time.Millisecond), mismatches)
+	if failed := failedAssertions(x, st); len(failed) > 0 {
+		return stage, fmt.Errorf("stage %s: assertions not observed: %v", st.Name, failed)
+	}
+	if mismatches > 0 {
+		return stage, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
+	}
+	return stage, nil
 }
 
 func (r Runner) logf(format string, args ...any) {
