@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -47,7 +46,7 @@ func newE2ECommand() *cobra.Command {
 			if err == nil {
 				err = play(cmd, estate, s, o, timeout, retries)
 			}
-			return errors.Join(err, finish(cmd, estate, o, keep, err != nil))
+			return errors.Join(err, finish(cmd, estate, keep, err != nil))
 		},
 	}
 	f := cmd.Flags()
@@ -77,24 +76,10 @@ func play(cmd *cobra.Command, estate *cluster.Estate, s *scenario.Scenario, o cl
 	return errors.Join(runErr, writeReports(o.WorkDir, run, o.Logf))
 }
 
-// finish applies the keep policy: everything the run made is kept for
-// debugging or removed, even after Ctrl-C (cleanup gets its own deadline).
-func finish(cmd *cobra.Command, e *cluster.Estate, o cluster.BootOptions, keep string, failed bool) error {
+// finish applies the keep policy to what the run made.
+func finish(cmd *cobra.Command, e *cluster.Estate, keep string, failed bool) error {
 	if e == nil {
 		return nil
 	}
-	if keep == "always" || (keep == "on-failure" && failed) {
-		if e.Kind != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: kept kind cluster %s (KUBECONFIG=%s); remove it with: kind delete cluster --name %s\n",
-				o.ClusterName, e.Kind.KubeconfigPath, o.ClusterName)
-		}
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 3*time.Minute)
-	defer cancel()
-	err := e.Teardown(ctx)
-	if e.Created {
-		err = errors.Join(err, e.Kind.Down())
-	}
-	return err
+	return e.Finish(cmd.Context(), keep == "always" || (keep == "on-failure" && failed))
 }

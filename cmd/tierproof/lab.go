@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,30 +51,11 @@ func newLabCommand() *cobra.Command {
 	return cmd
 }
 
-// writeReports writes the JUnit, the results JSON, the observed truth tables and the HTML report.
+// writeReports writes every report of the run into dir and says where.
 func writeReports(dir string, run report.Run, logf func(string, ...any)) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for name, write := range map[string]func(*os.File) error{
-		"junit.xml":        func(f *os.File) error { return report.WriteJUnit(f, run) },
-		"results.json":     func(f *os.File) error { return report.WriteResultsJSON(f, run) },
-		"truth-tables.txt": func(f *os.File) error { return report.WriteObservedTables(f, run) },
-		"report.html":      func(f *os.File) error { return report.WriteHTML(f, run) },
-	} {
-		path := filepath.Join(dir, name)
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		err = write(f)
-		if closeErr := f.Close(); err == nil {
-			err = closeErr
-		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
+	written, err := report.WriteFiles(dir, run)
+	for _, path := range written {
 		logf("wrote %s", path)
 	}
-	return nil
+	return err
 }

@@ -227,6 +227,25 @@ func (e *Estate) push(what string, do func(context.Context) error) {
 	e.undo = append(e.undo, step{what, do})
 }
 
+// Finish keeps everything for inspection, or undoes it: Teardown, then the
+// cluster itself if this run created it. Cleanup gets its own deadline, so it
+// also runs after Ctrl-C has cancelled ctx.
+func (e *Estate) Finish(ctx context.Context, keep bool) error {
+	if keep {
+		if e.Kind != nil {
+			e.logf("kept kind cluster %s (KUBECONFIG=%s); remove it with: kind delete cluster --name %s", e.Kind.Name, e.Kind.KubeconfigPath, e.Kind.Name)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+	defer cancel()
+	err := e.Teardown(ctx)
+	if e.Created {
+		err = errors.Join(err, e.Kind.Down())
+	}
+	return err
+}
+
 // Teardown undoes Boot's steps, newest first; the cluster itself is the
 // caller's to delete (see Kind.Down).
 func (e *Estate) Teardown(ctx context.Context) error {

@@ -1,0 +1,41 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// WriteFiles writes every report of a run into dir: junit.xml, results.json,
+// truth-tables.txt and report.html. It returns the paths written.
+func WriteFiles(dir string, run Run) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var written []string
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer, Run) error
+	}{
+		{"junit.xml", WriteJUnit},
+		{"results.json", WriteResultsJSON},
+		{"truth-tables.txt", WriteObservedTables},
+		{"report.html", WriteHTML},
+	} {
+		path := filepath.Join(dir, f.name)
+		file, err := os.Create(path)
+		if err != nil {
+			return written, err
+		}
+		err = f.write(file, run)
+		if closeErr := file.Close(); err == nil {
+			err = closeErr
+		}
+		if err != nil {
+			return written, fmt.Errorf("writing %s: %w", path, err)
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}
