@@ -1,0 +1,184 @@
+// Package e2e is tierproof's Ginkgo suite: an Ordered container per scenario
+// and one spec per stage (apply → wait realized → probe → compare with the
+// model), labelled by scenario and stage so --ginkgo.label-filter works. A
+// failed stage skips the later stages of its scenario. The data plane is the
+// network-namespace lab (-tierproof.data-plane=lab, root) or Antrea on kind
+// (-tierproof.data-plane=kind, Docker and the openvswitch module).
+package e2e_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/netlab"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/scenario"
+	"github.com/tierproof/tierproof/framework/topology"
+	"github.com/tierproof/tierproof/framework/walkthrough"
+)
+
+var (
+	dataPlane = flag.String("tierproof.data-plane", "lab", "lab (network namespaces, needs root) or kind (needs Docker and the openvswitch module)")
+	scenarios = flag.String("tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
+	reports   = flag.String("tierproof.reports", "", "where reports are written, one directory per scenario (default: a temporary directory)")
+	keep      = flag.String("tierproof.keep-cluster", "on-failure", "kind: keep what the run created: on-failure, always or never")
+	antrea    = flag.String("tierproof.antrea-version", cluster.DefaultAntreaVersion, "kind: the Antrea release")
+	antreaSum = flag.String("tierproof.antrea-manifest-sha256", "", "kind: the release manifest's sha256, if not recorded")
+	timeout   = flag.Duration("tierproof.timeout", time.Second, "per-probe timeout")
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "tierproof e2e")
+}
+
+// suite is what BeforeSuite sets up once.
+var suite struct {
+	agentBinary string
+	reportsDir  string
+	estate      *cluster.Estate // kind only
+	failed      bool
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	suite.reportsDir = *reports
+	if suite.reportsDir == "" {
+		suite.reportsDir = GinkgoT().TempDir()
+	}
+	dir := GinkgoT().TempDir()
+	switch *dataPlane {
+	case "lab":
+		if err := netlab.Available(); err != nil {
+			Skip(err.Error() + "; run the lab suite as root (CI does)")
+		}
+		var err error
+		suite.agentBinary, err = netlab.BuildAgent(dir)
+		Expect(err).NotTo(HaveOccurred())
+	case "kind":
+		var err error
+		suite.agentBinary, err = netlab.BuildAgent(dir)
+		Expect(err).NotTo(HaveOccurred())
+		cacheDir, err := os.UserCacheDir()
+		Expect(err).NotTo(HaveOccurred())
+		suite.estate, err = cluster.Boot(ctx, cluster.BootOptions{ClusterName: "tierproof", WorkDir: suite.reportsDir,
+			CacheDir: filepath.Join(cacheDir, "tierproof"), AntreaVersion: *antrea, AntreaSHA256: *antreaSum,
+			AgentBinary: suite.agentBinary, Logf: func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }})
+		if err != nil {
+			suite.failed = true
+		}
+		Expect(err).NotTo(HaveOccurred())
+	default:
+		Fail(fmt.Sprintf("-tierproof.data-plane %q: want lab or kind", *dataPlane))
+	}
+})
+
+var _ = AfterSuite(func(ctx SpecContext) {
+	if suite.estate != nil {
+		Expect(suite.estate.Finish(ctx, *keep == "always" || (*keep == "on-failure" && suite.failed))).To(Succeed())
+	}
+})
+
+var _ = ReportAfterSuite("failed specs keep the cluster", func(r Report) {
+	if !r.SuiteSucceeded {
+		suite.failed = true
+	}
+})
+
+// played is one scenario's data plane and the stages played so far.
+type played struct {
+	runner walkthrough.Runner
+	topo   *topology.Topology
+	values map[string]string
+	run    report.Run
+	close  func()
+}
+
+var _ = Describe("walkthrough", func() {
+	for _, dir := range strings.Split(*scenarios, ",") {
+		s, err := scenario.Load(dir)
+		if err != nil {
+			It("loads scenario "+dir, func() { Expect(err).NotTo(HaveOccurred()) })
+			continue
+		}
+		Describe(s.Name, Ordered, Label("scenario:"+s.Name), func() {
+			var p played
+			BeforeAll(func(ctx SpecContext) { p = setUp(ctx, s) })
+			AfterAll(func() {
+				if p.close != nil {
+					p.close()
+				}
+				written, err := report.WriteFiles(filepath.Join(suite.reportsDir, s.Name), p.run)
+				Expect(err).NotTo(HaveOccurred())
+				GinkgoWriter.Printf("reports: %v\n", written)
+			})
+			for i, st := range s.Stages {
+				It(st.Name, Label("stage:"+st.Name), func(ctx SpecContext) {
+					stage, err := p.runner.PlayStage(ctx, s, i, p.topo, p.values)
+					if stage.Matrix != nil {
+						p.run.Stages = append(p.run.Stages, stage)
+						AddReportEntry("mismatches", len(stage.Matrix.Mismatches()))
+					}
+					if err != nil {
+						suite.failed = true
+						Fail(err.Error() + describeMismatches(stage))
+					}
+				})
+			}
+		})
+	}
+})
+
+// setUp builds a scenario's data plane: a lab mirroring its topology, or the
+// booted kind estate.
+func setUp(ctx context.Context, s *scenario.Scenario) played {
+	engine := probe.Config{Timeout: *timeout, Retries: 2}
+	logf := func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
+	if suite.estate != nil {
+		plane, err := suite.estate.Plane(*antrea, "tierproof")
+		Expect(err).NotTo(HaveOccurred())
+		return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf},
+			topo: suite.estate.Topology, values: suite.estate.Values,
+			run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}}
+	}
+	topo, err := fixtures.Topology(s.Topology)
+	Expect(err).NotTo(HaveOccurred())
+	lab, err := walkthrough.NewLab(ctx, topo, s.Probes, suite.agentBinary)
+	Expect(err).NotTo(HaveOccurred())
+	plane := walkthrough.LabPlane{Lab: lab}
+	return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}, topo: topo, values: s.Values,
+		run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}, close: func() { lab.Close() }}
+}
+
+// describeMismatches lists up to 20 differing cells with the model's reasons.
+func describeMismatches(stage report.Stage) string {
+	if stage.Matrix == nil {
+		return ""
+	}
+	var b strings.Builder
+	cells := stage.Matrix.Mismatches()
+	for i, c := range cells {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n  … and %d more", len(cells)-20)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s: expected %s, observed %s; %s", report.CaseName(stage.Name, c), c.Expected.Verdict, c.Observed(), explain(c))
+	}
+	return b.String()
+}
+
+func explain(c matrix.Cell) string {
+	return "egress: " + c.Expected.Egress.Describe() + "; ingress: " + c.Expected.Ingress.Describe()
+}
