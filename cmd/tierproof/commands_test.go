@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -237,5 +238,27 @@ stages:
 	if err == nil || !strings.Contains(err.Error(), "1 assertions of scenario wrong do not hold") ||
 		!strings.Contains(out, "y/a → x/a tcp/80 Allow: DOES NOT HOLD: the model says Drop") {
 		t.Fatalf("error %v\n%s", err, out)
+	}
+}
+
+// The nightly workflow calls make e2e with flags: they must be the CLI's.
+func TestNightlyWorkflowUsesRealFlags(t *testing.T) {
+	data, err := os.ReadFile("../../.github/workflows/nightly.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)E2E_FLAGS="([^"]*)"`).FindSubmatch(data)
+	if m == nil {
+		t.Fatal("no E2E_FLAGS in the nightly workflow")
+	}
+	flags := regexp.MustCompile(`\$\{\{[^}]*\}\}`).ReplaceAllString(string(m[1]), "x")
+	cmd := newE2ECommand()
+	if err := cmd.ParseFlags(strings.Fields(flags)); err != nil {
+		t.Fatalf("the workflow's flags %q do not parse: %v", flags, err)
+	}
+	for _, image := range regexp.MustCompile(`image: (\S+)`).FindAllSubmatch(data, -1) {
+		if !strings.Contains(string(image[1]), "@sha256:") {
+			t.Errorf("node image %s is not pinned by digest", image[1])
+		}
 	}
 }

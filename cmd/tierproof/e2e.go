@@ -51,6 +51,7 @@ func newE2ECommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.ClusterName, "cluster-name", "tierproof", "kind cluster name (created, or reused if it exists with 3 nodes)")
+	f.StringVar(&o.NodeImage, "node-image", cluster.NodeImage, "kind node image (sets the Kubernetes version); pin it with its digest")
 	f.StringVar(&keep, "keep-cluster", "on-failure", "keep what the run created: on-failure, always or never")
 	f.StringVar(&o.AntreaVersion, "antrea-version", cluster.DefaultAntreaVersion, "Antrea release to install")
 	f.StringVar(&o.AntreaSHA256, "antrea-manifest-sha256", "", "sha256 of the release's antrea.yml, for a version fixtures/antrea/checksums.txt does not list")

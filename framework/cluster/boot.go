@@ -28,6 +28,7 @@ import (
 // BootOptions configure Boot.
 type BootOptions struct {
 	ClusterName   string // kind cluster name
+	NodeImage     string // kind node image; empty: NodeImage
 	WorkDir       string // kubeconfig, image archive and topology go here
 	CacheDir      string // downloaded Antrea manifests
 	AntreaVersion string
@@ -85,6 +86,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		if e.Kind, err = NewKind(o.ClusterName, kubeconfig, kindlog.NoopLogger{}); err != nil {
 			return e, err
 		}
+		e.Kind.NodeImage = o.NodeImage
 		e.logf("creating kind cluster %s (or reusing it)", o.ClusterName)
 		if e.Created, err = e.Kind.Up(ctx); err != nil {
 			return e, err
