@@ -208,7 +208,7 @@ func (e *Estate) Plane(antreaVersion, run string) (*ClusterPlane, error) {
 		return nil, err
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
-	p := &ClusterPlane{Version: antreaVersion, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
+	p := &ClusterPlane{Version: antreaVersion, Client: crc, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
 		Pods: NewPodExecutor(cfg, cs, ""), Docker: Docker{Run: run}, Topology: e.Topology,
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	for _, pod := range e.Topology.Pods {

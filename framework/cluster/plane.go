@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
@@ -21,6 +23,7 @@ const k8sPolicySettle = 2 * time.Second
 // ClusterPlane is Antrea on the cluster as a walkthrough data plane.
 type ClusterPlane struct {
 	Version  string
+	Client   client.Client // for Traceflows
 	Applier  *Applier
 	Statuses StatusGetter
 	Pods     *PodExecutor
@@ -65,6 +68,11 @@ func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Se
 		}
 	}
 	return nil
+}
+
+// Trace runs an Antrea Traceflow for a mismatched flow.
+func (p *ClusterPlane) Trace(ctx context.Context, f probe.Flow) (string, error) {
+	return Trace(ctx, p.Client, f)
 }
 
 // IP is the endpoint's address in the snapshot.

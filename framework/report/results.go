@@ -11,10 +11,12 @@ import (
 	"github.com/tierproof/tierproof/framework/probe"
 )
 
-// Stage is one played stage: its name and its probed matrix.
+// Stage is one played stage: its name, its probed matrix and, for some
+// mismatched flows, what the data plane's own tracing saw (by case name).
 type Stage struct {
 	Name   string
 	Matrix *matrix.Matrix
+	Traces map[string]string
 }
 
 // Run is a played scenario. DataPlane says what answered the probes — "Antrea
@@ -100,9 +102,11 @@ func WriteJUnit(w io.Writer, run Run) error {
 			expected := probe.FromModel(c.Expected.Verdict)
 			switch {
 			case !c.Matches():
-				tc.Failure = &junitFailure{Type: "mismatch",
-					Message: fmt.Sprintf("expected %s, observed %s", expected, c.Observed()),
-					Text:    explanation(c) + "\n" + attemptsText(c) + "\ndata plane: " + run.DataPlane}
+				text := explanation(c) + "\n" + attemptsText(c) + "\ndata plane: " + run.DataPlane
+				if trace := st.Traces[tc.Name]; trace != "" {
+					text += "\n" + trace
+				}
+				tc.Failure = &junitFailure{Type: "mismatch", Message: fmt.Sprintf("expected %s, observed %s", expected, c.Observed()), Text: text}
 				suite.Failures++
 			case c.MatchedOnRetry():
 				tc.SystemOut = "matched only on retry: " + attemptsText(c)

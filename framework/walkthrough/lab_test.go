@@ -95,7 +95,8 @@ func TestAnInjectedFaultFailsExactlyItsCell(t *testing.T) {
 			delete(plan.Verdicts, faulty) // the lab lets through what the model drops
 		}
 	}}
-	run, err := walkthrough.Runner{Plane: plane, Engine: probe.Config{Timeout: time.Second}}.Run(context.Background(), s, topo, s.Values)
+	traced := &tracingPlane{LabPlane: plane}
+	run, err := walkthrough.Runner{Plane: traced, Engine: probe.Config{Timeout: time.Second}}.Run(context.Background(), s, topo, s.Values)
 	if err == nil || !strings.Contains(err.Error(), "stage block-all") {
 		t.Fatalf("error %v, want the block-all stage to fail", err)
 	}
@@ -113,8 +114,11 @@ func TestAnInjectedFaultFailsExactlyItsCell(t *testing.T) {
 	if _, failures := junitCounts(t, junit.Bytes()); failures != 1 {
 		t.Errorf("JUnit has %d failures, want 1", failures)
 	}
+	if len(traced.flows) != 1 || traced.flows[0].From != faulty.From || traced.flows[0].To != faulty.To {
+		t.Errorf("traced %v, want exactly the mismatched flow", traced.flows)
+	}
 	for _, want := range []string{`name="block-all/prod-app/ubuntu-16-04→ssh-server/tcp/22"`, `message="expected Drop, observed Allow"`,
-		"baseline ClusterNetworkPolicy/block-all-whitelist egress[0]"} {
+		"baseline ClusterNetworkPolicy/block-all-whitelist egress[0]", "traceflow: test trace of prod-app/ubuntu-16-04 → ssh-server tcp/22"} {
 		if !strings.Contains(junit.String(), want) {
 			t.Errorf("JUnit lacks %q", want)
 		}
@@ -142,4 +146,16 @@ func junitCounts(t *testing.T, data []byte) (tests, failures int) {
 		t.Fatalf("JUnit does not parse: %v", err)
 	}
 	return doc.Tests, doc.Failures
+}
+
+// tracingPlane gives the lab a stand-in for Antrea's Traceflow, to check that
+// mismatched flows are traced and the traces reach the reports.
+type tracingPlane struct {
+	walkthrough.LabPlane
+	flows []probe.Flow
+}
+
+func (p *tracingPlane) Trace(_ context.Context, f probe.Flow) (string, error) {
+	p.flows = append(p.flows, f)
+	return "traceflow: test trace of " + f.String(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/tierproof/tierproof/framework/agent"
@@ -35,6 +36,15 @@ type DataPlane interface {
 	// not probed.
 	Probeable(f probe.Flow) bool
 }
+
+// Tracer is a data plane that can trace a flow's packet (Antrea's Traceflow).
+type Tracer interface {
+	Trace(ctx context.Context, f probe.Flow) (string, error)
+}
+
+// maxTraces bounds the flows traced per failed stage (Antrea runs about 14
+// Traceflows at once per cluster; tracing is for diagnosis, not coverage).
+const maxTraces = 5
 
 // Runner plays scenarios.
 type Runner struct {
@@ -98,6 +108,9 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	stage := report.Stage{Name: st.Name, Matrix: x}
 	mismatches := len(x.Mismatches())
 	r.logf("stage %s: %d flows, %d execs, %d round(s), %v, %d mismatch(es)", st.Name, len(obs), stats.Execs, stats.Rounds, stats.Wall.Round(time.Millisecond), mismatches)
+	if mismatches > 0 {
+		stage.Traces = r.trace(ctx, st.Name, x)
+	}
 	if failed := failedAssertions(x, st); len(failed) > 0 {
 		return stage, fmt.Errorf("stage %s: assertions not observed: %v", st.Name, failed)
 	}
@@ -105,6 +118,32 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		return stage, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
 	}
 	return stage, nil
+}
+
+// trace runs the data plane's tracing, if it has any, for the first
+// mismatched flows that start at a pod.
+func (r Runner) trace(ctx context.Context, stage string, x *matrix.Matrix) map[string]string {
+	tracer, ok := r.Plane.(Tracer)
+	if !ok {
+		return nil
+	}
+	traces := map[string]string{}
+	for _, c := range x.Mismatches() {
+		if len(traces) == maxTraces {
+			break
+		}
+		if !strings.Contains(c.From, "/") {
+			continue // Antrea injects traced packets at pods only
+		}
+		f := probe.Flow{From: c.From, To: c.To, ToIP: r.Plane.IP(c.To), Probe: c.Probe}
+		summary, err := tracer.Trace(ctx, f)
+		if err != nil {
+			summary = "traceflow: " + err.Error()
+		}
+		traces[report.CaseName(stage, c)] = summary
+		r.logf("%s", summary)
+	}
+	return traces
 }
 
 func (r Runner) logf(format string, args ...any) {
