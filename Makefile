@@ -51,10 +51,13 @@ lab-soak:
 generate:
 	$(GO) run $(CONTROLLER_GEN) object paths=./framework/antrea/...
 
-## e2e: kind + Antrea end to end. Today: the host checks (Docker engine, openvswitch), then it
-## says the cluster lifecycle is not implemented yet. Flags: E2E_FLAGS.
-e2e: build
-	$(BIN)/tierproof e2e $(E2E_FLAGS)
+## e2e: the Ginkgo suite on kind + Antrea (Docker, openvswitch); reports in reports/.
+## Flags pass through E2E_FLAGS: -tierproof.keep-cluster=never, -tierproof.antrea-version=v2.7.0,
+## -tierproof.node-image=..., -ginkgo.label-filter=stage:block-all, -ginkgo.focus=...
+e2e: agent
+	$(GO) test ./suites/e2e -count=1 -timeout 90m -run '^TestE2E$$' -args -ginkgo.v \
+		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports \
+		-ginkgo.junit-report=$(CURDIR)/reports/ginkgo-junit.xml $(E2E_FLAGS)
 
 clean:
 	rm -rf $(BIN) reports/*

@@ -24,7 +24,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimulateCommand(), newExplainCommand(), newAgentImageCommand(), newE2ECommand(), newLabCommand())
+	root.AddCommand(newSimulateCommand(), newExplainCommand(), newAgentImageCommand(), newLabCommand())
 	return root
 }
 

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -172,27 +170,6 @@ func squeezeSpaces(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// These machines have no Docker engine: make e2e must stop at once and say so.
-func TestE2EFailsFastWithoutDocker(t *testing.T) {
-	reports := filepath.Join(t.TempDir(), "reports")
-	_, err := run(t, "e2e", "--reports", reports, "--kubeconfig", "", "--scenario", blogStages)
-	if _, statErr := os.Stat(reports); statErr == nil {
-		t.Error("e2e created its reports directory before the host checks passed")
-	}
-	if err == nil {
-		t.Fatal("e2e succeeded without a cluster lifecycle")
-	}
-	if _, lookErr := exec.LookPath("docker"); lookErr != nil || !dockerAnswers() {
-		if !strings.HasPrefix(err.Error(), "Docker is not available: ") {
-			t.Fatalf("error %q, want it to start with \"Docker is not available\"", err)
-		}
-	}
-}
-
-func dockerAnswers() bool {
-	return exec.Command("docker", "info").Run() == nil
-}
-
 func TestSimulateScenarioChecksItsAssertions(t *testing.T) {
 	out, err := run(t, "simulate", "--scenario", blogStages)
 	if err != nil {
@@ -238,27 +215,5 @@ stages:
 	if err == nil || !strings.Contains(err.Error(), "1 assertions of scenario wrong do not hold") ||
 		!strings.Contains(out, "y/a → x/a tcp/80 Allow: DOES NOT HOLD: the model says Drop") {
 		t.Fatalf("error %v\n%s", err, out)
-	}
-}
-
-// The nightly workflow calls make e2e with flags: they must be the CLI's.
-func TestNightlyWorkflowUsesRealFlags(t *testing.T) {
-	data, err := os.ReadFile("../../.github/workflows/nightly.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?s)E2E_FLAGS="([^"]*)"`).FindSubmatch(data)
-	if m == nil {
-		t.Fatal("no E2E_FLAGS in the nightly workflow")
-	}
-	flags := regexp.MustCompile(`\$\{\{[^}]*\}\}`).ReplaceAllString(string(m[1]), "x")
-	cmd := newE2ECommand()
-	if err := cmd.ParseFlags(strings.Fields(flags)); err != nil {
-		t.Fatalf("the workflow's flags %q do not parse: %v", flags, err)
-	}
-	for _, image := range regexp.MustCompile(`image: (\S+)`).FindAllSubmatch(data, -1) {
-		if !strings.Contains(string(image[1]), "@sha256:") {
-			t.Errorf("node image %s is not pinned by digest", image[1])
-		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -28,17 +27,12 @@ import (
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
 	"github.com/tierproof/tierproof/framework/walkthrough"
+	"github.com/tierproof/tierproof/suites/e2e"
 )
 
-var (
-	dataPlane = flag.String("tierproof.data-plane", "lab", "lab (network namespaces, needs root) or kind (needs Docker and the openvswitch module)")
-	scenarios = flag.String("tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
-	reports   = flag.String("tierproof.reports", "", "where reports are written, one directory per scenario (default: a temporary directory)")
-	keep      = flag.String("tierproof.keep-cluster", "on-failure", "kind: keep what the run created: on-failure, always or never")
-	antrea    = flag.String("tierproof.antrea-version", cluster.DefaultAntreaVersion, "kind: the Antrea release")
-	antreaSum = flag.String("tierproof.antrea-manifest-sha256", "", "kind: the release manifest's sha256, if not recorded")
-	timeout   = flag.Duration("tierproof.timeout", time.Second, "per-probe timeout")
-)
+var opts e2e.Options
+
+func init() { opts.Register(flag.CommandLine) }
 
 func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -54,12 +48,15 @@ var suite struct {
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	suite.reportsDir = *reports
+	if opts.KeepCluster != "on-failure" && opts.KeepCluster != "always" && opts.KeepCluster != "never" {
+		Fail(fmt.Sprintf("-tierproof.keep-cluster %q: want on-failure, always or never", opts.KeepCluster))
+	}
+	suite.reportsDir = opts.Reports
 	if suite.reportsDir == "" {
 		suite.reportsDir = GinkgoT().TempDir()
 	}
 	dir := GinkgoT().TempDir()
-	switch *dataPlane {
+	switch opts.DataPlane {
 	case "lab":
 		if err := netlab.Available(); err != nil {
 			Skip(err.Error() + "; run the lab suite as root (CI does)")
@@ -73,21 +70,21 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Expect(err).NotTo(HaveOccurred())
 		cacheDir, err := os.UserCacheDir()
 		Expect(err).NotTo(HaveOccurred())
-		suite.estate, err = cluster.Boot(ctx, cluster.BootOptions{ClusterName: "tierproof", WorkDir: suite.reportsDir,
-			CacheDir: filepath.Join(cacheDir, "tierproof"), AntreaVersion: *antrea, AntreaSHA256: *antreaSum,
-			AgentBinary: suite.agentBinary, Logf: func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }})
+		suite.estate, err = cluster.Boot(ctx, cluster.BootOptions{ClusterName: "tierproof", WorkDir: suite.reportsDir, NodeImage: opts.NodeImage,
+			CacheDir: filepath.Join(cacheDir, "tierproof"), AntreaVersion: opts.AntreaVersion, AntreaSHA256: opts.AntreaSHA256,
+			AgentBinary: suite.agentBinary, Kubeconfig: opts.Kubeconfig, AllowExistingCluster: opts.AllowExistingCluster, Logf: func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }})
 		if err != nil {
 			suite.failed = true
+			Fail(err.Error())
 		}
-		Expect(err).NotTo(HaveOccurred())
 	default:
-		Fail(fmt.Sprintf("-tierproof.data-plane %q: want lab or kind", *dataPlane))
+		Fail(fmt.Sprintf("-tierproof.data-plane %q: want lab or kind", opts.DataPlane))
 	}
 })
 
 var _ = AfterSuite(func(ctx SpecContext) {
 	if suite.estate != nil {
-		Expect(suite.estate.Finish(ctx, *keep == "always" || (*keep == "on-failure" && suite.failed))).To(Succeed())
+		Expect(suite.estate.Finish(ctx, opts.Keep(suite.failed))).To(Succeed())
 	}
 })
 
@@ -107,7 +104,7 @@ type played struct {
 }
 
 var _ = Describe("walkthrough", func() {
-	for _, dir := range strings.Split(*scenarios, ",") {
+	for _, dir := range strings.Split(opts.Scenarios, ",") {
 		s, err := scenario.Load(dir)
 		if err != nil {
 			It("loads scenario "+dir, func() { Expect(err).NotTo(HaveOccurred()) })
@@ -144,10 +141,10 @@ var _ = Describe("walkthrough", func() {
 // setUp builds a scenario's data plane: a lab mirroring its topology, or the
 // booted kind estate.
 func setUp(ctx context.Context, s *scenario.Scenario) played {
-	engine := probe.Config{Timeout: *timeout, Retries: 2}
+	engine := probe.Config{Timeout: opts.Timeout, Retries: 2}
 	logf := func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
 	if suite.estate != nil {
-		plane, err := suite.estate.Plane(*antrea, "tierproof")
+		plane, err := suite.estate.Plane(opts.AntreaVersion, "tierproof")
 		Expect(err).NotTo(HaveOccurred())
 		return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf},
 			topo: suite.estate.Topology, values: suite.estate.Values,

@@ -1,0 +1,41 @@
+package e2e_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tierproof/tierproof/framework/cluster"
+)
+
+// make e2e runs this suite on kind. Where no Docker engine answers (as on the
+// machines tierproof is developed on) it must stop at once, say so and what to
+// do, and create nothing. The test re-runs its own binary in kind mode.
+func TestKindModeFailsFastWithoutDocker(t *testing.T) {
+	if os.Getenv("TIERPROOF_CHILD") != "" {
+		t.Skip("inside the child run")
+	}
+	if cluster.CheckDocker(context.Background()) == nil {
+		t.Skip("a Docker engine answers here: kind mode would boot a real cluster")
+	}
+	reports := filepath.Join(t.TempDir(), "reports")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestE2E$", "-tierproof.data-plane=kind", "-tierproof.reports="+reports,
+		"-tierproof.scenarios="+opts.Scenarios)
+	cmd.Env = append(os.Environ(), "TIERPROOF_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the kind-mode suite passed without Docker:\n%s", out)
+	}
+	if !strings.Contains(string(out), "Docker is not available: ") || !strings.Contains(string(out), "make e2e again") {
+		t.Errorf("the kind-mode suite does not say that Docker is not available and what to do:\n%s", out)
+	}
+	if _, err := os.Stat(reports); err == nil {
+		t.Error("the kind-mode suite created its reports directory before the host checks passed")
+	}
+}

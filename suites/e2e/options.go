@@ -1,0 +1,45 @@
+// Package e2e holds the options of tierproof's Ginkgo suite (the suite itself
+// is in e2e_suite_test.go), so that tools and tests can check flags against them.
+package e2e
+
+import (
+	"flag"
+	"time"
+
+	"github.com/tierproof/tierproof/framework/cluster"
+)
+
+// Options configure a suite run; every field is a -tierproof.* flag.
+type Options struct {
+	DataPlane     string
+	Scenarios     string
+	Reports       string
+	KeepCluster   string
+	AntreaVersion string
+	AntreaSHA256  string
+	NodeImage     string
+	Timeout       time.Duration
+	// Kubeconfig selects an existing cluster instead of creating one; it is
+	// refused unless it is a kind cluster or AllowExistingCluster is set.
+	Kubeconfig           string
+	AllowExistingCluster bool
+}
+
+// Register adds the suite's flags to fs.
+func (o *Options) Register(fs *flag.FlagSet) {
+	fs.StringVar(&o.DataPlane, "tierproof.data-plane", "lab", "lab (network namespaces, needs root) or kind (needs Docker and the openvswitch module)")
+	fs.StringVar(&o.Scenarios, "tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
+	fs.StringVar(&o.Reports, "tierproof.reports", "", "where reports are written, one directory per scenario (default: a temporary directory)")
+	fs.StringVar(&o.KeepCluster, "tierproof.keep-cluster", "on-failure", "kind: keep what the run created: on-failure, always or never")
+	fs.StringVar(&o.AntreaVersion, "tierproof.antrea-version", cluster.DefaultAntreaVersion, "kind: the Antrea release")
+	fs.StringVar(&o.AntreaSHA256, "tierproof.antrea-manifest-sha256", "", "kind: the release manifest's sha256, if fixtures/antrea/checksums.txt does not record it")
+	fs.StringVar(&o.NodeImage, "tierproof.node-image", cluster.NodeImage, "kind: the node image (the Kubernetes version), pinned by digest")
+	fs.DurationVar(&o.Timeout, "tierproof.timeout", time.Second, "per-probe timeout")
+	fs.StringVar(&o.Kubeconfig, "tierproof.kubeconfig", "", "kind: use this existing cluster instead of creating one (refused unless it is a kind cluster)")
+	fs.BoolVar(&o.AllowExistingCluster, "tierproof.allow-existing-cluster", false, "kind: use -tierproof.kubeconfig's cluster even if it is not a kind cluster: it gets drop-all policies")
+}
+
+// Keep says whether a run's cluster and estate are kept.
+func (o *Options) Keep(failed bool) bool {
+	return o.KeepCluster == "always" || (o.KeepCluster == "on-failure" && failed)
+}
