@@ -31,13 +31,13 @@ func newLabCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			lab, err := walkthrough.NewLab(cmd.Context(), topo, s.Probes, agentBinary)
+			lab, err := walkthrough.NewLabPlane(cmd.Context(), topo, s.Probes, agentBinary)
 			if err != nil {
 				return err
 			}
 			defer lab.Close()
 			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
-			runner := walkthrough.Runner{Plane: walkthrough.LabPlane{Lab: lab}, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: logf}
+			runner := walkthrough.Runner{Plane: lab, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: logf}
 			run, runErr := runner.Run(cmd.Context(), s, topo, s.Values)
 			return errors.Join(runErr, writeReports(reports, run, logf))
 		},

@@ -155,7 +155,7 @@ func TestClusterPlaneAppliesAndWaitsForRealization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := plane.Apply(context.Background(), 3, set, nil); err != nil {
+	if err := plane.Apply(context.Background(), 3, set); err != nil {
 		t.Fatal(err)
 	}
 	if !exists(t, c, acnpGVK, "", "block-all-whitelist") {

@@ -211,6 +211,10 @@ func (e *Estate) Plane(antreaVersion, run string) (*ClusterPlane, error) {
 	p := &ClusterPlane{Version: antreaVersion, Client: crc, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
 		Pods: NewPodExecutor(cfg, cs, ""), Docker: Docker{Run: run}, Topology: e.Topology,
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
+	externals := e.Topology.Externals
+	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {
+		return Snapshot(ctx, cs, externals, estatePod)
+	}
 	for _, pod := range e.Topology.Pods {
 		if estateNamespaces[pod.Namespace] {
 			p.Agents[pod.EndpointName()] = true

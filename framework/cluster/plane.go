@@ -8,7 +8,6 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -34,6 +33,21 @@ type ClusterPlane struct {
 	Agents map[string]bool
 	// DNS are the CoreDNS pods: targets on TCP and UDP 53 only.
 	DNS map[string]bool
+	// ReadEstate reads the live estate (nil: Topology stays as it is).
+	ReadEstate func(ctx context.Context) (*topology.Topology, error)
+}
+
+// Snapshot re-reads the estate after a stage is applied, so the model sees the
+// labels and addresses of that moment.
+func (p *ClusterPlane) Snapshot(ctx context.Context) (*topology.Topology, error) {
+	if p.ReadEstate != nil {
+		topo, err := p.ReadEstate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.Topology = topo
+	}
+	return p.Topology, nil
 }
 
 // Probeable says whether a flow can be probed on the cluster.
@@ -53,7 +67,7 @@ func (p *ClusterPlane) Name() string { return "Antrea " + p.Version + " on kind"
 // Apply server-side applies everything the stages so far hold — unchanged
 // objects are left as they are, changed ones are updated — and waits until
 // Antrea has realized every Antrea policy's current generation.
-func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Set, _ *matrix.Matrix) error {
+func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Set) error {
 	if err := p.Applier.ApplyStage(ctx, fmt.Sprintf("#%d", stage), policies.Objects()); err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 }
 
 // blogLab is the blog's estate in the lab, at the offline topology's addresses.
-func blogLab(t *testing.T) (*netlab.Lab, *scenario.Scenario, *topology.Topology) {
+func blogLab(t *testing.T) (*walkthrough.LabPlane, *scenario.Scenario, *topology.Topology) {
 	t.Helper()
 	if err := netlab.Available(); err != nil {
 		t.Skip(err.Error() + "; run as root (CI does)")
@@ -54,7 +54,7 @@ func blogLab(t *testing.T) (*netlab.Lab, *scenario.Scenario, *topology.Topology)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lab, err := walkthrough.NewLab(context.Background(), topo, s.Probes, agentBinary)
+	lab, err := walkthrough.NewLabPlane(context.Background(), topo, s.Probes, agentBinary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func blogLab(t *testing.T) (*netlab.Lab, *scenario.Scenario, *topology.Topology)
 
 func TestBlogWalkthroughInTheLab(t *testing.T) {
 	lab, s, topo := blogLab(t)
-	runner := walkthrough.Runner{Plane: walkthrough.LabPlane{Lab: lab}, Engine: probe.Config{Timeout: time.Second, Retries: 1}, Logf: t.Logf}
+	runner := walkthrough.Runner{Plane: lab, Engine: probe.Config{Timeout: time.Second, Retries: 1}, Logf: t.Logf}
 	run, err := runner.Run(context.Background(), s, topo, s.Values)
 	if err != nil {
 		t.Fatal(err)
@@ -90,12 +90,12 @@ func TestBlogWalkthroughInTheLab(t *testing.T) {
 func TestAnInjectedFaultFailsExactlyItsCell(t *testing.T) {
 	lab, s, topo := blogLab(t)
 	faulty := netlab.Cell{From: "prod-app/ubuntu-16-04", To: "ssh-server", Probe: model.Probe{Protocol: model.TCP, Port: 22}}
-	plane := walkthrough.LabPlane{Lab: lab, Faults: func(stage int, plan *netlab.Plan) {
+	lab.Faults = func(stage int, plan *netlab.Plan) {
 		if s.Stages[stage].Name == "block-all" {
 			delete(plan.Verdicts, faulty) // the lab lets through what the model drops
 		}
-	}}
-	traced := &tracingPlane{LabPlane: plane}
+	}
+	traced := &tracingPlane{LabPlane: lab}
 	run, err := walkthrough.Runner{Plane: traced, Engine: probe.Config{Timeout: time.Second}}.Run(context.Background(), s, topo, s.Values)
 	if err == nil || !strings.Contains(err.Error(), "stage block-all") {
 		t.Fatalf("error %v, want the block-all stage to fail", err)
@@ -151,7 +151,7 @@ func junitCounts(t *testing.T, data []byte) (tests, failures int) {
 // tracingPlane gives the lab a stand-in for Antrea's Traceflow, to check that
 // mismatched flows are traced and the traces reach the reports.
 type tracingPlane struct {
-	walkthrough.LabPlane
+	*walkthrough.LabPlane
 	flows []probe.Flow
 }
 

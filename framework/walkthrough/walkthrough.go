@@ -28,13 +28,19 @@ type DataPlane interface {
 	// Name says what answers the probes, in every report.
 	Name() string
 	// Apply makes the stage's policies effective (and waits until they are).
-	Apply(ctx context.Context, stage int, policies *policy.Set, expected *matrix.Matrix) error
+	Apply(ctx context.Context, stage int, policies *policy.Set) error
 	// IP is an endpoint's address on this data plane.
 	IP(endpoint string) string
 	// Probeable says whether the flow can be probed: its source runs the agent
 	// and its destination serves the probed port. Other cells are reported as
 	// not probed.
 	Probeable(f probe.Flow) bool
+}
+
+// Snapshotter is a data plane whose estate is read after each stage is
+// applied (a live cluster), so the model sees the labels and IPs of that moment.
+type Snapshotter interface {
+	Snapshot(ctx context.Context) (*topology.Topology, error)
 }
 
 // Tracer is a data plane that can trace a flow's packet (Antrea's Traceflow).
@@ -69,15 +75,24 @@ func (r Runner) Run(ctx context.Context, s *scenario.Scenario, topo *topology.To
 	return run, nil
 }
 
-// PlayStage plays stage i of s (the stages before it must have been played):
-// the model's expected matrix, the data plane applies the stage, every
-// probeable flow is probed and compared. The stage is returned whenever it
-// was probed, even when err says that it failed.
+// PlayStage plays stage i of s: the data plane applies the stages up to i
+// (and waits until they are realized), the topology is re-read if the plane
+// can, the model computes the expected matrix, and every probeable flow is
+// probed and compared. The stage is returned whenever it was probed, even when
+// err says that it failed.
 func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo *topology.Topology, values map[string]string) (report.Stage, error) {
 	st := s.Stages[i]
 	set, err := s.Policies(i, values)
 	if err != nil {
 		return report.Stage{}, err
+	}
+	if err := r.Plane.Apply(ctx, i, set); err != nil {
+		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
+	}
+	if snap, ok := r.Plane.(Snapshotter); ok {
+		if topo, err = snap.Snapshot(ctx); err != nil {
+			return report.Stage{}, fmt.Errorf("stage %s: reading the estate: %w", st.Name, err)
+		}
 	}
 	m, err := model.Compile(topo, set)
 	if err != nil {
@@ -85,9 +100,6 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	}
 	x, err := matrix.Expected(m, s.Probes)
 	if err != nil {
-		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
-	}
-	if err := r.Plane.Apply(ctx, i, set, x); err != nil {
 		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
 	}
 	expect := func(f probe.Flow) (probe.Verdict, bool) {
@@ -179,19 +191,29 @@ func failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
 // comparison, reports), never Antrea. Faults, if set, alters a stage's plan.
 type LabPlane struct {
 	*netlab.Lab
-	Faults func(stage int, plan *netlab.Plan)
+	topology *topology.Topology
+	probes   []model.Probe
+	Faults   func(stage int, plan *netlab.Plan)
 }
 
 // Name labels every report of a lab run honestly.
-func (LabPlane) Name() string {
+func (*LabPlane) Name() string {
 	return "lab data plane (network namespaces enforcing the model's verdicts, not Antrea)"
 }
 
 // Probeable is true for every flow: every lab endpoint runs the agent.
-func (LabPlane) Probeable(probe.Flow) bool { return true }
+func (*LabPlane) Probeable(probe.Flow) bool { return true }
 
-// Apply programs the lab with the expected verdicts of the stage.
-func (p LabPlane) Apply(_ context.Context, stage int, _ *policy.Set, expected *matrix.Matrix) error {
+// Apply programs the lab with the verdicts the model gives the stage's policies.
+func (p *LabPlane) Apply(_ context.Context, stage int, policies *policy.Set) error {
+	m, err := model.Compile(p.topology, policies)
+	if err != nil {
+		return err
+	}
+	expected, err := matrix.Expected(m, p.probes)
+	if err != nil {
+		return err
+	}
 	plan := netlab.Plan{Verdicts: map[netlab.Cell]model.Verdict{}}
 	for _, c := range expected.Cells() {
 		if c.Expected.Verdict != model.Allow {
@@ -204,9 +226,10 @@ func (p LabPlane) Apply(_ context.Context, stage int, _ *policy.Set, expected *m
 	return p.Program(plan)
 }
 
-// NewLab builds a lab mirroring topo: one namespace per pod and external host
-// at its own address, each agent serving the ports probes need.
-func NewLab(ctx context.Context, topo *topology.Topology, probes []model.Probe, agentBinary string) (*netlab.Lab, error) {
+// NewLabPlane builds a lab mirroring topo — one namespace per pod and external
+// host, at its own address, each agent serving the ports probes need — as a
+// data plane. Close it when done.
+func NewLabPlane(ctx context.Context, topo *topology.Topology, probes []model.Probe, agentBinary string) (*LabPlane, error) {
 	var names []string
 	ips := map[string]netip.Addr{}
 	add := func(name, ip string) error {
@@ -239,5 +262,9 @@ func NewLab(ctx context.Context, topo *topology.Topology, probes []model.Probe, 
 			ports.SCTP = append(ports.SCTP, int(p.Port))
 		}
 	}
-	return netlab.New(ctx, netlab.Config{Endpoints: names, Ports: ports, AgentBinary: agentBinary, IPs: ips})
+	lab, err := netlab.New(ctx, netlab.Config{Endpoints: names, Ports: ports, AgentBinary: agentBinary, IPs: ips})
+	if err != nil {
+		return nil, err
+	}
+	return &LabPlane{Lab: lab, topology: topo, probes: probes}, nil
 }

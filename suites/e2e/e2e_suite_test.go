@@ -152,11 +152,10 @@ func setUp(ctx context.Context, s *scenario.Scenario) played {
 	}
 	topo, err := fixtures.Topology(s.Topology)
 	Expect(err).NotTo(HaveOccurred())
-	lab, err := walkthrough.NewLab(ctx, topo, s.Probes, suite.agentBinary)
+	plane, err := walkthrough.NewLabPlane(ctx, topo, s.Probes, suite.agentBinary)
 	Expect(err).NotTo(HaveOccurred())
-	plane := walkthrough.LabPlane{Lab: lab}
 	return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}, topo: topo, values: s.Values,
-		run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}, close: func() { lab.Close() }}
+		run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}, close: func() { plane.Close() }}
 }
 
 // describeMismatches lists up to 20 differing cells with the model's reasons.

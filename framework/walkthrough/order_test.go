@@ -1,0 +1,95 @@
+package walkthrough_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/scenario"
+	"github.com/tierproof/tierproof/framework/topology"
+	"github.com/tierproof/tierproof/framework/walkthrough"
+)
+
+// livePlane records the order of calls; its estate changes when a stage is
+// applied (a pod is relabelled), and every probe connects.
+type livePlane struct {
+	calls []string
+	topo  *topology.Topology
+}
+
+func (p *livePlane) Name() string              { return "scripted" }
+func (p *livePlane) IP(string) string          { return "10.0.0.1" }
+func (p *livePlane) Probeable(probe.Flow) bool { return true }
+func (p *livePlane) Apply(context.Context, int, *policy.Set) error {
+	p.calls = append(p.calls, "apply")
+	p.topo.Pods[1].Labels = map[string]string{"role": "denied"} // the stage relabels x/b
+	return nil
+}
+func (p *livePlane) Snapshot(context.Context) (*topology.Topology, error) {
+	p.calls = append(p.calls, "snapshot")
+	return p.topo, nil
+}
+func (p *livePlane) Exec(_ context.Context, _ string, _ []string, stdin []byte) ([]byte, []byte, error) {
+	p.calls = append(p.calls, "probe")
+	var b agent.Batch
+	if err := json.Unmarshal(stdin, &b); err != nil {
+		return nil, nil, err
+	}
+	var out strings.Builder
+	for _, r := range b.Requests {
+		line, _ := json.Marshal(agent.Result{ID: r.ID, Outcome: agent.Connected})
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	return []byte(out.String()), nil, nil
+}
+
+func TestTheModelSeesTheEstateAsReadAfterApplying(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("scenario.yaml", "name: relabel\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: deny-role\n    manifests: deny\n")
+	write("deny/p.yaml", `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: deny-role}
+spec:
+  priority: 1
+  appliedTo: [{podSelector: {matchLabels: {role: denied}}}]
+  ingress: [{action: Drop}]
+`)
+	s, err := scenario.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Parse([]byte("namespaces: [{name: x}]\npods: [{namespace: x, name: a, ip: 10.0.0.1}, {namespace: x, name: b, ip: 10.0.0.2}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plane := &livePlane{topo: topo}
+	stage, err := walkthrough.Runner{Plane: plane}.PlayStage(context.Background(), s, 0, topo, nil)
+	if got := strings.Join(plane.calls[:2], ","); got != "apply,snapshot" {
+		t.Fatalf("calls %v: want apply, then snapshot, then probes", plane.calls)
+	}
+	// x/b was relabelled by the stage: the model must expect its ingress dropped,
+	// so the scripted plane's "connected" is a mismatch on exactly x/a → x/b.
+	if err == nil {
+		t.Fatal("no mismatch: the model did not see the relabelled pod")
+	}
+	mismatches := stage.Matrix.Mismatches()
+	if len(mismatches) != 1 || mismatches[0].From != "x/a" || mismatches[0].To != "x/b" || mismatches[0].Expected.Verdict != model.Drop {
+		t.Errorf("mismatches %v, want only x/a → x/b expected Drop", mismatches)
+	}
+}
