@@ -162,15 +162,19 @@ func WriteResultsJSON(w io.Writer, run Run) error {
 	}{run.Scenario, run.DataPlane, records})
 }
 
-// WriteObservedTables writes, per stage and probe, what the data plane did:
-// the observed mark, followed by ! where the model expected otherwise and ~
-// where the cell matched only on retry.
+// WriteObservedTables writes, per stage and probe, what the model expected and
+// what the data plane did: the observed mark, followed by ! where the model
+// expected otherwise (the comparison) and ~ where the cell matched only on retry.
 func WriteObservedTables(w io.Writer, run Run) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — data plane: %s\n", run.Scenario, run.DataPlane)
 	for _, st := range run.Stages {
 		x := st.Matrix
 		fmt.Fprintf(&b, "\n== stage %s: %d mismatch(es)\n", st.Name, len(x.Mismatches()))
+		if err := WriteExpectedTables(&b, x); err != nil {
+			return err
+		}
+		b.WriteString("\n")
 		cells := x.Cells()
 		n := len(x.Endpoints)
 		width := 0
