@@ -21,6 +21,7 @@ import (
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/report"
@@ -154,6 +155,21 @@ func setUp(ctx context.Context, s *scenario.Scenario) played {
 	Expect(err).NotTo(HaveOccurred())
 	plane, err := walkthrough.NewLabPlane(ctx, topo, s.Probes, suite.agentBinary)
 	Expect(err).NotTo(HaveOccurred())
+	if opts.LabFault != "" {
+		fault, err := e2e.ParseFault(opts.LabFault)
+		Expect(err).NotTo(HaveOccurred())
+		plane.Faults = func(stage int, plan *netlab.Plan) {
+			if s.Stages[stage].Name != fault.Stage {
+				return
+			}
+			cell := netlab.Cell{From: fault.From, To: fault.To, Probe: fault.Probe}
+			if _, denied := plan.Verdicts[cell]; denied {
+				delete(plan.Verdicts, cell) // the lab lets through what the model denies
+			} else {
+				plan.Verdicts[cell] = model.Drop // or drops what the model allows
+			}
+		}
+	}
 	return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}, topo: topo, values: s.Values,
 		run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}, close: func() { plane.Close() }}
 }

@@ -4,9 +4,12 @@ package e2e
 
 import (
 	"flag"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/model"
 )
 
 // Options configure a suite run; every field is a -tierproof.* flag.
@@ -23,6 +26,9 @@ type Options struct {
 	// refused unless it is a kind cluster or AllowExistingCluster is set.
 	Kubeconfig           string
 	AllowExistingCluster bool
+	// LabFault flips one cell in the lab, to see the suite fail on it:
+	// "STAGE:FROM>TO:PROBE", e.g. "block-all:prod-app/ubuntu-16-04>ssh-server:tcp/22".
+	LabFault string
 }
 
 // Register adds the suite's flags to fs.
@@ -36,10 +42,32 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.NodeImage, "tierproof.node-image", cluster.NodeImage, "kind: the node image (the Kubernetes version), pinned by digest")
 	fs.DurationVar(&o.Timeout, "tierproof.timeout", time.Second, "per-probe timeout")
 	fs.StringVar(&o.Kubeconfig, "tierproof.kubeconfig", "", "kind: use this existing cluster instead of creating one (refused unless it is a kind cluster)")
+	fs.StringVar(&o.LabFault, "tierproof.lab-fault", "", "lab: flip one cell, STAGE:FROM>TO:PROBE, to see the suite fail on exactly it")
 	fs.BoolVar(&o.AllowExistingCluster, "tierproof.allow-existing-cluster", false, "kind: use -tierproof.kubeconfig's cluster even if it is not a kind cluster: it gets drop-all policies")
 }
 
 // Keep says whether a run's cluster and estate are kept.
 func (o *Options) Keep(failed bool) bool {
 	return o.KeepCluster == "always" || (o.KeepCluster == "on-failure" && failed)
+}
+
+// Fault is a parsed LabFault.
+type Fault struct {
+	Stage, From, To string
+	Probe           model.Probe
+}
+
+// ParseFault reads "STAGE:FROM>TO:PROBE".
+func ParseFault(s string) (Fault, error) {
+	stage, rest, ok1 := strings.Cut(s, ":")
+	pair, probeText, ok2 := strings.Cut(rest, ":")
+	from, to, ok3 := strings.Cut(pair, ">")
+	if !ok1 || !ok2 || !ok3 || stage == "" || from == "" || to == "" {
+		return Fault{}, fmt.Errorf("-tierproof.lab-fault %q: want STAGE:FROM>TO:PROBE", s)
+	}
+	p, err := model.ParseProbe(probeText)
+	if err != nil {
+		return Fault{}, fmt.Errorf("-tierproof.lab-fault %q: %w", s, err)
+	}
+	return Fault{Stage: stage, From: from, To: to, Probe: p}, nil
 }
