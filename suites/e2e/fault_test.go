@@ -1,14 +1,11 @@
 package e2e_test
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tierproof/tierproof/framework/netlab"
 )
@@ -17,19 +14,11 @@ import (
 // the block-all spec fails, the later stages are skipped, and the JUnit and
 // the HTML report show that one cell. The test re-runs its own binary.
 func TestTheSuiteFailsOnExactlyAnInjectedFault(t *testing.T) {
-	if os.Getenv("TIERPROOF_CHILD") != "" {
-		t.Skip("inside the child run")
-	}
 	if err := netlab.Available(); err != nil {
 		t.Skip(err.Error())
 	}
 	reports := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestE2E$", "-ginkgo.no-color", "-tierproof.reports="+reports,
-		"-tierproof.scenarios="+opts.Scenarios, "-tierproof.lab-fault=block-all:prod-app/ubuntu-16-04>ssh-server:tcp/22")
-	cmd.Env = append(os.Environ(), "TIERPROOF_CHILD=1")
-	out, err := cmd.CombinedOutput()
+	out, err := rerunSuite(t, "-tierproof.reports="+reports, "-tierproof.lab-fault=block-all:prod-app/ubuntu-16-04>ssh-server:tcp/22")
 	if err == nil {
 		t.Fatalf("the suite passed with a fault injected:\n%s", out)
 	}

@@ -16,19 +16,11 @@ import (
 // machines tierproof is developed on) it must stop at once, say so and what to
 // do, and create nothing. The test re-runs its own binary in kind mode.
 func TestKindModeFailsFastWithoutDocker(t *testing.T) {
-	if os.Getenv("TIERPROOF_CHILD") != "" {
-		t.Skip("inside the child run")
-	}
 	if cluster.CheckDocker(context.Background()) == nil {
 		t.Skip("a Docker engine answers here: kind mode would boot a real cluster")
 	}
 	reports := filepath.Join(t.TempDir(), "reports")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestE2E$", "-tierproof.data-plane=kind", "-tierproof.reports="+reports,
-		"-tierproof.scenarios="+opts.Scenarios)
-	cmd.Env = append(os.Environ(), "TIERPROOF_CHILD=1")
-	out, err := cmd.CombinedOutput()
+	out, err := rerunSuite(t, "-tierproof.data-plane=kind", "-tierproof.reports="+reports)
 	if err == nil {
 		t.Fatalf("the kind-mode suite passed without Docker:\n%s", out)
 	}
@@ -38,4 +30,20 @@ func TestKindModeFailsFastWithoutDocker(t *testing.T) {
 	if _, err := os.Stat(reports); err == nil {
 		t.Error("the kind-mode suite created its reports directory before the host checks passed")
 	}
+}
+
+// rerunSuite runs this test binary's Ginkgo suite in a child process with
+// extra flags, and returns what it printed. Tests that re-run the suite skip
+// themselves inside the child.
+func rerunSuite(t *testing.T, flags ...string) ([]byte, error) {
+	t.Helper()
+	if os.Getenv("TIERPROOF_CHILD") != "" {
+		t.Skip("inside a child run of the suite")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	args := append([]string{"-test.run=^TestE2E$", "-ginkgo.no-color", "-tierproof.scenarios=" + opts.Scenarios}, flags...)
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TIERPROOF_CHILD=1")
+	return cmd.CombinedOutput()
 }
