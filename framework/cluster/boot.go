@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	e.push("delete the estate", applier.Cleanup)
-	if err := WaitPodsReady(ctx, cs, []string{"dev-app", "prod-app", "test-app", "yelb"}, 2*time.Second, 5*time.Minute); err != nil {
+	if err := WaitPodsReady(ctx, cs, estateNamespaces, 2*time.Second, 5*time.Minute); err != nil {
 		return e, err
 	}
 
@@ -188,11 +189,11 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 }
 
 // estateNamespaces hold the walkthrough's pods, each with the agent sidecar.
-var estateNamespaces = map[string]bool{"dev-app": true, "prod-app": true, "test-app": true, "yelb": true}
+var estateNamespaces = []string{"dev-app", "prod-app", "test-app", "yelb"}
 
 // estatePod keeps the estate's pods and CoreDNS (a probe target) in the snapshot.
 func estatePod(p corev1.Pod) bool {
-	return estateNamespaces[p.Namespace] || isCoreDNS(p)
+	return slices.Contains(estateNamespaces, p.Namespace) || isCoreDNS(p)
 }
 
 func isCoreDNS(p corev1.Pod) bool {
@@ -216,7 +217,7 @@ func (e *Estate) Plane(antreaVersion, run string) (*ClusterPlane, error) {
 		return Snapshot(ctx, cs, externals, estatePod)
 	}
 	for _, pod := range e.Topology.Pods {
-		if estateNamespaces[pod.Namespace] {
+		if slices.Contains(estateNamespaces, pod.Namespace) {
 			p.Agents[pod.EndpointName()] = true
 		} else {
 			p.DNS[pod.EndpointName()] = true

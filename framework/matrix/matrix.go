@@ -56,15 +56,10 @@ type Record struct {
 
 // Records lists every cell, probe by probe, row by row.
 func (x *Matrix) Records() []Record {
-	var out []Record
-	for pi, p := range x.Probes {
-		for from, fromName := range x.Endpoints {
-			for to, toName := range x.Endpoints {
-				r := x.Expected(pi, from, to)
-				out = append(out, Record{From: fromName, To: toName, Protocol: p.Protocol.String(), Port: p.Port,
-					Verdict: r.Verdict, Ingress: r.Ingress.Summary(), Egress: r.Egress.Summary()})
-			}
-		}
+	cells := x.Cells()
+	out := make([]Record, len(cells))
+	for i, c := range cells {
+		out[i] = c.Record()
 	}
 	return out
 }

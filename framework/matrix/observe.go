@@ -17,6 +17,12 @@ type Cell struct {
 	Attempts []probe.Attempt
 }
 
+// Record is the cell as the simulate JSON contract writes it.
+func (c Cell) Record() Record {
+	return Record{From: c.From, To: c.To, Protocol: c.Probe.Protocol.String(), Port: c.Probe.Port,
+		Verdict: c.Expected.Verdict, Ingress: c.Expected.Ingress.Summary(), Egress: c.Expected.Egress.Summary()}
+}
+
 // Observed is the last attempt's verdict, or "" if the cell was not probed.
 func (c Cell) Observed() probe.Verdict {
 	if len(c.Attempts) == 0 {

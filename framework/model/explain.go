@@ -31,21 +31,26 @@ type SideWalk struct {
 
 // Explain evaluates one flow and records every rule tried on each side.
 func (m *Model) Explain(from, to int, p Probe) Explanation {
-	e := Explanation{From: m.estate.endpoints[from].name, To: m.estate.endpoints[to].name, Probe: p,
-		Result: m.Evaluate(from, to, p)}
-	e.Egress = m.walk(Egress, from, to, to, p)
-	e.Ingress = m.walk(Ingress, to, from, to, p)
+	e := Explanation{From: m.estate.endpoints[from].name, To: m.estate.endpoints[to].name, Probe: p}
+	if from == to {
+		e.Result = m.Evaluate(from, to, p)
+		e.Egress = SideWalk{Direction: Egress, Endpoint: e.From}
+		e.Ingress = SideWalk{Direction: Ingress, Endpoint: e.To}
+		return e
+	}
+	var egress, ingress Decision
+	e.Egress, egress = m.walk(Egress, from, to, to, p)
+	e.Ingress, ingress = m.walk(Ingress, to, from, to, p)
+	e.Result = combine(egress, ingress)
 	return e
 }
 
-func (m *Model) walk(dir Direction, applied, other, dst int, p Probe) SideWalk {
+// walk decides one side while recording every rule tried.
+func (m *Model) walk(dir Direction, applied, other, dst int, p Probe) (SideWalk, Decision) {
 	w := SideWalk{Direction: dir, Endpoint: m.estate.endpoints[applied].name}
-	if applied == other {
-		return w
-	}
 	d := m.decide(dir, applied, other, dst, p, &w.Steps)
 	if m.estate.endpoints[applied].pod == nil {
-		return w
+		return w, d
 	}
 	s := &m.sides[dir][applied]
 	seen := map[PolicyRef]bool{}
@@ -73,7 +78,7 @@ func (m *Model) walk(dir Direction, applied, other, dst int, p Probe) SideWalk {
 			w.Skipped = append(w.Skipped, fmt.Sprintf("%d baseline rule(s) (K8s NetworkPolicies select this pod, so the baseline tier is never reached)", n))
 		}
 	}
-	return w
+	return w, d
 }
 
 // WriteText renders the walk for a terminal.

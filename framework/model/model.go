@@ -147,13 +147,15 @@ func (m *Model) Evaluate(from, to int, p Probe) Result {
 		self := Decision{Verdict: Allow, Stage: StageSelf}
 		return Result{Verdict: Allow, Egress: self, Ingress: self}
 	}
-	r := Result{
-		Egress:  m.decide(Egress, from, to, to, p, nil),
-		Ingress: m.decide(Ingress, to, from, to, p, nil),
-	}
-	r.Verdict = r.Egress.Verdict
+	return combine(m.decide(Egress, from, to, to, p, nil), m.decide(Ingress, to, from, to, p, nil))
+}
+
+// combine is a flow's result from its sides: a denial at the source is what
+// the client sees, since the packet never reaches the destination.
+func combine(egress, ingress Decision) Result {
+	r := Result{Verdict: egress.Verdict, Egress: egress, Ingress: ingress}
 	if r.Verdict == Allow {
-		r.Verdict = r.Ingress.Verdict
+		r.Verdict = ingress.Verdict
 	}
 	return r
 }

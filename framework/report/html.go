@@ -96,7 +96,7 @@ func htmlCellOf(c matrix.Cell) htmlCell {
 	expected := probe.FromModel(c.Expected.Verdict)
 	hc := htmlCell{From: c.From, To: c.To, Probe: c.Probe.String(), Expected: string(expected),
 		Class: strings.ToLower(string(expected)), Mark: cellMarks[expected]}
-	title := fmt.Sprintf("%s → %s %s\n%s", c.From, c.To, c.Probe, explanation(c))
+	title := fmt.Sprintf("%s → %s %s\n%s", c.From, c.To, c.Probe, Explanation(c))
 	if len(c.Attempts) > 0 {
 		hc.Observed = string(c.Observed())
 		title += "\nobserved " + hc.Observed + ", " + attemptsText(c)

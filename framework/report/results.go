@@ -33,8 +33,8 @@ func CaseName(stage string, c matrix.Cell) string {
 	return stage + "/" + c.From + "→" + c.To + "/" + c.Probe.String()
 }
 
-// explanation is the model's reason for a cell, both sides.
-func explanation(c matrix.Cell) string {
+// Explanation is the model's reason for a cell, both sides.
+func Explanation(c matrix.Cell) string {
 	return fmt.Sprintf("model: %s (egress: %s; ingress: %s)", c.Expected.Verdict, c.Expected.Egress.Describe(), c.Expected.Ingress.Describe())
 }
 
@@ -102,7 +102,7 @@ func WriteJUnit(w io.Writer, run Run) error {
 			expected := probe.FromModel(c.Expected.Verdict)
 			switch {
 			case !c.Matches():
-				text := explanation(c) + "\n" + attemptsText(c) + "\ndata plane: " + run.DataPlane
+				text := Explanation(c) + "\n" + attemptsText(c) + "\ndata plane: " + run.DataPlane
 				if trace := st.Traces[tc.Name]; trace != "" {
 					text += "\n" + trace
 				}
@@ -147,10 +147,7 @@ func WriteResultsJSON(w io.Writer, run Run) error {
 			if len(c.Attempts) == 0 {
 				continue
 			}
-			records = append(records, resultRecord{
-				Record: matrix.Record{From: c.From, To: c.To, Protocol: c.Probe.Protocol.String(), Port: c.Probe.Port,
-					Verdict: c.Expected.Verdict, Ingress: c.Expected.Ingress.Summary(), Egress: c.Expected.Egress.Summary()},
-				Stage: st.Name, Observed: c.Observed(), Matches: c.Matches(), Attempts: c.Attempts})
+			records = append(records, resultRecord{Record: c.Record(), Stage: st.Name, Observed: c.Observed(), Matches: c.Matches(), Attempts: c.Attempts})
 		}
 	}
 	enc := json.NewEncoder(w)

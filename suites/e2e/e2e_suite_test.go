@@ -20,7 +20,6 @@ import (
 
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
-	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -186,11 +185,7 @@ func describeMismatches(stage report.Stage) string {
 			fmt.Fprintf(&b, "\n  … and %d more", len(cells)-20)
 			break
 		}
-		fmt.Fprintf(&b, "\n  %s: expected %s, observed %s; %s", report.CaseName(stage.Name, c), c.Expected.Verdict, c.Observed(), explain(c))
+		fmt.Fprintf(&b, "\n  %s: expected %s, observed %s; %s", report.CaseName(stage.Name, c), c.Expected.Verdict, c.Observed(), report.Explanation(c))
 	}
 	return b.String()
-}
-
-func explain(c matrix.Cell) string {
-	return "egress: " + c.Expected.Egress.Describe() + "; ingress: " + c.Expected.Ingress.Describe()
 }
