@@ -3,7 +3,18 @@ GO            ?= go
 BIN           := bin
 CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.20.0
 
-.PHONY: all build agent agent-image lab test vet fmt-check bench bench-lab lab-soak generate e2e clean
+.PHONY: all build agent agent-image lab test vet fmt-check bench bench-lab lab-soak generate e2e clean tools
+
+# The integration tests' servers, built from the Go module proxy by hack/tools/*
+# into a cache directory; a binary already there is not rebuilt.
+TOOLS_DIR          ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tierproof/tools
+KUBERNETES_VERSION := v1.36.3
+ETCD_VERSION       := v3.6.8
+KWOK_VERSION       := v0.8.0
+KUBE_APISERVER     := $(TOOLS_DIR)/kube-apiserver-$(KUBERNETES_VERSION)
+ETCD               := $(TOOLS_DIR)/etcd-$(ETCD_VERSION)
+KWOK               := $(TOOLS_DIR)/kwok-$(KWOK_VERSION)
+TOOLS_BUILD        := CGO_ENABLED=0 $(GO) build -trimpath
 
 all: build
 
@@ -58,6 +69,24 @@ e2e: agent
 	$(GO) test ./suites/e2e -count=1 -timeout 90m -run '^TestE2E$$' -args -ginkgo.v \
 		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports \
 		-ginkgo.junit-report=$(CURDIR)/reports/ginkgo-junit.xml $(E2E_FLAGS)
+
+## tools: kube-apiserver, etcd and kwok for the integration tests, into $(TOOLS_DIR)
+tools: $(KUBE_APISERVER) $(ETCD) $(KWOK)
+
+$(KUBE_APISERVER):
+	@echo "building kube-apiserver $(KUBERNETES_VERSION) (about 4 minutes cold on 2 cores)"
+	cd hack/tools/kube-apiserver && $(TOOLS_BUILD) -ldflags "-s -w \
+		-X k8s.io/component-base/version.gitVersion=$(KUBERNETES_VERSION) \
+		-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36" \
+		-o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+$(ETCD):
+	@echo "building etcd $(ETCD_VERSION)"
+	cd hack/tools/etcd && $(TOOLS_BUILD) -ldflags "-s -w" -o $@ .
+
+$(KWOK):
+	@echo "building kwok $(KWOK_VERSION)"
+	cd hack/tools/kwok && $(TOOLS_BUILD) -ldflags "-s -w" -o $@ sigs.k8s.io/kwok/cmd/kwok
 
 clean:
 	rm -rf $(BIN) reports/*

@@ -67,12 +67,10 @@ func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, e
 	if err != nil {
 		return nil, err
 	}
-	var set *policy.Set
 	if s != nil {
-		set, err = s.Policies(stage, s.Values)
-	} else {
-		set, err = policy.Load(in.policies...)
+		return s.Model(stage, topo)
 	}
+	set, err := policy.Load(in.policies...)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func newLabCommand() *cobra.Command {
 			defer lab.Close()
 			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
 			runner := walkthrough.Runner{Plane: lab, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: logf}
-			run, runErr := runner.Run(cmd.Context(), s, topo, s.Values)
+			run, runErr := runner.Run(cmd.Context(), s, topo, s.ValuesFor(topo))
 			return errors.Join(runErr, writeReports(reports, run, logf))
 		},
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tierproof/tierproof/framework/matrix"
-	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
 )
@@ -27,17 +26,6 @@ func findStage(s *scenario.Scenario, name string) (int, error) {
 	return 0, fmt.Errorf("--stage %q: scenario %s has no such stage (stages: %s)", name, s.Name, strings.Join(names, ", "))
 }
 
-// assertionResult is a scenario assertion checked against the model.
-type assertionResult struct {
-	From    string        `json:"from"`
-	To      string        `json:"to"`
-	Probe   string        `json:"probe"`
-	Verdict model.Verdict `json:"verdict"`
-	Model   model.Verdict `json:"model"`
-	Holds   bool          `json:"holds"`
-	Why     string        `json:"why,omitempty"`
-}
-
 // simulateScenario prints every stage's expected matrix and checks the
 // stage's assertions against the model; an assertion that does not hold makes
 // the scenario inconsistent with Antrea's semantics, and the command fails.
@@ -45,7 +33,7 @@ func simulateScenario(cmd *cobra.Command, in *modelInputs, s *scenario.Scenario,
 	type stageOut struct {
 		Name       string            `json:"name"`
 		Flows      []matrix.Record   `json:"flows"`
-		Assertions []assertionResult `json:"assertions"`
+		Assertions []scenario.AssertionResult `json:"assertions"`
 	}
 	var stages []stageOut
 	failed := 0
@@ -59,9 +47,9 @@ func simulateScenario(cmd *cobra.Command, in *modelInputs, s *scenario.Scenario,
 		if err != nil {
 			return err
 		}
-		results, err := checkAssertions(m, st)
+		results, err := st.Check(m)
 		if err != nil {
-			return fmt.Errorf("stage %s: %w", st.Name, err)
+			return err
 		}
 		for _, r := range results {
 			if !r.Holds {
@@ -99,30 +87,4 @@ func simulateScenario(cmd *cobra.Command, in *modelInputs, s *scenario.Scenario,
 		return fmt.Errorf("%d assertions of scenario %s do not hold in the model", failed, s.Name)
 	}
 	return nil
-}
-
-// checkAssertions checks each assertion on every endpoint pair its patterns name.
-func checkAssertions(m *model.Model, st scenario.Stage) ([]assertionResult, error) {
-	var results []assertionResult
-	endpoints := m.Endpoints()
-	for _, a := range st.Assertions {
-		matched := 0
-		for from, fromName := range endpoints {
-			if !scenario.MatchesEndpoint(a.From, fromName) {
-				continue
-			}
-			for to, toName := range endpoints {
-				if !scenario.MatchesEndpoint(a.To, toName) {
-					continue
-				}
-				matched++
-				got := m.Evaluate(from, to, a.Probe).Verdict
-				results = append(results, assertionResult{From: fromName, To: toName, Probe: a.Probe.String(), Verdict: a.Verdict, Model: got, Holds: got == a.Verdict, Why: a.Why})
-			}
-		}
-		if matched == 0 {
-			return nil, fmt.Errorf("assertion %s → %s: no endpoint pair of the topology matches", a.From, a.To)
-		}
-	}
-	return results, nil
 }

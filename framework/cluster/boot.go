@@ -39,11 +39,37 @@ type BootOptions struct {
 	// harness refuses it unless it is a kind cluster or AllowExistingCluster.
 	Kubeconfig           string
 	AllowExistingCluster bool
+	Estate               EstateSpec
 	Logf                 func(format string, args ...any)
 }
 
-// ProbedPorts are the ports every endpoint serves (shared/scenario-blog.md).
-var ProbedPorts = agent.Ports{TCP: []int{22, 53, 80, 4567, 5432, 6379}, UDP: []int{53}}
+// EstateSpec is what Boot deploys besides Antrea: a fixture estate and the
+// hosts outside the cluster.
+type EstateSpec struct {
+	Fixture    string   // fixtures.Estate's name
+	Namespaces []string // hold the estate's pods, each with the agent
+	// Server and LBClients place the external hosts (see PlanExternals).
+	Server    string
+	LBClients int
+	Ports     agent.Ports // what the external hosts serve
+	// CoreDNS makes CoreDNS a probe target (TCP and UDP 53).
+	CoreDNS bool
+}
+
+// BlogEstate is the seed walkthrough's estate (shared/scenario-blog.md): the
+// three environments, Yelb, an ssh-server and two load-balancer clients.
+var BlogEstate = EstateSpec{Fixture: "antrea-blog", Namespaces: []string{"dev-app", "prod-app", "test-app", "yelb"},
+	Server: "ssh-server", LBClients: 2, Ports: agent.Ports{TCP: []int{22, 53, 80, 4567, 5432, 6379}, UDP: []int{53}}, CoreDNS: true}
+
+// ConformanceEstate is the conformance catalog's: x, y, z with pods a, b, c,
+// and the external host ext.
+var ConformanceEstate = EstateSpec{Fixture: "conformance", Namespaces: []string{"x", "y", "z"},
+	Server: "ext", Ports: agent.Ports{TCP: []int{80, 81}, UDP: []int{80, 81}, SCTP: []int{80, 81}}}
+
+// snapshotted keeps the estate's pods, and CoreDNS when it is a target.
+func (s EstateSpec) snapshotted(p corev1.Pod) bool {
+	return slices.Contains(s.Namespaces, p.Namespace) || (s.CoreDNS && isCoreDNS(p))
+}
 
 // Estate is the booted walkthrough estate.
 type Estate struct {
@@ -52,6 +78,7 @@ type Estate struct {
 	Values   map[string]string // template values: external IPs, the LB pool CIDR
 	Kind     *Kind             // nil in existing-cluster mode
 	Created  bool              // the cluster was created by this run
+	spec     EstateSpec
 	undo     []step
 	logf     func(string, ...any)
 }
@@ -65,7 +92,7 @@ type step struct {
 // Estate, even with an error, so that the caller can keep it for debugging or
 // undo it (Teardown, then Kind.Down for a cluster it created).
 func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
-	e := &Estate{logf: o.Logf}
+	e := &Estate{logf: o.Logf, spec: o.Estate}
 	var err error
 	RegisterAntreaTypes()
 	kubeconfig := o.Kubeconfig
@@ -153,7 +180,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	}
 
 	e.logf("deploying the estate")
-	objects, err := fixtures.Estate()
+	objects, err := fixtures.Estate(o.Estate.Fixture)
 	if err != nil {
 		return e, err
 	}
@@ -165,7 +192,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	e.push("delete the estate", applier.Cleanup)
-	if err := WaitPodsReady(ctx, cs, estateNamespaces, 2*time.Second, 5*time.Minute); err != nil {
+	if err := WaitPodsReady(ctx, cs, o.Estate.Namespaces, 2*time.Second, 5*time.Minute); err != nil {
 		return e, err
 	}
 
@@ -178,7 +205,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	} else {
 		e.logf("existing cluster: no external hosts (they need kind's Docker network)")
 	}
-	if e.Topology, err = Snapshot(ctx, cs, externals, estatePod); err != nil {
+	if e.Topology, err = Snapshot(ctx, cs, externals, o.Estate.snapshotted); err != nil {
 		return e, err
 	}
 	data, err := e.Topology.Marshal()
@@ -186,14 +213,6 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	return e, os.WriteFile(filepath.Join(o.WorkDir, "topology.yaml"), data, 0o644)
-}
-
-// estateNamespaces hold the walkthrough's pods, each with the agent sidecar.
-var estateNamespaces = []string{"dev-app", "prod-app", "test-app", "yelb"}
-
-// estatePod keeps the estate's pods and CoreDNS (a probe target) in the snapshot.
-func estatePod(p corev1.Pod) bool {
-	return slices.Contains(estateNamespaces, p.Namespace) || isCoreDNS(p)
 }
 
 func isCoreDNS(p corev1.Pod) bool {
@@ -214,10 +233,10 @@ func (e *Estate) Plane(antreaVersion, run string) (*ClusterPlane, error) {
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
 	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {
-		return Snapshot(ctx, cs, externals, estatePod)
+		return Snapshot(ctx, cs, externals, e.spec.snapshotted)
 	}
 	for _, pod := range e.Topology.Pods {
-		if slices.Contains(estateNamespaces, pod.Namespace) {
+		if slices.Contains(e.spec.Namespaces, pod.Namespace) {
 			p.Agents[pod.EndpointName()] = true
 		} else {
 			p.DNS[pod.EndpointName()] = true
@@ -330,7 +349,7 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 	if !subnet.IsValid() {
 		return nil, fmt.Errorf("the %s Docker network has no IPv4 subnet (%q)", KindNetwork, strings.TrimSpace(string(out)))
 	}
-	plan, err := PlanExternals(subnet, 2)
+	plan, err := PlanExternals(subnet, e.spec.Server, e.spec.LBClients)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +363,7 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 	}
 	e.push("remove the external hosts", d.RemoveExternals)
 	e.logf("starting external hosts %v", plan.Values)
-	if err := d.StartExternals(ctx, plan, ProbedPorts, routes); err != nil {
+	if err := d.StartExternals(ctx, plan, e.spec.Ports, routes); err != nil {
 		return nil, err
 	}
 	e.Values = plan.Values

@@ -19,9 +19,9 @@ import (
 // KindNetwork is the Docker network kind puts its nodes on.
 const KindNetwork = "kind"
 
-// ExternalPlan places the walkthrough's hosts outside the cluster on the kind
+// ExternalPlan places an estate's hosts outside the cluster on the kind
 // network: the load balancer's clients inside a small pool CIDR at the top of
-// the network, the ssh-server just outside that pool.
+// the network, a server (the walkthrough's ssh-server) just outside that pool.
 type ExternalPlan struct {
 	Hosts  []topology.External
 	LBPool netip.Prefix
@@ -29,22 +29,23 @@ type ExternalPlan struct {
 	Values map[string]string
 }
 
-// PlanExternals carves the hosts' addresses out of the kind network's subnet.
-// Docker hands out addresses from the bottom of the subnet, so the top is free.
-func PlanExternals(subnet netip.Prefix, lbClients int) (ExternalPlan, error) {
+// PlanExternals carves the hosts' addresses out of the kind network's subnet:
+// the server's, then lbClients clients'. Docker hands out addresses from the
+// bottom of the subnet, so the top is free.
+func PlanExternals(subnet netip.Prefix, server string, lbClients int) (ExternalPlan, error) {
 	subnet = subnet.Masked()
 	if !subnet.Addr().Is4() || subnet.Bits() > 24 {
 		return ExternalPlan{}, fmt.Errorf("kind network %s: want an IPv4 subnet of /24 or larger", subnet)
 	}
-	if lbClients < 1 || lbClients > 13 {
-		return ExternalPlan{}, fmt.Errorf("%d load-balancer clients: want 1 to 13 (they share a /28)", lbClients)
+	if lbClients < 0 || lbClients > 13 {
+		return ExternalPlan{}, fmt.Errorf("%d load-balancer clients: want 0 to 13 (they share a /28)", lbClients)
 	}
 	last := lastAddr(subnet)
 	pool := netip.PrefixFrom(addrAdd(last, -15), 28).Masked()
 	plan := ExternalPlan{LBPool: pool, Values: map[string]string{"lb-pool.cidr": pool.String()}}
-	ssh := addrAdd(pool.Addr(), -15) // inside the /28 below the pool
-	plan.Hosts = append(plan.Hosts, topology.External{Name: "ssh-server", IP: ssh.String()})
-	plan.Values["ssh-server.ip"] = ssh.String()
+	ip := addrAdd(pool.Addr(), -15) // inside the /28 below the pool
+	plan.Hosts = append(plan.Hosts, topology.External{Name: server, IP: ip.String()})
+	plan.Values[server+".ip"] = ip.String()
 	for i := 1; i <= lbClients; i++ {
 		name := "lb-client-" + strconv.Itoa(i)
 		ip := addrAdd(pool.Addr(), i)

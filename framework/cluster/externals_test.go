@@ -14,7 +14,7 @@ import (
 )
 
 func TestPlanExternalsKeepsTheSSHServerOutsideTheLBPool(t *testing.T) {
-	plan, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), 2)
+	plan, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), "ssh-server", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestPlanExternalsKeepsTheSSHServerOutsideTheLBPool(t *testing.T) {
 	if plan.Values["ssh-server.ip"] != plan.Hosts[0].IP || plan.Values["lb-pool.cidr"] != "172.18.255.240/28" || plan.Values["lb-client-2.ip"] != "172.18.255.242" {
 		t.Errorf("template values %v", plan.Values)
 	}
-	if _, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/26"), 2); err == nil {
+	if _, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/26"), "ssh-server", 2); err == nil {
 		t.Error("a /26 kind network accepted")
 	}
 }
@@ -55,7 +55,7 @@ func TestStartExternalsNeedsDocker(t *testing.T) {
 	if cluster.CheckDocker(context.Background()) == nil {
 		t.Skip("a Docker engine answers here: this would start containers")
 	}
-	plan, _ := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), 1)
+	plan, _ := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), "ssh-server", 1)
 	err := cluster.Docker{Run: "t"}.StartExternals(context.Background(), plan, agent.Ports{TCP: []int{22}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "starting external host ssh-server: docker run") {
 		t.Fatalf("error %v", err)

@@ -58,7 +58,7 @@ spec: {priority: 120}
 }
 
 func TestEstateAndBlogStagesApplyInOrderAndAreOwned(t *testing.T) {
-	estate, err := fixtures.Estate()
+	estate, err := fixtures.Estate("antrea-blog")
 	if err != nil {
 		t.Fatal(err)
 	}

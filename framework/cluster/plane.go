@@ -2,15 +2,21 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -35,6 +41,8 @@ type ClusterPlane struct {
 	DNS map[string]bool
 	// ReadEstate reads the live estate (nil: Topology stays as it is).
 	ReadEstate func(ctx context.Context) (*topology.Topology, error)
+	// relabelled holds each label Relabel changed, with its first value (nil: absent).
+	relabelled map[labelKey]*string
 }
 
 // Snapshot re-reads the estate after a stage is applied, so the model sees the
@@ -110,4 +118,83 @@ func (p *ClusterPlane) Exec(ctx context.Context, endpoint string, command []stri
 		return p.Pods.Exec(ctx, endpoint, command, stdin)
 	}
 	return p.Docker.Exec(ctx, endpoint, command, stdin)
+}
+
+// Relabel merge-patches the labels of namespaces and pods, remembering each
+// label's first value so that Reset can put it back.
+func (p *ClusterPlane) Relabel(ctx context.Context, changes []scenario.LabelChange) error {
+	for _, c := range changes {
+		obj := relabelTarget(c)
+		if err := p.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return fmt.Errorf("relabel %s: %w", c.Target(), err)
+		}
+		if p.relabelled == nil {
+			p.relabelled = map[labelKey]*string{}
+		}
+		patch := map[string]*string{}
+		remember := func(key string, to *string) {
+			k := labelKey{c.Namespace, c.Pod, key}
+			if _, seen := p.relabelled[k]; !seen {
+				if old, ok := obj.GetLabels()[key]; ok {
+					p.relabelled[k] = &old
+				} else {
+					p.relabelled[k] = nil
+				}
+			}
+			patch[key] = to
+		}
+		for _, key := range c.Remove {
+			remember(key, nil)
+		}
+		for key, value := range c.Set {
+			remember(key, &value)
+		}
+		if err := p.patchLabels(ctx, obj, patch); err != nil {
+			return fmt.Errorf("relabel %s: %w", c.Target(), err)
+		}
+	}
+	return nil
+}
+
+// Reset deletes the policies applied so far and puts relabelled labels back,
+// so that the next scenario starts from the estate as booted.
+func (p *ClusterPlane) Reset(ctx context.Context) error {
+	err := p.Applier.Cleanup(ctx)
+	type target struct{ namespace, pod string }
+	byTarget := map[target]map[string]*string{}
+	for k, old := range p.relabelled {
+		t := target{k.namespace, k.pod}
+		if byTarget[t] == nil {
+			byTarget[t] = map[string]*string{}
+		}
+		byTarget[t][k.key] = old
+	}
+	for t, patch := range byTarget {
+		c := scenario.LabelChange{Namespace: t.namespace, Pod: t.pod}
+		if perr := p.patchLabels(ctx, relabelTarget(c), patch); perr != nil {
+			err = errors.Join(err, fmt.Errorf("restoring the labels of %s: %w", c.Target(), perr))
+		}
+	}
+	p.relabelled = nil
+	return err
+}
+
+// labelKey is one label of a namespace (pod empty) or pod.
+type labelKey struct{ namespace, pod, key string }
+
+func relabelTarget(c scenario.LabelChange) client.Object {
+	if c.Pod == "" {
+		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: c.Namespace}}
+	}
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Pod}}
+}
+
+// patchLabels sets labels (nil values remove them) with a JSON merge patch:
+// server-side apply could not remove labels the estate's manager owns.
+func (p *ClusterPlane) patchLabels(ctx context.Context, obj client.Object, labels map[string]*string) error {
+	data, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if err != nil {
+		return err
+	}
+	return p.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, data))
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/tierproof/tierproof/framework/agent"
 )
@@ -341,4 +342,15 @@ func unlimitICMPErrors() error {
 		}
 	}
 	return nil
+}
+
+// HasSCTP says whether this kernel can open SCTP sockets (many kernels are
+// built without CONFIG_IP_SCTP).
+func HasSCTP() bool {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_SCTP)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
 
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/model"
@@ -56,14 +55,6 @@ func newLab(t testing.TB, endpoints []string, ports agent.Ports) *netlab.Lab {
 	return lab
 }
 
-func sctpAvailable() bool {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_SCTP)
-	if err != nil {
-		return false
-	}
-	unix.Close(fd)
-	return true
-}
 
 func mustProbe(s string) model.Probe {
 	p, err := model.ParseProbe(s)
@@ -94,7 +85,7 @@ func cellOf(f probe.Flow) netlab.Cell { return netlab.Cell{From: f.From, To: f.T
 func TestEveryVerdictKindIsClassified(t *testing.T) {
 	protocols := []string{"tcp/80", "udp/53", "icmp"}
 	ports := agent.Ports{TCP: []int{80}, UDP: []int{53}}
-	if sctpAvailable() {
+	if netlab.HasSCTP() {
 		protocols = append(protocols, "sctp/80")
 		ports.SCTP = []int{80}
 	} else {

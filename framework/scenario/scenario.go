@@ -7,20 +7,26 @@ package scenario
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/topology"
 	"github.com/tierproof/tierproof/framework/yamlcheck"
 )
 
@@ -37,10 +43,12 @@ type file struct {
 }
 
 type stageFile struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	Manifests   string          `json:"manifests,omitempty"` // directory, relative to the scenario
-	Assertions  []assertionFile `json:"assertions,omitempty"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	Manifests   string            `json:"manifests,omitempty"` // directory, relative to the scenario
+	Objects     []json.RawMessage `json:"objects,omitempty"`   // manifests written inline
+	Relabel     []LabelChange     `json:"relabel,omitempty"`
+	Assertions  []assertionFile   `json:"assertions,omitempty"`
 }
 
 type assertionFile struct {
@@ -56,23 +64,56 @@ type Scenario struct {
 	Dir         string
 	Name        string
 	Description string
-	Topology    string
-	Values      map[string]string // placeholders for offline runs
+	Feature     string   // the catalog feature a conformance case covers
+	Labels      []string // the case's labels, for selecting cases
+	Topology    string            // the fixture topology offline runs use
+	Values      map[string]string // placeholders for offline runs, besides the topology's addresses
 	Probes      []model.Probe
 	Stages      []Stage
 }
 
-// Stage adds manifests to what the earlier stages applied.
+// Stage adds manifests to what the earlier stages applied; an object with the
+// kind, namespace and name of an earlier one replaces it. A stage may also
+// change labels of namespaces and pods before its policies are applied.
 type Stage struct {
 	Name        string
 	Description string
 	Manifests   []Manifest
+	Relabel     []LabelChange
 	Assertions  []Assertion
 }
 
-// Manifest is one manifest file of a stage, unrendered.
+// LabelChange sets and removes labels of a namespace (Pod empty) or a pod.
+type LabelChange struct {
+	Namespace string            `json:"namespace"`
+	Pod       string            `json:"pod,omitempty"`
+	Set       map[string]string `json:"set,omitempty"`
+	Remove    []string          `json:"remove,omitempty"`
+}
+
+// Target names what the change relabels: "namespace x" or "pod x/a".
+func (c LabelChange) Target() string {
+	if c.Pod == "" {
+		return "namespace " + c.Namespace
+	}
+	return "pod " + c.Namespace + "/" + c.Pod
+}
+
+// Apply changes labels in place, creating the map when needed.
+func (c LabelChange) Apply(labels map[string]string) map[string]string {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for _, k := range c.Remove {
+		delete(labels, k)
+	}
+	maps.Copy(labels, c.Set)
+	return labels
+}
+
+// Manifest is one manifest file (or inline object) of a stage, unrendered.
 type Manifest struct {
-	File     string
+	File     string // the file, or the file and the object's place in it
 	template *template.Template
 }
 
@@ -89,40 +130,54 @@ type Assertion struct {
 // do not parse or refer to unknown values, and manifests that do not decode.
 func Load(dir string) (*Scenario, error) {
 	path := filepath.Join(dir, FileName)
+	var f file
+	if err := readStrict(path, &f); err != nil {
+		return nil, err
+	}
+	return build(path, dir, nil, f)
+}
+
+// readStrict decodes a YAML file, refusing unknown keys and YAML 1.1 booleans.
+func readStrict(path string, into any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading scenario: %w", err)
+		return fmt.Errorf("reading scenario: %w", err)
 	}
 	if err := yamlcheck.Booleans(data); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	var f file
-	if err := yaml.UnmarshalStrict(data, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := yaml.UnmarshalStrict(data, into); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
+	return nil
+}
+
+// build validates f, read from path; root is where f sits in that file (nil:
+// the whole file). Manifest directories are relative to dir.
+func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 	s := &Scenario{Dir: dir, Name: f.Name, Description: f.Description, Topology: f.Topology, Values: f.Values}
 	var errs field.ErrorList
 	if f.Name == "" {
-		errs = append(errs, field.Required(field.NewPath("name"), ""))
+		errs = append(errs, field.Required(root.Child("name"), ""))
 	}
 	if f.Topology == "" {
-		errs = append(errs, field.Required(field.NewPath("topology"), "the offline topology fixture, e.g. antrea-blog"))
+		errs = append(errs, field.Required(root.Child("topology"), "the offline topology fixture, e.g. antrea-blog"))
 	}
 	for i, p := range f.Probes {
 		probe, err := model.ParseProbe(p)
 		if err != nil {
-			errs = append(errs, field.Invalid(field.NewPath("probes").Index(i), p, err.Error()))
+			errs = append(errs, field.Invalid(root.Child("probes").Index(i), p, err.Error()))
 			continue
 		}
 		s.Probes = append(s.Probes, probe)
 	}
 	if len(f.Probes) == 0 {
-		errs = append(errs, field.Required(field.NewPath("probes"), "e.g. [icmp, tcp/80]"))
+		errs = append(errs, field.Required(root.Child("probes"), "e.g. [icmp, tcp/80]"))
 	}
 	names := map[string]bool{}
 	for i, sf := range f.Stages {
-		sp := field.NewPath("stages").Index(i)
-		st, stErrs := s.loadStage(sf, sp)
+		sp := root.Child("stages").Index(i)
+		st, stErrs := s.loadStage(path, sf, sp)
 		errs = append(errs, stErrs...)
 		if names[sf.Name] {
 			errs = append(errs, field.Duplicate(sp.Child("name"), sf.Name))
@@ -131,7 +186,7 @@ func Load(dir string) (*Scenario, error) {
 		s.Stages = append(s.Stages, st)
 	}
 	if len(f.Stages) == 0 {
-		errs = append(errs, field.Required(field.NewPath("stages"), ""))
+		errs = append(errs, field.Required(root.Child("stages"), ""))
 	}
 	if len(errs) > 0 {
 		var lines []error
@@ -140,20 +195,36 @@ func Load(dir string) (*Scenario, error) {
 		}
 		return nil, errors.Join(lines...)
 	}
-	// Every manifest must render with the placeholders and decode strictly.
+	// Every manifest must render with the fixture's values and decode
+	// strictly, and every label change must name something it has.
+	topo, err := fixtures.Topology(s.Topology)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", path, root.Child("topology"), err)
+	}
 	for i := range s.Stages {
-		if _, err := s.Policies(i, s.Values); err != nil {
+		if _, err := s.Policies(i, s.ValuesFor(topo)); err != nil {
 			return nil, err
+		}
+		if _, err := s.TopologyAt(i, topo); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	return s, nil
 }
 
-func (s *Scenario) loadStage(sf stageFile, sp *field.Path) (Stage, field.ErrorList) {
-	st := Stage{Name: sf.Name, Description: sf.Description}
+func (s *Scenario) loadStage(path string, sf stageFile, sp *field.Path) (Stage, field.ErrorList) {
+	st := Stage{Name: sf.Name, Description: sf.Description, Relabel: sf.Relabel}
 	var errs field.ErrorList
 	for _, msg := range validation.IsDNS1123Label(sf.Name) {
 		errs = append(errs, field.Invalid(sp.Child("name"), sf.Name, msg))
+	}
+	parse := func(name string, text []byte, fp *field.Path, value string) {
+		tmpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{"value": noValue}).Parse(string(text))
+		if err != nil {
+			errs = append(errs, field.Invalid(fp, value, err.Error()))
+			return
+		}
+		st.Manifests = append(st.Manifests, Manifest{File: name, template: tmpl})
 	}
 	if sf.Manifests != "" {
 		dir := filepath.Join(s.Dir, sf.Manifests)
@@ -170,12 +241,35 @@ func (s *Scenario) loadStage(sf stageFile, sp *field.Path) (Stage, field.ErrorLi
 				errs = append(errs, field.Invalid(sp.Child("manifests"), sf.Manifests, err.Error()))
 				continue
 			}
-			tmpl, err := template.New(file).Option("missingkey=error").Funcs(template.FuncMap{"value": noValue}).Parse(string(data))
-			if err != nil {
-				errs = append(errs, field.Invalid(sp.Child("manifests"), sf.Manifests, err.Error()))
-				continue
+			parse(file, data, sp.Child("manifests"), sf.Manifests)
+		}
+	}
+	for j, raw := range sf.Objects {
+		// Back to YAML, so that a template's quotes inside a string value
+		// are not JSON-escaped.
+		op := sp.Child("objects").Index(j)
+		text, err := yaml.JSONToYAML(raw)
+		if err != nil {
+			errs = append(errs, field.Invalid(op, "", err.Error()))
+			continue
+		}
+		parse(path+": "+op.String(), text, op, "")
+	}
+	for j, c := range sf.Relabel {
+		cp := sp.Child("relabel").Index(j)
+		if c.Namespace == "" {
+			errs = append(errs, field.Required(cp.Child("namespace"), "the namespace, or the pod's namespace"))
+		}
+		if len(c.Set) == 0 && len(c.Remove) == 0 {
+			errs = append(errs, field.Required(cp, "set or remove labels"))
+		}
+		for k, v := range c.Set {
+			for _, msg := range validation.IsQualifiedName(k) {
+				errs = append(errs, field.Invalid(cp.Child("set").Key(k), k, msg))
 			}
-			st.Manifests = append(st.Manifests, Manifest{File: file, template: tmpl})
+			for _, msg := range validation.IsValidLabelValue(v) {
+				errs = append(errs, field.Invalid(cp.Child("set").Key(k), v, msg))
+			}
 		}
 	}
 	for j, a := range sf.Assertions {
@@ -197,6 +291,14 @@ func (s *Scenario) loadStage(sf stageFile, sp *field.Path) (Stage, field.ErrorLi
 }
 
 func noValue(string) (string, error) { return "", errors.New("value called without values") }
+
+// ValuesFor is what the scenario's templates see on topo: every endpoint's
+// address ("x/a.ip", "ext.ip"), then the scenario's own values, which win.
+func (s *Scenario) ValuesFor(topo *topology.Topology) map[string]string {
+	values := topo.Values()
+	maps.Copy(values, s.Values)
+	return values
+}
 
 // Render renders a manifest with values; an unknown value is an error naming it.
 func (m Manifest) Render(values map[string]string) ([]byte, error) {
@@ -224,10 +326,13 @@ func (m Manifest) Render(values map[string]string) ([]byte, error) {
 }
 
 // Policies returns what is applied once stage (an index) is: the manifests of
-// every stage up to it, rendered with values and decoded strictly.
+// every stage up to it, rendered with values and decoded strictly. An object
+// a later stage applies again (same kind, namespace and name) replaces the
+// earlier one, as server-side apply does on a cluster.
 func (s *Scenario) Policies(stage int, values map[string]string) (*policy.Set, error) {
 	var objects []policy.Object
 	for _, st := range s.Stages[:stage+1] {
+		var added []policy.Object
 		for _, m := range st.Manifests {
 			data, err := m.Render(values)
 			if err != nil {
@@ -237,10 +342,48 @@ func (s *Scenario) Policies(stage int, values map[string]string) (*policy.Set, e
 			if err != nil {
 				return nil, err
 			}
-			objects = append(objects, decoded...)
+			added = append(added, decoded...)
 		}
+		objects = slices.DeleteFunc(objects, func(o policy.Object) bool {
+			return slices.ContainsFunc(added, func(a policy.Object) bool { return sameObject(o, a) })
+		})
+		objects = append(objects, added...)
 	}
 	return policy.NewSet(objects)
+}
+
+func sameObject(a, b policy.Object) bool {
+	ka, kb := a.Object.GetObjectKind().GroupVersionKind(), b.Object.GetObjectKind().GroupVersionKind()
+	ma, errA := meta.Accessor(a.Object)
+	mb, errB := meta.Accessor(b.Object)
+	return errA == nil && errB == nil && ka.GroupKind() == kb.GroupKind() &&
+		ma.GetNamespace() == mb.GetNamespace() && ma.GetName() == mb.GetName()
+}
+
+// TopologyAt is base with the label changes of every stage up to stage (an
+// index) applied; base itself is left as it is. A change naming a namespace
+// or pod that base lacks is an error.
+func (s *Scenario) TopologyAt(stage int, base *topology.Topology) (*topology.Topology, error) {
+	t := base.DeepCopy()
+	for _, st := range s.Stages[:stage+1] {
+		for _, c := range st.Relabel {
+			found := false
+			for i := range t.Namespaces {
+				if c.Pod == "" && t.Namespaces[i].Name == c.Namespace {
+					t.Namespaces[i].Labels, found = c.Apply(t.Namespaces[i].Labels), true
+				}
+			}
+			for i := range t.Pods {
+				if c.Pod != "" && t.Pods[i].Namespace == c.Namespace && t.Pods[i].Name == c.Pod {
+					t.Pods[i].Labels, found = c.Apply(t.Pods[i].Labels), true
+				}
+			}
+			if !found {
+				return nil, fmt.Errorf("scenario %s, stage %s: relabel: no %s in the topology", s.Name, st.Name, c.Target())
+			}
+		}
+	}
+	return t, nil
 }
 
 // MatchesEndpoint says whether an assertion's endpoint pattern names endpoint:

@@ -6,8 +6,10 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -249,4 +251,38 @@ func prefixLines(path string, err error) error {
 		lines = append(lines, fmt.Errorf("%s: %w", path, e))
 	}
 	return errors.Join(lines...)
+}
+
+// DeepCopy returns a copy that shares no labels, ports or slices with t.
+func (t *Topology) DeepCopy() *Topology {
+	c := &Topology{
+		Namespaces: slices.Clone(t.Namespaces),
+		Pods:       slices.Clone(t.Pods),
+		Nodes:      slices.Clone(t.Nodes),
+		Externals:  slices.Clone(t.Externals),
+	}
+	for i := range c.Namespaces {
+		c.Namespaces[i].Labels = maps.Clone(c.Namespaces[i].Labels)
+	}
+	for i := range c.Pods {
+		c.Pods[i].Labels = maps.Clone(c.Pods[i].Labels)
+		c.Pods[i].Ports = slices.Clone(c.Pods[i].Ports)
+	}
+	for i := range c.Nodes {
+		c.Nodes[i].Labels = maps.Clone(c.Nodes[i].Labels)
+	}
+	return c
+}
+
+// Values are the endpoints' addresses as template values: "x/a.ip" for a pod,
+// "ext.ip" for an external host.
+func (t *Topology) Values() map[string]string {
+	values := map[string]string{}
+	for _, p := range t.Pods {
+		values[p.EndpointName()+".ip"] = p.IP
+	}
+	for _, e := range t.Externals {
+		values[e.Name+".ip"] = e.IP
+	}
+	return values
 }

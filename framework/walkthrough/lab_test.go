@@ -65,7 +65,7 @@ func blogLab(t *testing.T) (*walkthrough.LabPlane, *scenario.Scenario, *topology
 func TestBlogWalkthroughInTheLab(t *testing.T) {
 	lab, s, topo := blogLab(t)
 	runner := walkthrough.Runner{Plane: lab, Engine: probe.Config{Timeout: time.Second, Retries: 1}, Logf: t.Logf}
-	run, err := runner.Run(context.Background(), s, topo, s.Values)
+	run, err := runner.Run(context.Background(), s, topo, s.ValuesFor(topo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestAnInjectedFaultFailsExactlyItsCell(t *testing.T) {
 		}
 	}
 	traced := &tracingPlane{LabPlane: lab}
-	run, err := walkthrough.Runner{Plane: traced, Engine: probe.Config{Timeout: time.Second}}.Run(context.Background(), s, topo, s.Values)
+	run, err := walkthrough.Runner{Plane: traced, Engine: probe.Config{Timeout: time.Second}}.Run(context.Background(), s, topo, s.ValuesFor(topo))
 	if err == nil || !strings.Contains(err.Error(), "stage block-all") {
 		t.Fatalf("error %v, want the block-all stage to fail", err)
 	}

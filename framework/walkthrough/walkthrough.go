@@ -43,6 +43,11 @@ type Snapshotter interface {
 	Snapshot(ctx context.Context) (*topology.Topology, error)
 }
 
+// Relabeler is a data plane whose namespaces and pods a stage can relabel.
+type Relabeler interface {
+	Relabel(ctx context.Context, changes []scenario.LabelChange) error
+}
+
 // Tracer is a data plane that can trace a flow's packet (Antrea's Traceflow).
 type Tracer interface {
 	Trace(ctx context.Context, f probe.Flow) (string, error)
@@ -75,9 +80,9 @@ func (r Runner) Run(ctx context.Context, s *scenario.Scenario, topo *topology.To
 	return run, nil
 }
 
-// PlayStage plays stage i of s: the data plane applies the stages up to i
-// (and waits until they are realized), the topology is re-read if the plane
-// can, the model computes the expected matrix, and every probeable flow is
+// PlayStage plays stage i of s: the data plane relabels what the stage
+// relabels, applies the stages up to i (and waits until they are realized),
+// the topology is re-read if the plane can, the model computes the expected matrix, and every probeable flow is
 // probed and compared. The stage is returned whenever it was probed, even when
 // err says that it failed.
 func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo *topology.Topology, values map[string]string) (report.Stage, error) {
@@ -85,6 +90,18 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	set, err := s.Policies(i, values)
 	if err != nil {
 		return report.Stage{}, err
+	}
+	if topo, err = s.TopologyAt(i, topo); err != nil {
+		return report.Stage{}, err
+	}
+	if len(st.Relabel) > 0 {
+		relabeler, ok := r.Plane.(Relabeler)
+		if !ok {
+			return report.Stage{}, fmt.Errorf("stage %s relabels endpoints, which %s cannot do", st.Name, r.Plane.Name())
+		}
+		if err := relabeler.Relabel(ctx, st.Relabel); err != nil {
+			return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
+		}
 	}
 	if err := r.Plane.Apply(ctx, i, set); err != nil {
 		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
@@ -191,8 +208,10 @@ func failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
 // comparison, reports), never Antrea. Faults, if set, alters a stage's plan.
 type LabPlane struct {
 	*netlab.Lab
-	topology *topology.Topology
+	base     *topology.Topology // as built; Reset returns to it
+	topology *topology.Topology // with the labels stages changed
 	probes   []model.Probe
+	sctp     bool // the kernel has SCTP
 	Faults   func(stage int, plan *netlab.Plan)
 }
 
@@ -201,8 +220,27 @@ func (*LabPlane) Name() string {
 	return "lab data plane (network namespaces enforcing the model's verdicts, not Antrea)"
 }
 
-// Probeable is true for every flow: every lab endpoint runs the agent.
-func (*LabPlane) Probeable(probe.Flow) bool { return true }
+// Probeable is true for every flow, SCTP ones when the kernel has SCTP: every
+// lab endpoint runs the agent.
+func (p *LabPlane) Probeable(f probe.Flow) bool { return p.sctp || f.Probe.Protocol != model.SCTP }
+
+// Relabel changes the lab's labels; the next Apply programs their verdicts.
+func (p *LabPlane) Relabel(_ context.Context, changes []scenario.LabelChange) error {
+	s := &scenario.Scenario{Stages: []scenario.Stage{{Relabel: changes}}}
+	t, err := s.TopologyAt(0, p.topology)
+	if err != nil {
+		return err
+	}
+	p.topology = t
+	return nil
+}
+
+// Reset returns the lab to its first labels and lets every flow through, so
+// that the next scenario starts afresh.
+func (p *LabPlane) Reset(context.Context) error {
+	p.topology = p.base.DeepCopy()
+	return p.Program(netlab.Plan{})
+}
 
 // Apply programs the lab with the verdicts the model gives the stage's policies.
 func (p *LabPlane) Apply(_ context.Context, stage int, policies *policy.Set) error {
@@ -266,5 +304,5 @@ func NewLabPlane(ctx context.Context, topo *topology.Topology, probes []model.Pr
 	if err != nil {
 		return nil, err
 	}
-	return &LabPlane{Lab: lab, topology: topo, probes: probes}, nil
+	return &LabPlane{Lab: lab, base: topo, topology: topo.DeepCopy(), probes: probes, sctp: netlab.HasSCTP()}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Expect(err).NotTo(HaveOccurred())
 		suite.estate, err = cluster.Boot(ctx, cluster.BootOptions{ClusterName: "tierproof", WorkDir: suite.reportsDir, NodeImage: opts.NodeImage,
 			CacheDir: filepath.Join(cacheDir, "tierproof"), AntreaVersion: opts.AntreaVersion, AntreaSHA256: opts.AntreaSHA256,
-			AgentBinary: suite.agentBinary, Kubeconfig: opts.Kubeconfig, AllowExistingCluster: opts.AllowExistingCluster, Logf: func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }})
+			Estate: cluster.BlogEstate, AgentBinary: suite.agentBinary, Kubeconfig: opts.Kubeconfig, AllowExistingCluster: opts.AllowExistingCluster, Logf: func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }})
 		if err != nil {
 			suite.failed = true
 			Fail(err.Error())
@@ -146,8 +147,10 @@ func setUp(ctx context.Context, s *scenario.Scenario) played {
 	if suite.estate != nil {
 		plane, err := suite.estate.Plane(opts.AntreaVersion, "tierproof")
 		Expect(err).NotTo(HaveOccurred())
+		values := s.ValuesFor(suite.estate.Topology)
+		maps.Copy(values, suite.estate.Values) // the run's addresses, not the placeholders
 		return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf},
-			topo: suite.estate.Topology, values: suite.estate.Values,
+			topo: suite.estate.Topology, values: values,
 			run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}}
 	}
 	topo, err := fixtures.Topology(s.Topology)
@@ -169,7 +172,7 @@ func setUp(ctx context.Context, s *scenario.Scenario) played {
 			}
 		}
 	}
-	return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}, topo: topo, values: s.Values,
+	return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}, topo: topo, values: s.ValuesFor(topo),
 		run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}, close: func() { plane.Close() }}
 }
 
