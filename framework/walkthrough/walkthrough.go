@@ -140,7 +140,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	if mismatches > 0 {
 		stage.Traces = r.trace(ctx, st.Name, x)
 	}
-	if failed := failedAssertions(x, st); len(failed) > 0 {
+	if failed := r.failedAssertions(x, st); len(failed) > 0 {
 		return stage, fmt.Errorf("stage %s: assertions not observed: %v", st.Name, failed)
 	}
 	if mismatches > 0 {
@@ -182,8 +182,10 @@ func (r Runner) logf(format string, args ...any) {
 }
 
 // failedAssertions lists the stage's explicit assertions the data plane did
-// not show, or that no probed cell covers.
-func failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
+// not show. An assertion no probed cell covers is only logged: its flows are
+// not probeable on this data plane (SCTP on a kernel without it, say); the
+// offline check (scenario.Stage.Check) still holds it against the model.
+func (r Runner) failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
 	var failed []string
 	for _, a := range st.Assertions {
 		covered := false
@@ -197,7 +199,7 @@ func failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
 			}
 		}
 		if !covered {
-			failed = append(failed, fmt.Sprintf("%s → %s %s: no probed flow matches", a.From, a.To, a.Probe))
+			r.logf("stage %s: assertion %s → %s %s not probed on %s", st.Name, a.From, a.To, a.Probe, r.Plane.Name())
 		}
 	}
 	return failed

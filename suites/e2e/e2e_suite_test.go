@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,11 +68,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		var err error
 		suite.agentBinary, err = netlab.BuildAgent(dir)
 		Expect(err).NotTo(HaveOccurred())
-		cacheDir, err := os.UserCacheDir()
+		boot, err := opts.BootOptions(cluster.BlogEstate, suite.agentBinary, suite.reportsDir, func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) })
 		Expect(err).NotTo(HaveOccurred())
-		suite.estate, err = cluster.Boot(ctx, cluster.BootOptions{ClusterName: "tierproof", WorkDir: suite.reportsDir, NodeImage: opts.NodeImage,
-			CacheDir: filepath.Join(cacheDir, "tierproof"), AntreaVersion: opts.AntreaVersion, AntreaSHA256: opts.AntreaSHA256,
-			Estate: cluster.BlogEstate, AgentBinary: suite.agentBinary, Kubeconfig: opts.Kubeconfig, AllowExistingCluster: opts.AllowExistingCluster, Logf: func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }})
+		suite.estate, err = cluster.Boot(ctx, boot)
 		if err != nil {
 			suite.failed = true
 			Fail(err.Error())
@@ -131,7 +128,7 @@ var _ = Describe("walkthrough", func() {
 					}
 					if err != nil {
 						suite.failed = true
-						Fail(err.Error() + describeMismatches(stage))
+						Fail(err.Error() + report.DescribeMismatches(stage, 20))
 					}
 				})
 			}
@@ -174,21 +171,4 @@ func setUp(ctx context.Context, s *scenario.Scenario) played {
 	}
 	return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}, topo: topo, values: s.ValuesFor(topo),
 		run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}, close: func() { plane.Close() }}
-}
-
-// describeMismatches lists up to 20 differing cells with the model's reasons.
-func describeMismatches(stage report.Stage) string {
-	if stage.Matrix == nil {
-		return ""
-	}
-	var b strings.Builder
-	cells := stage.Matrix.Mismatches()
-	for i, c := range cells {
-		if i == 20 {
-			fmt.Fprintf(&b, "\n  … and %d more", len(cells)-20)
-			break
-		}
-		fmt.Fprintf(&b, "\n  %s: expected %s, observed %s; %s", report.CaseName(stage.Name, c), c.Expected.Verdict, c.Observed(), report.Explanation(c))
-	}
-	return b.String()
 }

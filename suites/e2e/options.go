@@ -1,10 +1,13 @@
-// Package e2e holds the options of tierproof's Ginkgo suite (the suite itself
-// is in e2e_suite_test.go), so that tools and tests can check flags against them.
+// Package e2e holds the options of tierproof's Ginkgo suites (the walkthrough
+// suite is in e2e_suite_test.go; suites/conformance shares the options), so
+// that tools and tests can check flags against them.
 package e2e
 
 import (
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -70,4 +73,18 @@ func ParseFault(s string) (Fault, error) {
 		return Fault{}, fmt.Errorf("-tierproof.lab-fault %q: %w", s, err)
 	}
 	return Fault{Stage: stage, From: from, To: to, Probe: p}, nil
+}
+
+// BootOptions are the options of a kind run of this suite on estate: a cluster
+// named tierproof, its kubeconfig and snapshots in reports, Antrea's manifest
+// cached in the user's cache directory.
+func (o *Options) BootOptions(estate cluster.EstateSpec, agentBinary, reports string, logf func(string, ...any)) (cluster.BootOptions, error) {
+	cacheDir, err := os.UserCacheDir()
+	if err != nil {
+		return cluster.BootOptions{}, err
+	}
+	return cluster.BootOptions{ClusterName: "tierproof", WorkDir: reports, NodeImage: o.NodeImage,
+		CacheDir: filepath.Join(cacheDir, "tierproof"), AntreaVersion: o.AntreaVersion, AntreaSHA256: o.AntreaSHA256,
+		AgentBinary: agentBinary, Kubeconfig: o.Kubeconfig, AllowExistingCluster: o.AllowExistingCluster,
+		Estate: estate, Logf: logf}, nil
 }
