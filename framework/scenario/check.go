@@ -38,6 +38,9 @@ func (st Stage) Check(m *model.Model) ([]AssertionResult, error) {
 	var results []AssertionResult
 	endpoints := m.Endpoints()
 	for _, a := range st.Assertions {
+		if err := m.CheckProbe(a.Probe); err != nil {
+			return nil, fmt.Errorf("stage %s: assertion %s → %s: %w", st.Name, a.From, a.To, err)
+		}
 		matched := 0
 		for from, fromName := range endpoints {
 			if !MatchesEndpoint(a.From, fromName) {
