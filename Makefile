@@ -3,7 +3,7 @@ GO            ?= go
 BIN           := bin
 CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.20.0
 
-.PHONY: all build agent agent-image lab test vet fmt-check bench bench-lab lab-soak generate e2e clean tools
+.PHONY: all build agent agent-image lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
 # The integration tests' servers, built from the Go module proxy by hack/tools/*
 # into a cache directory; a binary already there is not rebuilt.
@@ -69,6 +69,14 @@ e2e: agent
 	$(GO) test ./suites/e2e -count=1 -timeout 90m -run '^TestE2E$$' -args -ginkgo.v \
 		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports \
 		-ginkgo.junit-report=$(CURDIR)/reports/ginkgo-junit.xml $(E2E_FLAGS)
+
+## conformance: the conformance catalog (scenarios/conformance) on kind + Antrea; a summary by
+## feature and per-case reports in reports/conformance/. Same E2E_FLAGS as e2e, e.g.
+## -ginkgo.label-filter=feature:tiers
+conformance: agent
+	$(GO) test ./suites/conformance -count=1 -timeout 120m -run '^TestConformance$$' -args -ginkgo.v \
+		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/conformance \
+		-ginkgo.junit-report=$(CURDIR)/reports/conformance/ginkgo-junit.xml $(E2E_FLAGS)
 
 ## tools: kube-apiserver, etcd and kwok for the integration tests, into $(TOOLS_DIR)
 tools: $(KUBE_APISERVER) $(ETCD) $(KWOK)

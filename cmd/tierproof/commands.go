@@ -34,13 +34,17 @@ type modelInputs struct {
 	topology string
 	policies []string
 	scenario string
+	catalog  string
+	caseName string
 }
 
 func (in *modelInputs) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&in.topology, "topology", "", "topology file: namespaces, pods, externals (required with --policies; a scenario brings its own)")
 	cmd.Flags().StringArrayVar(&in.policies, "policies", nil, "policy manifests: a multi-document YAML file or a directory of *.yaml; repeat to stack stages in order (none: no policies)")
 	cmd.Flags().StringVar(&in.scenario, "scenario", "", "a scenario directory (scenario.yaml and its stages), instead of --policies")
-	cmd.MarkFlagsMutuallyExclusive("policies", "scenario")
+	cmd.Flags().StringVar(&in.catalog, "catalog", "", "a conformance catalog directory (scenarios/conformance), instead of --policies")
+	cmd.Flags().StringVar(&in.caseName, "case", "", "with --catalog: one case, by name")
+	cmd.MarkFlagsMutuallyExclusive("policies", "scenario", "catalog")
 }
 
 // loadTopology reads --topology, or the scenario's fixture topology.
@@ -54,11 +58,36 @@ func (in *modelInputs) loadTopology(s *scenario.Scenario) (*topology.Topology, e
 	return nil, errors.New("--topology is required (or give a --scenario)")
 }
 
-func (in *modelInputs) loadScenario() (*scenario.Scenario, error) {
-	if in.scenario == "" {
-		return nil, nil
+// loadScenarios reads --scenario, or --catalog's cases (one with --case).
+func (in *modelInputs) loadScenarios() ([]*scenario.Scenario, error) {
+	if in.caseName != "" && in.catalog == "" {
+		return nil, errors.New("--case needs --catalog")
 	}
-	return scenario.Load(in.scenario)
+	switch {
+	case in.scenario != "":
+		s, err := scenario.Load(in.scenario)
+		if err != nil {
+			return nil, err
+		}
+		return []*scenario.Scenario{s}, nil
+	case in.catalog != "":
+		c, err := scenario.LoadCatalog(in.catalog)
+		if err != nil {
+			return nil, err
+		}
+		if in.caseName == "" {
+			return c.Cases, nil
+		}
+		var names []string
+		for _, s := range c.Cases {
+			if s.Name == in.caseName {
+				return []*scenario.Scenario{s}, nil
+			}
+			names = append(names, s.Name)
+		}
+		return nil, fmt.Errorf("--case %q: catalog %s has no such case (%d cases; tierproof simulate --catalog %s lists them)", in.caseName, in.catalog, len(names), in.catalog)
+	}
+	return nil, nil
 }
 
 // compile builds the model of --policies, or of a scenario's stage.
@@ -94,22 +123,22 @@ func newSimulateCommand() *cobra.Command {
 	var probeSpecs []string
 	var output string
 	cmd := &cobra.Command{
-		Use:   "simulate (--topology T [--policies P] [--probe tcp/80 ...] | --scenario DIR) [--output text|json]",
+		Use:   "simulate (--topology T [--policies P] [--probe tcp/80 ...] | --scenario DIR | --catalog DIR [--case NAME]) [--output text|json]",
 		Short: "Print the expected verdict of every ordered pair of endpoints, per probe",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
-			s, err := in.loadScenario()
+			scenarios, err := in.loadScenarios()
 			if err != nil {
 				return err
 			}
-			if s != nil {
+			if len(scenarios) > 0 {
 				if cmd.Flags().Changed("probe") {
 					return errors.New("--probe: a scenario lists its own probes")
 				}
-				return simulateScenario(cmd, &in, s, output)
+				return simulateScenarios(cmd, &in, scenarios, output)
 			}
 			probes, err := parseProbes(probeSpecs)
 			if err != nil {
@@ -139,7 +168,7 @@ func newExplainCommand() *cobra.Command {
 	var in modelInputs
 	var from, to, probeSpec, stageName string
 	cmd := &cobra.Command{
-		Use:   "explain (--topology T [--policies P] | --scenario DIR [--stage NAME]) --from NS/POD --to NS/POD|EXTERNAL [--probe tcp/80]",
+		Use:   "explain (--topology T [--policies P] | --scenario DIR [--stage NAME] | --catalog DIR --case NAME [--stage NAME]) --from NS/POD --to NS/POD|EXTERNAL [--probe tcp/80]",
 		Short: "Show how each side of one flow is evaluated, tier by tier",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -147,17 +176,22 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := in.loadScenario()
+			scenarios, err := in.loadScenarios()
 			if err != nil {
 				return err
 			}
+			if len(scenarios) > 1 {
+				return errors.New("--catalog: explain one case; name it with --case")
+			}
+			var s *scenario.Scenario
 			stage := 0
-			if s != nil {
+			if len(scenarios) == 1 {
+				s = scenarios[0]
 				if stage, err = findStage(s, stageName); err != nil {
 					return err
 				}
 			} else if stageName != "" {
-				return errors.New("--stage needs --scenario")
+				return errors.New("--stage needs --scenario or --catalog")
 			}
 			m, err := in.compile(s, stage)
 			if err != nil {

@@ -217,3 +217,47 @@ stages:
 		t.Fatalf("error %v\n%s", err, out)
 	}
 }
+
+const catalog = "../../scenarios/conformance"
+
+func TestSimulateCatalogChecksEveryCase(t *testing.T) {
+	out, err := run(t, "simulate", "--catalog", catalog, "--output", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var cases []struct {
+		Scenario string `json:"scenario"`
+		Feature  string `json:"feature"`
+		Stages   []struct {
+			Assertions []struct {
+				Holds bool `json:"holds"`
+			} `json:"assertions"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 80 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	named := cases[0]
+	if named.Scenario == "" || named.Feature == "" || len(named.Stages) == 0 || len(named.Stages[0].Assertions) == 0 || !named.Stages[0].Assertions[0].Holds {
+		t.Errorf("first case: %+v", named)
+	}
+}
+
+func TestCatalogCaseSelection(t *testing.T) {
+	out, err := run(t, "explain", "--catalog", catalog, "--case", "namespaces-match-self", "--from", "y/a", "--to", "x/b")
+	if err != nil || !strings.Contains(out, "namespaces-keep-to-themselves") {
+		t.Errorf("explain one case: %v\n%s", err, out)
+	}
+	if _, err := run(t, "explain", "--catalog", catalog, "--from", "y/a", "--to", "x/b"); err == nil || !strings.Contains(err.Error(), "name it with --case") {
+		t.Errorf("explain a whole catalog: %v", err)
+	}
+	if _, err := run(t, "simulate", "--catalog", catalog, "--case", "no-such-case"); err == nil || !strings.Contains(err.Error(), `--case "no-such-case"`) {
+		t.Errorf("unknown case: %v", err)
+	}
+	if _, err := run(t, "simulate", "--case", "x", "--topology", "t.yaml"); err == nil || !strings.Contains(err.Error(), "--case needs --catalog") {
+		t.Errorf("--case alone: %v", err)
+	}
+}
