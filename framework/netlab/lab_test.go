@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
@@ -54,7 +53,6 @@ func newLab(t testing.TB, endpoints []string, ports agent.Ports) *netlab.Lab {
 	})
 	return lab
 }
-
 
 func mustProbe(s string) model.Probe {
 	p, err := model.ParseProbe(s)

@@ -64,8 +64,8 @@ type Scenario struct {
 	Dir         string
 	Name        string
 	Description string
-	Feature     string   // the catalog feature a conformance case covers
-	Labels      []string // the case's labels, for selecting cases
+	Feature     string            // the catalog feature a conformance case covers
+	Labels      []string          // the case's labels, for selecting cases
 	Topology    string            // the fixture topology offline runs use
 	Values      map[string]string // placeholders for offline runs, besides the topology's addresses
 	Probes      []model.Probe
