@@ -20,11 +20,11 @@ func newRootCommand() *cobra.Command {
 		Use:   "tierproof",
 		Short: "Conformance and end-to-end harness for Antrea network policies",
 		Long: "tierproof computes what Antrea must do with every flow (the expected model) and\n" +
-			"checks a cluster against it. simulate and explain need no cluster.",
+			"checks a cluster against it. simulate, explain and lint need no cluster.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimulateCommand(), newExplainCommand(), newAgentImageCommand(), newLabCommand())
+	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newLabCommand())
 	return root
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,5 +260,49 @@ func TestCatalogCaseSelection(t *testing.T) {
 	}
 	if _, err := run(t, "simulate", "--case", "x", "--topology", "t.yaml"); err == nil || !strings.Contains(err.Error(), "--case needs --catalog") {
 		t.Errorf("--case alone: %v", err)
+	}
+}
+
+func lintExit(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	out, err := run(t, append([]string{"lint"}, args...)...)
+	if err == nil {
+		return out, 0
+	}
+	var exit *exitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("lint %v: %v without an exit status", args, err)
+	}
+	return out + exit.Error(), exit.code
+}
+
+func TestLintExitStatuses(t *testing.T) {
+	blog := "../../scenarios/antrea-blog"
+	if out, code := lintExit(t, "--scenario", blog, "--stage", "allow-yelb-frontend"); code != 0 || !strings.Contains(out, "no findings") {
+		t.Errorf("clean stage: exit %d\n%s", code, out)
+	}
+	// Stage 6 brings K8s NetworkPolicies that SecurityOps shadows: warnings.
+	out, code := lintExit(t, "--scenario", blog)
+	if code != 1 || !strings.Contains(out, "[shadowed-k8s-networkpolicy]") || !strings.Contains(out, "findings at or above warning") {
+		t.Errorf("warnings with --fail-on warning: exit %d\n%s", code, out)
+	}
+	if _, code := lintExit(t, "--scenario", blog, "--fail-on", "error"); code != 0 {
+		t.Errorf("warnings only, --fail-on error: exit %d", code)
+	}
+	out, code = lintExit(t, "--scenario", blog, "--output", "json", "--fail-on", "none")
+	var doc struct {
+		Findings []struct{ Check, Severity, Object string } `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); code != 0 || err != nil || len(doc.Findings) != 3 || doc.Findings[0].Severity != "warning" {
+		t.Errorf("json: exit %d, %v: %s", code, err, out)
+	}
+	for _, bad := range [][]string{
+		{"--scenario", "no/such/dir"},
+		{"--scenario", blog, "--fail-on", "loud"},
+		{"--topology", writeFile(t, "t.yaml", "namespaces: [{name: x}]\npods: [{namespace: x, name: a, ip: nope}]\n")},
+	} {
+		if _, code := lintExit(t, bad...); code != 2 {
+			t.Errorf("bad input %v: exit %d, want 2", bad, code)
+		}
 	}
 }

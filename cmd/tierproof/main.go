@@ -1,9 +1,11 @@
 // Command tierproof is the harness's command line: simulate and explain give
-// the expected model's answer offline, without a cluster.
+// the expected model's answer offline, without a cluster; lint finds policy
+// mistakes on a topology.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,6 +18,10 @@ func main() {
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "tierproof:", err)
-		os.Exit(1)
+		code := 1
+		if exit := (*exitError)(nil); errors.As(err, &exit) {
+			code = exit.code
+		}
+		os.Exit(code)
 	}
 }

@@ -469,3 +469,12 @@ func sortRules(rules []*rule) {
 
 // baselineTierPriority: rules of this tier and after are enforced after K8s NetworkPolicies.
 const baselineTierPriority = antreav1beta1.BaselineTierPriority
+
+// IsStaticTier says whether name is one of the tiers Antrea creates itself
+// (empty is application), in either spelling Antrea accepts.
+func IsStaticTier(name string) bool {
+	if lower, ok := staticTierAliases[name]; ok {
+		name = lower
+	}
+	return name == "" || staticTiers[name] != 0
+}

@@ -21,6 +21,10 @@ type Model struct {
 	sides [2][]side
 	// sourcePortRules match client ports; probes must pin theirs to be judged.
 	sourcePortRules []*RuleInfo
+	// compiled holds every rule, rules holds every RuleInfo (K8s isolation
+	// included), also those applied to nothing: for analysis.
+	compiled []*rule
+	rules    []*RuleInfo
 }
 
 // side is one endpoint's evaluation chain in one direction.
@@ -61,7 +65,7 @@ func Compile(t *topology.Topology, set *policy.Set) (*Model, error) {
 		return nil, errors.Join(c.errs...)
 	}
 
-	m := &Model{estate: c.estate}
+	m := &Model{estate: c.estate, compiled: c.rules}
 	n := len(c.estate.endpoints)
 	m.sides[Egress], m.sides[Ingress] = make([]side, n), make([]side, n)
 	sortRules(c.rules)
@@ -79,8 +83,18 @@ func Compile(t *topology.Topology, set *policy.Set) (*Model, error) {
 			m.sourcePortRules = append(m.sourcePortRules, r.info)
 		}
 	}
+	for _, r := range c.rules {
+		m.rules = append(m.rules, r.info)
+	}
 	for _, kp := range k8sPolicies {
 		for _, dir := range []Direction{Ingress, Egress} {
+			for _, r := range kp.rules[dir] {
+				m.compiled = append(m.compiled, r)
+				m.rules = append(m.rules, r.info)
+			}
+			if kp.isolation[dir] != nil {
+				m.rules = append(m.rules, kp.isolation[dir])
+			}
 			chains := m.sides[dir]
 			kp.selected.each(func(i int) {
 				chains[i].k8sRules = append(chains[i].k8sRules, kp.rules[dir]...)
