@@ -1,7 +1,6 @@
 # tierproof — see README.md. Every tool is pinned here; nothing is downloaded at test time.
 GO            ?= go
 BIN           := bin
-CONTROLLER_GEN := sigs.k8s.io/controller-tools/cmd/controller-gen@v0.20.0
 
 .PHONY: all build agent agent-image lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
@@ -14,6 +13,8 @@ KWOK_VERSION       := v0.8.0
 KUBE_APISERVER     := $(TOOLS_DIR)/kube-apiserver-$(KUBERNETES_VERSION)
 ETCD               := $(TOOLS_DIR)/etcd-$(ETCD_VERSION)
 KWOK               := $(TOOLS_DIR)/kwok-$(KWOK_VERSION)
+KWOK_STAGES        := $(TOOLS_DIR)/kwok-stages-$(KWOK_VERSION).yaml
+CONTROLLER_GEN     := $(TOOLS_DIR)/controller-gen-v0.20.0
 TOOLS_BUILD        := CGO_ENABLED=0 $(GO) build -trimpath
 
 all: build
@@ -58,9 +59,10 @@ bench-lab:
 lab-soak:
 	$(GO) test -run '^$$' -bench RepeatedMatrix -benchtime 1x -timeout 20m ./framework/netlab/
 
-## generate: regenerate the deepcopy code of the Antrea type mirror
-generate:
-	$(GO) run $(CONTROLLER_GEN) object paths=./framework/antrea/...
+## generate: regenerate the deepcopy code and the CRDs (fixtures/antrea/crds) of the Antrea type mirror
+generate: $(CONTROLLER_GEN)
+	$(CONTROLLER_GEN) object paths=./framework/antrea/...
+	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./framework/antrea/... output:crd:dir=fixtures/antrea/crds
 
 ## e2e: the Ginkgo suite on kind + Antrea (Docker, openvswitch); reports in reports/.
 ## Flags pass through E2E_FLAGS: -tierproof.keep-cluster=never, -tierproof.antrea-version=v2.7.0,
@@ -78,8 +80,8 @@ conformance: agent
 		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/conformance \
 		-ginkgo.junit-report=$(CURDIR)/reports/conformance/ginkgo-junit.xml $(E2E_FLAGS)
 
-## tools: kube-apiserver, etcd and kwok for the integration tests, into $(TOOLS_DIR)
-tools: $(KUBE_APISERVER) $(ETCD) $(KWOK)
+## tools: kube-apiserver, etcd, kwok (and its stages) and controller-gen, into $(TOOLS_DIR)
+tools: $(KUBE_APISERVER) $(ETCD) $(KWOK) $(KWOK_STAGES) $(CONTROLLER_GEN)
 
 $(KUBE_APISERVER):
 	@echo "building kube-apiserver $(KUBERNETES_VERSION) (about 4 minutes cold on 2 cores)"
@@ -95,6 +97,13 @@ $(ETCD):
 $(KWOK):
 	@echo "building kwok $(KWOK_VERSION)"
 	cd hack/tools/kwok && $(TOOLS_BUILD) -ldflags "-s -w" -o $@ sigs.k8s.io/kwok/cmd/kwok
+
+$(KWOK_STAGES):
+	cd hack/tools/kwok && $(GO) run ./stages > $@.tmp && mv $@.tmp $@
+
+$(CONTROLLER_GEN):
+	@echo "building controller-gen"
+	cd hack/tools/controller-gen && $(TOOLS_BUILD) -ldflags "-s -w" -o $@ sigs.k8s.io/controller-tools/cmd/controller-gen
 
 clean:
 	rm -rf $(BIN) reports/*
