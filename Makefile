@@ -31,9 +31,12 @@ agent:
 agent-image: build
 	$(BIN)/tierproof agent-image --binary $(BIN)/tierproof-agent --output $(BIN)/tierproof-agent-image.tar
 
-## test: everything that runs without a cluster (lab tests need root; they skip without it)
-test: fmt-check vet
-	$(GO) test ./...
+## test: everything that runs without kind: unit tests, the lab (root; skipped without it), and
+## integration tests against a real kube-apiserver + etcd + kwok (built first by make tools)
+test: fmt-check vet tools
+	TIERPROOF_KUBE_APISERVER=$(KUBE_APISERVER) TIERPROOF_ETCD=$(ETCD) TIERPROOF_KWOK=$(KWOK) \
+	TIERPROOF_KWOK_STAGES=$(KWOK_STAGES) TIERPROOF_CONTROLLER_GEN=$(CONTROLLER_GEN) \
+		$(GO) test -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...

@@ -201,9 +201,9 @@ const KwokLabel = "tierproof.io/kwok"
 // PodCIDR is where kwok hands out pod IPs.
 const PodCIDR = "10.244.0.0/24"
 
-// startKwok runs kwok against the API server — its kubelet API on
-// advertise:port, exec running commands on this host — and creates nodes it
-// makes Ready.
+// startKwok runs kwok against the API server — its kubelet API on every
+// address of this host, exec running commands on this host — and creates
+// nodes it makes Ready.
 func (e *Env) startKwok(t testing.TB, tools Tools, advertise string, nodes []string) {
 	t.Helper()
 	port, err := freePort()
@@ -229,7 +229,7 @@ spec:
 		"--kubeconfig="+e.Kubeconfig,
 		"--config="+tools.KwokStages, "--config="+execConfig,
 		"--manage-nodes-with-label-selector="+KwokLabel,
-		"--server-address="+net.JoinHostPort(advertise, strconv.Itoa(port)),
+		"--server-address="+net.JoinHostPort("0.0.0.0", strconv.Itoa(port)),
 		"--node-ip="+advertise, "--node-port="+strconv.Itoa(port),
 		"--cidr="+PodCIDR,
 	)
@@ -251,8 +251,14 @@ spec:
 			}
 		}
 	})
-	for _, name := range nodes {
-		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{KwokLabel: "true", "kubernetes.io/hostname": name}}}
+	// Each node gets its own address, as kind's do; kwok keeps the addresses
+	// of a node that has both kinds, and serves its kubelet API on every
+	// address of this host. The hostname is the address too: the API server
+	// dials the Hostname address first.
+	for i, name := range nodes {
+		ip := fmt.Sprintf("127.0.0.%d", i+2)
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{KwokLabel: "true", "kubernetes.io/hostname": name}},
+			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}, {Type: corev1.NodeHostName, Address: ip}}}}
 		if _, err := e.Clientset.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}

@@ -53,6 +53,8 @@ type ClusterNetworkPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              ClusterNetworkPolicySpec `json:"spec"`
+	// Antrea writes the status; manifests leave it out.
+	// +optional
 	Status            NetworkPolicyStatus      `json:"status"`
 }
 
@@ -88,6 +90,8 @@ type NetworkPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              NetworkPolicySpec   `json:"spec"`
+	// Antrea writes the status; manifests leave it out.
+	// +optional
 	Status            NetworkPolicyStatus `json:"status"`
 }
 
@@ -124,12 +128,18 @@ const (
 )
 
 // NetworkPolicyStatus is what Antrea's controller reports about a policy.
+// Every field is optional in Antrea's CRD: a new policy has no status yet.
 type NetworkPolicyStatus struct {
-	Phase                NetworkPolicyPhase       `json:"phase"`
-	ObservedGeneration   int64                    `json:"observedGeneration"`
-	CurrentNodesRealized int32                    `json:"currentNodesRealized"`
-	DesiredNodesRealized int32                    `json:"desiredNodesRealized"`
-	Conditions           []NetworkPolicyCondition `json:"conditions"`
+	// +optional
+	Phase NetworkPolicyPhase `json:"phase"`
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration"`
+	// +optional
+	CurrentNodesRealized int32 `json:"currentNodesRealized"`
+	// +optional
+	DesiredNodesRealized int32 `json:"desiredNodesRealized"`
+	// +optional
+	Conditions []NetworkPolicyCondition `json:"conditions"`
 }
 
 // NetworkPolicyCondition is one condition of a policy (Realizable, RealizationFailure).
@@ -290,6 +300,8 @@ type ClusterGroup struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              GroupSpec   `json:"spec"`
+	// Antrea writes the status; manifests leave it out.
+	// +optional
 	Status            GroupStatus `json:"status"`
 }
 
@@ -314,6 +326,8 @@ type Group struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              GroupSpec   `json:"spec"`
+	// Antrea writes the status; manifests leave it out.
+	// +optional
 	Status            GroupStatus `json:"status"`
 }
 
