@@ -72,13 +72,8 @@ var (
 )
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	if opts.KeepCluster != "on-failure" && opts.KeepCluster != "always" && opts.KeepCluster != "never" {
-		Fail(fmt.Sprintf("-tierproof.keep-cluster %q: want on-failure, always or never", opts.KeepCluster))
-	}
-	suite.reportsDir = opts.Reports
-	if suite.reportsDir == "" {
-		suite.reportsDir = GinkgoT().TempDir()
-	}
+	Expect(opts.Check()).To(Succeed())
+	suite.reportsDir = opts.ReportsDir(GinkgoT().TempDir)
 	logf := func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
 	switch opts.DataPlane {
 	case "lab":
@@ -105,8 +100,6 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		plane, err := suite.estate.Plane(opts.AntreaVersion, "tierproof-conformance")
 		Expect(err).NotTo(HaveOccurred())
 		suite.plane, suite.topo, suite.runValues = plane, suite.estate.Topology, suite.estate.Values
-	default:
-		Fail(fmt.Sprintf("-tierproof.data-plane %q: want lab or kind", opts.DataPlane))
 	}
 })
 

@@ -9,7 +9,6 @@ package e2e_test
 import (
 	"context"
 	"flag"
-	"fmt"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -48,13 +47,8 @@ var suite struct {
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	if opts.KeepCluster != "on-failure" && opts.KeepCluster != "always" && opts.KeepCluster != "never" {
-		Fail(fmt.Sprintf("-tierproof.keep-cluster %q: want on-failure, always or never", opts.KeepCluster))
-	}
-	suite.reportsDir = opts.Reports
-	if suite.reportsDir == "" {
-		suite.reportsDir = GinkgoT().TempDir()
-	}
+	Expect(opts.Check()).To(Succeed())
+	suite.reportsDir = opts.ReportsDir(GinkgoT().TempDir)
 	dir := GinkgoT().TempDir()
 	switch opts.DataPlane {
 	case "lab":
@@ -75,8 +69,6 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 			suite.failed = true
 			Fail(err.Error())
 		}
-	default:
-		Fail(fmt.Sprintf("-tierproof.data-plane %q: want lab or kind", opts.DataPlane))
 	}
 })
 

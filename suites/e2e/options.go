@@ -49,6 +49,25 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.AllowExistingCluster, "tierproof.allow-existing-cluster", false, "kind: use -tierproof.kubeconfig's cluster even if it is not a kind cluster: it gets drop-all policies")
 }
 
+// Check refuses flag values the suites cannot act on.
+func (o *Options) Check() error {
+	if o.KeepCluster != "on-failure" && o.KeepCluster != "always" && o.KeepCluster != "never" {
+		return fmt.Errorf("-tierproof.keep-cluster %q: want on-failure, always or never", o.KeepCluster)
+	}
+	if o.DataPlane != "lab" && o.DataPlane != "kind" {
+		return fmt.Errorf("-tierproof.data-plane %q: want lab or kind", o.DataPlane)
+	}
+	return nil
+}
+
+// ReportsDir is -tierproof.reports, or a temporary directory from temp.
+func (o *Options) ReportsDir(temp func() string) string {
+	if o.Reports == "" {
+		return temp()
+	}
+	return o.Reports
+}
+
 // Keep says whether a run's cluster and estate are kept.
 func (o *Options) Keep(failed bool) bool {
 	return o.KeepCluster == "always" || (o.KeepCluster == "on-failure" && failed)

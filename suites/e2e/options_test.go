@@ -37,3 +37,17 @@ func TestNightlyWorkflowUsesRealFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRefusesUnknownValues(t *testing.T) {
+	for _, args := range [][]string{{"-tierproof.keep-cluster=sometimes"}, {"-tierproof.data-plane=vm"}} {
+		fs := flag.NewFlagSet("suite", flag.ContinueOnError)
+		var o e2e.Options
+		o.Register(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Check(); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(strings.Split(args[0], "=")[0], "-")) {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
