@@ -55,7 +55,7 @@ type ClusterNetworkPolicy struct {
 	Spec              ClusterNetworkPolicySpec `json:"spec"`
 	// Antrea writes the status; manifests leave it out.
 	// +optional
-	Status            NetworkPolicyStatus      `json:"status"`
+	Status NetworkPolicyStatus `json:"status"`
 }
 
 // ClusterNetworkPolicySpec is the desired state of an ACNP.
@@ -89,10 +89,10 @@ type ClusterNetworkPolicyList struct {
 type NetworkPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              NetworkPolicySpec   `json:"spec"`
+	Spec              NetworkPolicySpec `json:"spec"`
 	// Antrea writes the status; manifests leave it out.
 	// +optional
-	Status            NetworkPolicyStatus `json:"status"`
+	Status NetworkPolicyStatus `json:"status"`
 }
 
 // NetworkPolicySpec is the desired state of an ANP. It has the ACNP's shape;
@@ -299,10 +299,10 @@ type PeerService struct {
 type ClusterGroup struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              GroupSpec   `json:"spec"`
+	Spec              GroupSpec `json:"spec"`
 	// Antrea writes the status; manifests leave it out.
 	// +optional
-	Status            GroupStatus `json:"status"`
+	Status GroupStatus `json:"status"`
 }
 
 // +kubebuilder:object:root=true
@@ -325,10 +325,10 @@ type ClusterGroupList struct {
 type Group struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              GroupSpec   `json:"spec"`
+	Spec              GroupSpec `json:"spec"`
 	// Antrea writes the status; manifests leave it out.
 	// +optional
-	Status            GroupStatus `json:"status"`
+	Status GroupStatus `json:"status"`
 }
 
 // +kubebuilder:object:root=true
