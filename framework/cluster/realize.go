@@ -66,12 +66,20 @@ func WaitRealized(ctx context.Context, get StatusGetter, names []string, interva
 	for _, n := range names {
 		pending[n] = "not read yet"
 	}
+	statusReason := map[string]string{}
 	var failed error
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
 		for name := range pending {
 			s, err := get(ctx, name)
 			if err != nil {
-				pending[name] = err.Error()
+				// Keep what the status said last: a read that fails at the
+				// deadline (the client's rate limiter refuses to wait past
+				// it) must not hide why the policy was not realized.
+				if last, ok := statusReason[name]; ok {
+					pending[name] = last + "; then reading it failed: " + err.Error()
+				} else {
+					pending[name] = err.Error()
+				}
 				continue
 			}
 			ok, why := Realized(s)
@@ -79,7 +87,7 @@ func WaitRealized(ctx context.Context, get StatusGetter, names []string, interva
 				delete(pending, name)
 				continue
 			}
-			pending[name] = why
+			pending[name], statusReason[name] = why, why
 			if s.Status.Phase == antreav1beta1.NetworkPolicyFailed && s.Status.ObservedGeneration == s.Generation {
 				failed = fmt.Errorf("%s: %s", name, why)
 				return false, failed
