@@ -71,7 +71,7 @@ generate: $(CONTROLLER_GEN)
 ## Flags pass through E2E_FLAGS: -tierproof.keep-cluster=never, -tierproof.antrea-version=v2.7.0,
 ## -tierproof.node-image=..., -ginkgo.label-filter=stage:block-all, -ginkgo.focus=...
 e2e: agent
-	$(GO) test ./suites/e2e -count=1 -timeout 90m -run '^TestE2E$$' -args -ginkgo.v \
+	$(GO) test ./suites/e2e -count=1 -timeout 100m -run '^TestE2E$$' -args -ginkgo.v -ginkgo.timeout=90m \
 		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports \
 		-ginkgo.junit-report=$(CURDIR)/reports/ginkgo-junit.xml $(E2E_FLAGS)
 
@@ -79,7 +79,7 @@ e2e: agent
 ## feature and per-case reports in reports/conformance/. Same E2E_FLAGS as e2e, e.g.
 ## -ginkgo.label-filter=feature:tiers
 conformance: agent
-	$(GO) test ./suites/conformance -count=1 -timeout 120m -run '^TestConformance$$' -args -ginkgo.v \
+	$(GO) test ./suites/conformance -count=1 -timeout 130m -run '^TestConformance$$' -args -ginkgo.v -ginkgo.timeout=120m \
 		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/conformance \
 		-ginkgo.junit-report=$(CURDIR)/reports/conformance/ginkgo-junit.xml $(E2E_FLAGS)
 

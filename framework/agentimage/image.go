@@ -6,9 +6,12 @@ package agentimage
 import (
 	"archive/tar"
 	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -16,26 +19,45 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/tierproof/tierproof/framework/agent"
 )
 
 // DefaultTag names the image in the archive and in pod specs.
 const DefaultTag = "tierproof.local/agent:dev"
 
-// BinaryPath is where the agent sits in the image.
-const BinaryPath = "/tierproof-agent"
+// SearchPath is the image's PATH: the agent's directory and the usual ones,
+// so that `kubectl exec POD -c tierproof-agent -- tierproof-agent …` works too.
+var SearchPath = agent.Dir + ":/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// Build makes a one-layer image holding the static agent binary; the image's
-// entrypoint is the agent. The layer's timestamps are fixed so that the same
-// binary always gives the same image digest.
+// Build makes a one-layer image holding the static agent binary at agent.Path;
+// the image's entrypoint is the agent and its architecture the binary's. The
+// layer's timestamps are fixed so that the same binary always gives the same
+// image digest.
 func Build(agentBinary string) (v1.Image, error) {
 	data, err := os.ReadFile(agentBinary)
 	if err != nil {
 		return nil, fmt.Errorf("reading the agent binary: %w", err)
 	}
+	arch, err := Architecture(agentBinary)
+	if err != nil {
+		return nil, err
+	}
 	var layerTar bytes.Buffer
 	tw := tar.NewWriter(&layerTar)
 	epoch := time.Unix(0, 0)
-	if err := tw.WriteHeader(&tar.Header{Name: BinaryPath[1:], Mode: 0o755, Size: int64(len(data)), ModTime: epoch, Typeflag: tar.TypeReg}); err != nil {
+	// The directories first, as an unpacker creating them itself would
+	// otherwise give them its own modes.
+	var dirs []string
+	for d := path.Dir(agent.Path); d != "/"; d = path.Dir(d) {
+		dirs = append([]string{d[1:] + "/"}, dirs...)
+	}
+	for _, d := range dirs {
+		if err := tw.WriteHeader(&tar.Header{Name: d, Mode: 0o755, ModTime: epoch, Typeflag: tar.TypeDir}); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: agent.Path[1:], Mode: 0o755, Size: int64(len(data)), ModTime: epoch, Typeflag: tar.TypeReg}); err != nil {
 		return nil, err
 	}
 	if _, err := tw.Write(data); err != nil {
@@ -60,9 +82,10 @@ func Build(agentBinary string) (v1.Image, error) {
 		return nil, err
 	}
 	cfg = cfg.DeepCopy()
-	cfg.Architecture, cfg.OS = "amd64", "linux"
+	cfg.Architecture, cfg.OS = arch, "linux"
 	cfg.Created = v1.Time{Time: epoch}
-	cfg.Config.Entrypoint = []string{BinaryPath}
+	cfg.Config.Env = []string{"PATH=" + SearchPath}
+	cfg.Config.Entrypoint = []string{agent.Path}
 	cfg.Config.Cmd = []string{"serve"}
 	return mutate.ConfigFile(img, cfg)
 }
@@ -78,4 +101,33 @@ func WriteArchive(img v1.Image, tag, path string) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// goarchOf maps ELF machines to the GOARCH names images use.
+var goarchOf = map[elf.Machine]string{
+	elf.EM_X86_64:  "amd64",
+	elf.EM_AARCH64: "arm64",
+	elf.EM_386:     "386",
+	elf.EM_ARM:     "arm",
+	elf.EM_PPC64:   "ppc64le",
+	elf.EM_S390:    "s390x",
+	elf.EM_RISCV:   "riscv64",
+}
+
+// Architecture is the architecture a Linux ELF binary was built for, as an
+// image's config names it; anything else is refused, as no node could run it.
+func Architecture(path string) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("the agent binary %s is not a Linux executable (%v): build it with make agent", path, err)
+	}
+	defer f.Close()
+	arch, ok := goarchOf[f.Machine]
+	if f.Machine == elf.EM_PPC64 && f.ByteOrder == binary.BigEndian {
+		arch = "ppc64"
+	}
+	if !ok {
+		return "", fmt.Errorf("the agent binary %s is built for %s, which tierproof cannot name as an image architecture", path, f.Machine)
+	}
+	return arch, nil
 }

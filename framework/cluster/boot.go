@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/e2e-framework/klient"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
@@ -31,16 +31,21 @@ type BootOptions struct {
 	ClusterName   string // kind cluster name
 	NodeImage     string // kind node image; empty: NodeImage
 	WorkDir       string // kubeconfig, image archive and topology go here
-	CacheDir      string // downloaded Antrea manifests
 	AntreaVersion string
 	AntreaSHA256  string // overrides the recorded checksum
-	AgentBinary   string // the static tierproof-agent
-	// Kubeconfig selects an existing cluster instead of creating one; the
-	// harness refuses it unless it is a kind cluster or AllowExistingCluster.
-	Kubeconfig           string
-	AllowExistingCluster bool
-	Estate               EstateSpec
-	Logf                 func(format string, args ...any)
+	// Antrea says where manifests and their checksums come from (BaseURL,
+	// API, CacheDir, OverrideHint); Checksums default to the recorded ones.
+	Antrea      AntreaManifests
+	AgentBinary string // the static tierproof-agent
+	// Kubeconfig selects an existing kind cluster instead of creating one;
+	// any other cluster is refused: the agent image and the external hosts
+	// can only be brought to kind's nodes and their Docker network.
+	Kubeconfig string
+	// HostRoot is where the host's /sys and /lib/modules are read (tests);
+	// empty: "/".
+	HostRoot string
+	Estate   EstateSpec
+	Logf     func(format string, args ...any)
 }
 
 // EstateSpec is what Boot deploys besides Antrea: a fixture estate and the
@@ -88,27 +93,53 @@ type step struct {
 	do   func(context.Context) error
 }
 
-// Boot brings up everything the walkthrough runs on. It always returns the
-// Estate, even with an error, so that the caller can keep it for debugging or
-// undo it (Teardown, then Kind.Down for a cluster it created).
+// Boot brings up everything the walkthrough runs on. Everything that can
+// refuse the run without a cluster (the host, the Antrea manifest and its
+// checksum, the agent image) is checked first, so that a refused run leaves
+// nothing behind. It always returns the Estate, even with an error, so that
+// the caller can keep it for debugging or undo it (Finish).
 func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	e := &Estate{logf: o.Logf, spec: o.Estate}
-	var err error
 	RegisterAntreaTypes()
-	kubeconfig := o.Kubeconfig
-	if kubeconfig == "" {
-		// Nothing is created before the host is known to be able to run kind.
+	if o.Kubeconfig == "" {
 		e.logf("checking the host")
 		if err := CheckDocker(ctx); err != nil {
 			return e, err
 		}
-		if err := CheckOpenVSwitch(""); err != nil {
+		if err := CheckOpenVSwitch(o.HostRoot, e.logf); err != nil {
 			return e, err
 		}
+	}
+	antrea := o.Antrea
+	if antrea.Checksums == nil {
+		sums, err := fixtures.AntreaChecksums()
+		if err != nil {
+			return e, err
+		}
+		antrea.Checksums = sums
+	}
+	antrea.Logf = e.logf
+	manifest, err := antrea.Fetch(ctx, o.AntreaVersion, o.AntreaSHA256)
+	if err != nil {
+		return e, err
+	}
+	img, err := agentimage.Build(o.AgentBinary)
+	if err != nil {
+		return e, fmt.Errorf("%w (build it with make agent)", err)
+	}
+	imageID, err := img.ConfigName()
+	if err != nil {
+		return e, err
 	}
 	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
 		return e, err
 	}
+	archive := filepath.Join(o.WorkDir, "tierproof-agent-image.tar")
+	if err := agentimage.WriteArchive(img, agentimage.DefaultTag, archive); err != nil {
+		return e, err
+	}
+
+	kubeconfig := o.Kubeconfig
 	if kubeconfig == "" {
 		kubeconfig = filepath.Join(o.WorkDir, "kubeconfig")
 		if e.Kind, err = NewKind(o.ClusterName, kubeconfig, kindlog.NoopLogger{}); err != nil {
@@ -119,6 +150,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		if e.Created, err = e.Kind.Up(ctx); err != nil {
 			return e, err
 		}
+		e.logf("kind cluster %s %s, nodes on Docker network %s (%s)", o.ClusterName, map[bool]string{true: "created", false: "reused"}[e.Created], e.Kind.Network.Name, e.Kind.Network.Subnet)
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
@@ -132,29 +164,22 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
-	if o.Kubeconfig != "" && !o.AllowExistingCluster {
-		ok, why, err := IsKindCluster(ctx, cs)
-		if err != nil {
+	if e.Kind == nil {
+		if e.Kind, err = AttachKind(ctx, cs, o.Kubeconfig); err != nil {
 			return e, err
 		}
-		if !ok {
-			return e, fmt.Errorf("refusing cluster %s: %s. tierproof applies drop-all policies; pass --allow-existing-cluster to use it anyway", kubeconfig, why)
-		}
+		e.logf("using existing kind cluster %s (nodes on Docker network %s)", e.Kind.Name, e.Kind.Network.Name)
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
+	docker := Docker{Run: o.ClusterName, Network: e.Kind.Network.Name}
+	if !e.Created {
+		if err := e.startFresh(ctx, crc, cs, docker, imageID.String()); err != nil {
+			return e, err
+		}
+	}
 
 	e.logf("installing Antrea %s", o.AntreaVersion)
-	sums, err := fixtures.AntreaChecksums()
-	if err != nil {
-		return e, err
-	}
-	manifest, err := AntreaManifests{BaseURL: AntreaReleases, CacheDir: o.CacheDir, Checksums: sums}.Fetch(ctx, o.AntreaVersion, o.AntreaSHA256)
-	if err != nil {
-		return e, err
-	}
-	if e.Kind != nil {
-		e.preload(ctx, ManifestImages(manifest))
-	}
+	e.preload(ctx, ManifestImages(manifest))
 	if err := InstallManifest(ctx, crc, "antrea.yml "+o.AntreaVersion, manifest); err != nil {
 		return e, err
 	}
@@ -167,16 +192,10 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	}
 	e.push("remove the ns label from kube-system", func(ctx context.Context) error { return UnlabelNamespace(ctx, crc, "kube-system") })
 
-	archive, err := e.agentImage(o)
-	if err != nil {
+	e.logf("loading the agent image %s into the nodes", imageID)
+	open := func() (io.ReadCloser, error) { return os.Open(archive) }
+	if err := e.Kind.LoadImageArchive(open); err != nil {
 		return e, err
-	}
-	if e.Kind != nil {
-		e.logf("loading the agent image into the nodes")
-		open := func() (io.ReadCloser, error) { return os.Open(archive) }
-		if err := e.Kind.LoadImageArchive(open); err != nil {
-			return e, err
-		}
 	}
 
 	e.logf("deploying the estate")
@@ -184,9 +203,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
-	if e.Kind != nil {
-		e.preload(ctx, estateImages(objects))
-	}
+	e.preload(ctx, estateImages(objects))
 	applier := NewApplier(crc, o.ClusterName)
 	if err := applier.ApplyStage(ctx, "estate", objects); err != nil {
 		return e, err
@@ -196,14 +213,9 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 
-	var externals []topology.External
-	if e.Kind != nil {
-		docker := Docker{Run: o.ClusterName}
-		if externals, err = e.startExternals(ctx, cs, docker, archive); err != nil {
-			return e, err
-		}
-	} else {
-		e.logf("existing cluster: no external hosts (they need kind's Docker network)")
+	externals, err := e.startExternals(ctx, cs, docker, archive)
+	if err != nil {
+		return e, err
 	}
 	if e.Topology, err = Snapshot(ctx, cs, externals, o.Estate.snapshotted); err != nil {
 		return e, err
@@ -213,6 +225,46 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	return e, os.WriteFile(filepath.Join(o.WorkDir, "topology.yaml"), data, 0o644)
+}
+
+// startFresh brings a cluster this run did not create to the state a new one
+// has: an earlier run that failed and kept its cluster left its external
+// hosts (whose names this run's would clash with), its policies (which would
+// be in force at the first stage) and pods running its build of the agent.
+func (e *Estate) startFresh(ctx context.Context, c client.Client, cs kubernetes.Interface, d Docker, imageID string) error {
+	removed, err := d.RemoveExternals(ctx)
+	if err != nil {
+		return err
+	}
+	if removed > 0 {
+		e.logf("reused cluster: removed %d external host containers an earlier run left", removed)
+	}
+	policies, err := RemoveLeftoverPolicies(ctx, c)
+	if err != nil {
+		return fmt.Errorf("reused cluster: removing an earlier run's policies: %w", err)
+	}
+	if len(policies) > 0 {
+		e.logf("reused cluster: removed %d policies, groups and Tiers an earlier run applied: %s", len(policies), joinRefs(policies))
+	}
+	pods, err := RecreateStaleAgents(ctx, cs, e.spec.Namespaces, imageID, 2*time.Minute)
+	if err != nil {
+		return fmt.Errorf("reused cluster: %w", err)
+	}
+	if len(pods) > 0 {
+		e.logf("reused cluster: deleted %d pods running another build of the agent, to be recreated: %s", len(pods), strings.Join(pods, ", "))
+	}
+	if removed == 0 && len(policies) == 0 && len(pods) == 0 {
+		e.logf("reused cluster: nothing left from an earlier run")
+	}
+	return nil
+}
+
+func joinRefs(refs []ObjectRef) string {
+	s := make([]string, len(refs))
+	for i, r := range refs {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 func isCoreDNS(p corev1.Pod) bool {
@@ -267,7 +319,7 @@ func (e *Estate) Finish(ctx context.Context, keep bool) error {
 	defer cancel()
 	err := e.Teardown(ctx)
 	if e.Created {
-		err = errors.Join(err, e.Kind.Down())
+		err = errors.Join(err, e.Kind.Down(ctx))
 	}
 	return err
 }
@@ -283,16 +335,6 @@ func (e *Estate) Teardown(ctx context.Context) error {
 	}
 	e.undo = nil
 	return errors.Join(errs...)
-}
-
-// agentImage builds the agent image archive into the work dir.
-func (e *Estate) agentImage(o BootOptions) (string, error) {
-	img, err := agentimage.Build(o.AgentBinary)
-	if err != nil {
-		return "", fmt.Errorf("%w (build it with make agent)", err)
-	}
-	archive := filepath.Join(o.WorkDir, "tierproof-agent-image.tar")
-	return archive, agentimage.WriteArchive(img, agentimage.DefaultTag, archive)
 }
 
 // preload copies images the local Docker daemon already has into the nodes,
@@ -336,22 +378,9 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 	if _, err := docker(ctx, nil, "load", "-i", archive); err != nil {
 		return nil, fmt.Errorf("loading the agent image into Docker for the external hosts: %w", err)
 	}
-	out, err := docker(ctx, nil, "network", "inspect", KindNetwork, "--format", "{{range .IPAM.Config}}{{.Subnet}} {{end}}")
+	plan, err := PlanExternals(e.Kind.Network.Subnet, e.spec.Server, e.spec.LBClients)
 	if err != nil {
-		return nil, err
-	}
-	var subnet netip.Prefix
-	for _, s := range strings.Fields(string(out)) {
-		if p, err := netip.ParsePrefix(s); err == nil && p.Addr().Is4() {
-			subnet = p
-		}
-	}
-	if !subnet.IsValid() {
-		return nil, fmt.Errorf("the %s Docker network has no IPv4 subnet (%q)", KindNetwork, strings.TrimSpace(string(out)))
-	}
-	plan, err := PlanExternals(subnet, e.spec.Server, e.spec.LBClients)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("Docker network %s: %w", e.Kind.Network.Name, err)
 	}
 	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -361,9 +390,12 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 	if err != nil {
 		return nil, err
 	}
-	e.push("remove the external hosts", d.RemoveExternals)
-	e.logf("starting external hosts %v", plan.Values)
+	e.push("remove the external hosts", func(ctx context.Context) error { _, err := d.RemoveExternals(ctx); return err })
+	e.logf("starting external hosts %v on Docker network %s", plan.Values, d.Network)
 	if err := d.StartExternals(ctx, plan, e.spec.Ports, routes); err != nil {
+		if !e.Kind.Network.Owned {
+			err = fmt.Errorf("%w (Docker before 29.0.4 gives fixed addresses only on networks created with a subnet, and network %s was not made by tierproof: delete the cluster with kind delete cluster --name %s and let tierproof create it)", err, d.Network, e.Kind.Name)
+		}
 		return nil, err
 	}
 	e.Values = plan.Values

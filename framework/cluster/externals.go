@@ -16,9 +16,6 @@ import (
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
-// KindNetwork is the Docker network kind puts its nodes on.
-const KindNetwork = "kind"
-
 // ExternalPlan places an estate's hosts outside the cluster on the kind
 // network: the load balancer's clients inside a small pool CIDR at the top of
 // the network, a server (the walkthrough's ssh-server) just outside that pool.
@@ -29,7 +26,7 @@ type ExternalPlan struct {
 	Values map[string]string
 }
 
-// PlanExternals carves the hosts' addresses out of the kind network's subnet:
+// PlanExternals carves the hosts' addresses out of the nodes' network's subnet:
 // the server's, then lbClients clients'. Docker hands out addresses from the
 // bottom of the subnet, so the top is free.
 func PlanExternals(subnet netip.Prefix, server string, lbClients int) (ExternalPlan, error) {
@@ -93,11 +90,12 @@ func PodRoutes(nodes []corev1.Node) ([]Route, error) {
 	return routes, nil
 }
 
-// Docker runs external hosts as containers of the agent image on the kind
+// Docker runs external hosts as containers of the agent image on the nodes'
 // network, as kind itself drives Docker: through its CLI.
 type Docker struct {
-	Run   string // run label value, so removal finds exactly these containers
-	Image string // agentimage.DefaultTag unless set
+	Run     string // run label value, so removal finds exactly these containers
+	Network string // the Docker network the cluster's nodes are on
+	Image   string // agentimage.DefaultTag unless set
 }
 
 func (d Docker) container(host string) string { return "tierproof-" + d.Run + "-" + host }
@@ -111,14 +109,14 @@ func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports age
 	}
 	for _, h := range plan.Hosts {
 		name := d.container(h.Name)
-		args := []string{"run", "-d", "--name", name, "--network", KindNetwork, "--ip", h.IP,
+		args := []string{"run", "-d", "--name", name, "--network", d.Network, "--ip", h.IP,
 			"--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--label", OwnerLabel + "=" + d.Run,
-			image, "serve", "--tcp", joinPorts(ports.TCP), "--udp", joinPorts(ports.UDP)}
+			image, "serve", "--tcp", joinPorts(ports.TCP), "--udp", joinPorts(ports.UDP), "--sctp", joinPorts(ports.SCTP)}
 		if _, err := docker(ctx, nil, args...); err != nil {
 			return fmt.Errorf("starting external host %s: %w", h.Name, err)
 		}
 		for _, r := range routes {
-			if _, err := docker(ctx, nil, "exec", name, agentimage.BinaryPath, "route", r.CIDR, r.Via); err != nil {
+			if _, err := docker(ctx, nil, "exec", name, agent.Path, "route", r.CIDR, r.Via); err != nil {
 				return fmt.Errorf("external host %s: route %s via %s: %w", h.Name, r.CIDR, r.Via, err)
 			}
 		}
@@ -126,28 +124,25 @@ func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports age
 	return nil
 }
 
-// RemoveExternals removes every container of the run.
-func (d Docker) RemoveExternals(ctx context.Context) error {
+// RemoveExternals removes every container of the run and says how many.
+func (d Docker) RemoveExternals(ctx context.Context) (int, error) {
 	out, err := docker(ctx, nil, "ps", "-aq", "--filter", "label="+OwnerLabel+"="+d.Run)
 	if err != nil {
-		return fmt.Errorf("listing external hosts: %w", err)
+		return 0, fmt.Errorf("listing external hosts: %w", err)
 	}
 	ids := strings.Fields(string(out))
 	if len(ids) == 0 {
-		return nil
+		return 0, nil
 	}
 	if _, err := docker(ctx, nil, append([]string{"rm", "-f"}, ids...)...); err != nil {
-		return fmt.Errorf("removing external hosts: %w", err)
+		return 0, fmt.Errorf("removing external hosts: %w", err)
 	}
-	return nil
+	return len(ids), nil
 }
 
 // Exec runs command in an external host's container; it is the probe engine's
 // Executor for the hosts outside the cluster.
 func (d Docker) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
-	if len(command) > 0 && command[0] == "tierproof-agent" {
-		command = append([]string{agentimage.BinaryPath}, command[1:]...)
-	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "docker", append([]string{"exec", "-i", d.container(endpoint)}, command...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr

@@ -35,6 +35,63 @@ func TestAgainstARealAPIServer(t *testing.T) {
 	t.Run("snapshot kwok pods", func(t *testing.T) { snapshotPods(t, env) })
 	t.Run("exec through the API server", func(t *testing.T) { execPods(t, env) })
 	t.Run("relabel and reset", func(t *testing.T) { relabelAndReset(t, env) })
+	t.Run("remove what an earlier run left", func(t *testing.T) { removeLeftovers(t, env) })
+}
+
+// A kept cluster still holds the policies of the run that failed on it; the
+// next run starts by removing exactly those (labelled), and nothing else.
+func removeLeftovers(t *testing.T, env *testenv.Env) {
+	ctx := context.Background()
+	createNamespace(t, env, "leftover", nil)
+	earlier := []runtime.Object{
+		&antreav1beta1.Tier{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "Tier"},
+			ObjectMeta: metav1.ObjectMeta{Name: "left-tier"}, Spec: antreav1beta1.TierSpec{Priority: 130}},
+		&antreav1beta1.ClusterGroup{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "ClusterGroup"},
+			ObjectMeta: metav1.ObjectMeta{Name: "left-group"}, Spec: antreav1beta1.GroupSpec{PodSelector: &metav1.LabelSelector{}}},
+		&antreav1beta1.ClusterNetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "ClusterNetworkPolicy"},
+			ObjectMeta: metav1.ObjectMeta{Name: "left-acnp"},
+			Spec: antreav1beta1.ClusterNetworkPolicySpec{Tier: "left-tier", Priority: 1,
+				AppliedTo: []antreav1beta1.AppliedTo{{Group: "left-group"}},
+				Ingress:   []antreav1beta1.Rule{{Action: ptr(antreav1beta1.RuleActionDrop)}}}},
+		&antreav1beta1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "NetworkPolicy"},
+			ObjectMeta: metav1.ObjectMeta{Name: "left-anp", Namespace: "leftover"},
+			Spec:       antreav1beta1.NetworkPolicySpec{Priority: 5, AppliedTo: []antreav1beta1.AppliedTo{{PodSelector: &metav1.LabelSelector{}}}}},
+		&networkingv1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+			ObjectMeta: metav1.ObjectMeta{Name: "left-knp", Namespace: "leftover"}},
+	}
+	if err := cluster.NewApplier(env.Client, "earlier-run").ApplyStage(ctx, "kept", earlier); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else's policies in the same cluster.
+	theirs := []client.Object{
+		&antreav1beta1.ClusterNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "their-acnp"},
+			Spec: antreav1beta1.ClusterNetworkPolicySpec{Tier: "application", Priority: 1, AppliedTo: []antreav1beta1.AppliedTo{{PodSelector: &metav1.LabelSelector{}}}}},
+		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "their-knp", Namespace: "leftover"}},
+	}
+	for _, o := range theirs {
+		if err := env.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := cluster.RemoveLeftoverPolicies(ctx, env.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range removed {
+		names = append(names, r.String())
+	}
+	if got, want := strings.Join(names, ", "), "ClusterNetworkPolicy left-acnp, NetworkPolicy leftover/left-anp, NetworkPolicy leftover/left-knp, ClusterGroup left-group, Tier left-tier"; got != want {
+		t.Errorf("removed %s, want %s (policies before what they name)", got, want)
+	}
+	for _, o := range theirs {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
+			t.Errorf("%s, not tierproof's, is gone: %v", o.GetName(), err)
+		}
+	}
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "left-tier"}, &antreav1beta1.Tier{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the earlier run's Tier is still there: %v", err)
+	}
 }
 
 func createNamespace(t *testing.T, env *testenv.Env, name string, labels map[string]string) {

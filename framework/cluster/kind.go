@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -22,7 +23,8 @@ import (
 type Kind struct {
 	Name           string
 	KubeconfigPath string
-	NodeImage      string // empty: NodeImage
+	NodeImage      string  // empty: NodeImage
+	Network        Network // the nodes' Docker network, known after Up
 	provider       *kindcluster.Provider
 }
 
@@ -60,26 +62,62 @@ func (k *Kind) Up(ctx context.Context) (created bool, err error) {
 		if err := k.provider.ExportKubeConfig(k.Name, k.KubeconfigPath, false); err != nil {
 			return false, fmt.Errorf("kind cluster %q: writing its kubeconfig: %w", k.Name, err)
 		}
-		return false, nil
+		return false, k.findNetwork(ctx)
 	}
-	err = k.provider.Create(k.Name,
-		kindcluster.CreateWithV1Alpha4Config(KindConfig(k.NodeImage)),
-		kindcluster.CreateWithKubeconfigPath(k.KubeconfigPath),
-		kindcluster.CreateWithWaitForReady(0),
-		kindcluster.CreateWithDisplayUsage(false),
-		kindcluster.CreateWithDisplaySalutation(false))
+	if k.Network, err = EnsureNetwork(ctx, NetworkName(k.Name), k.Name); err != nil {
+		return false, err
+	}
+	err = withEnv("KIND_EXPERIMENTAL_DOCKER_NETWORK", k.Network.Name, func() error {
+		return k.provider.Create(k.Name,
+			kindcluster.CreateWithV1Alpha4Config(KindConfig(k.NodeImage)),
+			kindcluster.CreateWithKubeconfigPath(k.KubeconfigPath),
+			kindcluster.CreateWithWaitForReady(0),
+			kindcluster.CreateWithDisplayUsage(false),
+			kindcluster.CreateWithDisplaySalutation(false))
+	})
 	if err != nil {
 		return false, fmt.Errorf("creating kind cluster %q (node image %s; is it pullable?): %w", k.Name, KindConfig(k.NodeImage).Nodes[0].Image, err)
 	}
 	return true, nil
 }
 
-// Down deletes the cluster and its kubeconfig entry.
-func (k *Kind) Down() error {
+// Down deletes the cluster, its kubeconfig entry and the network tierproof
+// made for it.
+func (k *Kind) Down(ctx context.Context) error {
 	if err := k.provider.Delete(k.Name, k.KubeconfigPath); err != nil {
 		return fmt.Errorf("deleting kind cluster %q: %w", k.Name, err)
 	}
-	return nil
+	return RemoveNetwork(ctx, k.Network)
+}
+
+// findNetwork reads the network an existing cluster's nodes are on: the
+// external hosts must join that one, whatever made it.
+func (k *Kind) findNetwork(ctx context.Context) error {
+	nodes, err := k.provider.ListNodes(k.Name)
+	if err != nil || len(nodes) == 0 {
+		return fmt.Errorf("kind cluster %q: listing its nodes: %v", k.Name, err)
+	}
+	name, err := ContainerNetwork(ctx, nodes[0].String())
+	if err != nil {
+		return err
+	}
+	k.Network, err = InspectNetwork(ctx, name)
+	return err
+}
+
+// withEnv runs fn with an environment variable set, then restores it. kind's
+// Docker provider reads its network only from the environment.
+func withEnv(key, value string, fn func() error) error {
+	old, had := os.LookupEnv(key)
+	os.Setenv(key, value)
+	defer func() {
+		if had {
+			os.Setenv(key, old)
+		} else {
+			os.Unsetenv(key)
+		}
+	}()
+	return fn()
 }
 
 // LoadImageArchive loads a `docker save`-style archive into every node. kind's
@@ -104,24 +142,50 @@ func (k *Kind) LoadImageArchive(open func() (io.ReadCloser, error)) error {
 	return nil
 }
 
-// IsKindCluster says whether every node of the cluster behind client was made
-// by kind (kind sets providerID kind://<provider>/<cluster>/<node>). The
-// harness applies drop-all policies, so it refuses any other cluster unless
-// the user explicitly allows it.
-func IsKindCluster(ctx context.Context, client kubernetes.Interface) (bool, string, error) {
+// AttachKind is the handle of an existing cluster given by its kubeconfig,
+// which must be a kind cluster on Docker: every node's providerID is
+// kind://docker/<cluster>/<node> (kind sets it). The harness applies drop-all
+// policies, and only kind's nodes can be given the agent image and its Docker
+// network the external hosts, so any other cluster is refused.
+func AttachKind(ctx context.Context, client kubernetes.Interface, kubeconfig string) (*Kind, error) {
+	name, why, err := KindClusterName(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if why != "" {
+		return nil, fmt.Errorf("refusing the cluster of %s: %s. tierproof applies drop-all policies and runs only on kind clusters, "+
+			"whose nodes it can load its agent image into and whose Docker network its external hosts join", kubeconfig, why)
+	}
+	k, err := NewKind(name, kubeconfig, log.NoopLogger{})
+	if err != nil {
+		return nil, err
+	}
+	return k, k.findNetwork(ctx)
+}
+
+// KindClusterName reads the kind cluster's name from its nodes' providerIDs;
+// why says what makes it no kind cluster on Docker.
+func KindClusterName(ctx context.Context, client kubernetes.Interface) (name, why string, err error) {
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return false, "", fmt.Errorf("listing nodes: %w", err)
+		return "", "", fmt.Errorf("listing nodes: %w", err)
 	}
 	if len(nodes.Items) == 0 {
-		return false, "the cluster has no nodes", nil
+		return "", "the cluster has no nodes", nil
 	}
 	for _, n := range nodes.Items {
-		if !strings.HasPrefix(n.Spec.ProviderID, "kind://") {
-			return false, fmt.Sprintf("node %s has providerID %q, not kind's", n.Name, providerID(n)), nil
+		parts := strings.Split(strings.TrimPrefix(n.Spec.ProviderID, "kind://"), "/")
+		switch {
+		case !strings.HasPrefix(n.Spec.ProviderID, "kind://") || len(parts) != 3:
+			return "", fmt.Sprintf("node %s has providerID %q, not kind's", n.Name, providerID(n)), nil
+		case parts[0] != "docker":
+			return "", fmt.Sprintf("node %s is a kind node on %s, and tierproof drives Docker only", n.Name, parts[0]), nil
+		case name != "" && parts[1] != name:
+			return "", fmt.Sprintf("its nodes belong to kind clusters %s and %s", name, parts[1]), nil
 		}
+		name = parts[1]
 	}
-	return true, "", nil
+	return name, "", nil
 }
 
 func providerID(n corev1.Node) string {

@@ -3,11 +3,15 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	"sigs.k8s.io/kind/pkg/log"
 
@@ -31,20 +35,79 @@ func TestKindUpStopsAtTheDockerCheck(t *testing.T) {
 	}
 }
 
-func TestIsKindClusterRefusesOtherClusters(t *testing.T) {
+func TestKindClusterNameComesFromTheProviderIDs(t *testing.T) {
 	node := func(name, providerID string) *corev1.Node {
 		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.NodeSpec{ProviderID: providerID}}
 	}
 	kind := fake.NewSimpleClientset(node("tp-control-plane", "kind://docker/tp/tp-control-plane"), node("tp-worker", "kind://docker/tp/tp-worker"))
-	if ok, why, err := cluster.IsKindCluster(context.Background(), kind); !ok || err != nil {
-		t.Fatalf("kind cluster refused: %s %v", why, err)
+	if name, why, err := cluster.KindClusterName(context.Background(), kind); name != "tp" || why != "" || err != nil {
+		t.Fatalf("kind cluster: %q %q %v", name, why, err)
 	}
-	eks := fake.NewSimpleClientset(node("tp-control-plane", "kind://docker/tp/tp-control-plane"), node("ip-10-0-0-1", "aws:///eu-west-1a/i-0abc"))
-	ok, why, err := cluster.IsKindCluster(context.Background(), eks)
-	if ok || err != nil || !strings.Contains(why, `node ip-10-0-0-1 has providerID "aws:///eu-west-1a/i-0abc"`) {
-		t.Fatalf("mixed cluster: %v %q %v", ok, why, err)
+	for _, c := range []struct {
+		nodes []*corev1.Node
+		why   string
+	}{
+		{[]*corev1.Node{node("tp-control-plane", "kind://docker/tp/tp-control-plane"), node("ip-10-0-0-1", "aws:///eu-west-1a/i-0abc")},
+			`node ip-10-0-0-1 has providerID "aws:///eu-west-1a/i-0abc", not kind's`},
+		{[]*corev1.Node{node("tp-control-plane", "kind://podman/tp/tp-control-plane")}, "kind node on podman"},
+		{[]*corev1.Node{node("a-control-plane", "kind://docker/a/a-control-plane"), node("b-worker", "kind://docker/b/b-worker")}, "kind clusters a and b"},
+		{nil, "no nodes"},
+	} {
+		var objects []runtime.Object
+		for _, n := range c.nodes {
+			objects = append(objects, n)
+		}
+		name, why, err := cluster.KindClusterName(context.Background(), fake.NewSimpleClientset(objects...))
+		if err != nil || name != "" || !strings.Contains(why, c.why) {
+			t.Errorf("%q %q %v, want refused with %q", name, why, err, c.why)
+		}
 	}
-	if ok, why, _ := cluster.IsKindCluster(context.Background(), fake.NewSimpleClientset()); ok || why == "" {
-		t.Fatal("a cluster without nodes passed as kind")
+	// AttachKind refuses before touching Docker.
+	calls := fakeDocker(t)
+	eks := fake.NewSimpleClientset(node("ip-10-0-0-1", "aws:///eu-west-1a/i-0abc"))
+	if _, err := cluster.AttachKind(context.Background(), eks, "/home/u/.kube/config"); err == nil ||
+		!strings.Contains(err.Error(), "refusing the cluster of /home/u/.kube/config") || len(calls()) != 0 {
+		t.Errorf("a non-kind cluster: %v (docker calls %q)", err, calls())
+	}
+}
+
+// Pods a kept cluster still runs with another build of the agent are deleted
+// (the estate's apply recreates them); the current build's, and pods that are
+// not tierproof's, stay.
+func TestRecreateStaleAgentsDeletesOnlyOtherBuilds(t *testing.T) {
+	pod := func(ns, name, imageID string, owned bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(name)}}
+		if owned {
+			p.Labels = map[string]string{cluster.OwnerLabel: "tierproof"}
+		}
+		if imageID != "" {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", ImageID: "sha256:" + strings.Repeat("a", 64)},
+				{Name: cluster.AgentContainer, ImageID: imageID}}
+		}
+		return p
+	}
+	current := "sha256:" + strings.Repeat("c", 64)
+	cs := fake.NewSimpleClientset(
+		pod("dev-app", "current", "docker.io/library/import-2026-12-01@"+current, true),
+		pod("dev-app", "old", "sha256:"+strings.Repeat("0", 64), true),
+		pod("dev-app", "no-status", "", true),
+		pod("dev-app", "theirs", "sha256:"+strings.Repeat("0", 64), false),
+		pod("elsewhere", "old", "sha256:"+strings.Repeat("0", 64), true),
+	)
+	deleted, err := cluster.RecreateStaleAgents(context.Background(), cs, []string{"dev-app"}, current, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(deleted)
+	if got := strings.Join(deleted, ","); got != "dev-app/no-status,dev-app/old" {
+		t.Errorf("deleted %s, want dev-app/no-status,dev-app/old", got)
+	}
+	left, _ := cs.CoreV1().Pods("").List(context.Background(), metav1.ListOptions{})
+	var names []string
+	for _, p := range left.Items {
+		names = append(names, p.Namespace+"/"+p.Name)
+	}
+	if got := strings.Join(names, ","); got != "dev-app/current,dev-app/theirs,elsewhere/old" {
+		t.Errorf("left %s", got)
 	}
 }

@@ -4,16 +4,16 @@
 package cluster
 
 import (
-	"sigs.k8s.io/kind/pkg/apis/config/defaults"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 )
 
 // PodSubnet is the cluster's pod CIDR, as the seed walkthrough uses.
 const PodSubnet = "10.10.0.0/16"
 
-// NodeImage is the kind node image, pinned (with its digest) by the kind
-// library version in go.mod.
-const NodeImage = defaults.Image
+// NodeImage is the kind node image, pinned by digest: kind v0.33's own node
+// image for Kubernetes 1.36. kind's default (1.37) is newer than what Antrea
+// v2.7.0 supports; the nightly workflow runs 1.37 as a best-effort cell.
+const NodeImage = "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed"
 
 // KindConfig is the walkthrough's cluster: one control plane and two workers,
 // kind's default CNI off (Antrea is installed instead).

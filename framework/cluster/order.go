@@ -21,9 +21,11 @@ var applyRank = map[string]int{
 	"Tier":           2,
 	"ClusterGroup":   3,
 	"Group":          4,
-	// Workloads and Services, then policies.
-	"Pod":     5,
-	"Service": 6,
+	// Services before the Pods that resolve them at start (yelb-ui's nginx
+	// looks up yelb-appserver when it starts and exits if it cannot), then
+	// policies.
+	"Service": 5,
+	"Pod":     6,
 	// ClusterNetworkPolicy, Antrea NetworkPolicy and K8s NetworkPolicy share 7.
 }
 

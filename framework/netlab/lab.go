@@ -296,7 +296,7 @@ func (l *Lab) Exec(ctx context.Context, endpoint string, command []string, stdin
 	if !ok {
 		return nil, nil, fmt.Errorf("no lab endpoint %q", endpoint)
 	}
-	if len(command) > 0 && command[0] == "tierproof-agent" {
+	if len(command) > 0 && command[0] == agent.Path {
 		command = append([]string{l.agent}, command[1:]...)
 	}
 	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.namespace}, command...)...)

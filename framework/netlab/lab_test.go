@@ -248,7 +248,7 @@ func TestDelayBelowTheTimeoutSlowsACellWithoutChangingIt(t *testing.T) {
 func TestAgentRouteCommandAddsARoute(t *testing.T) {
 	lab := newLab(t, []string{"host", "node"}, agent.Ports{TCP: []int{80}})
 	ctx := context.Background()
-	if _, stderr, err := lab.Exec(ctx, "host", []string{"tierproof-agent", "route", "10.99.0.0/16", lab.IP("node")}, nil); err != nil {
+	if _, stderr, err := lab.Exec(ctx, "host", []string{agent.Path, "route", "10.99.0.0/16", lab.IP("node")}, nil); err != nil {
 		t.Fatalf("route: %v: %s", err, stderr)
 	}
 	out, _, err := lab.Exec(ctx, "host", []string{"ip", "route", "show", "10.99.0.0/16"}, nil)
@@ -258,7 +258,7 @@ func TestAgentRouteCommandAddsARoute(t *testing.T) {
 	if want := "10.99.0.0/16 via " + lab.IP("node"); !strings.Contains(string(out), want) {
 		t.Fatalf("routes %q lack %q", out, want)
 	}
-	if _, stderr, err := lab.Exec(ctx, "host", []string{"tierproof-agent", "route", "10.99.0.0/33", lab.IP("node")}, nil); err == nil || !strings.Contains(string(stderr), "route destination") {
+	if _, stderr, err := lab.Exec(ctx, "host", []string{agent.Path, "route", "10.99.0.0/33", lab.IP("node")}, nil); err == nil || !strings.Contains(string(stderr), "route destination") {
 		t.Fatalf("bad CIDR accepted: %v %s", err, stderr)
 	}
 }

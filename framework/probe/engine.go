@@ -91,6 +91,11 @@ type Config struct {
 	// Retries is how many times a cell that came back Error, or that disagrees
 	// with the expectation, is probed again (default 0).
 	Retries int
+	// Backoff is the pause before the first retry round, doubled before each
+	// later one (default 500ms): a cell that is wrong because a server is
+	// still starting or a policy is still being programmed needs time, not an
+	// immediate second look. Negative: no pause.
+	Backoff time.Duration
 	// BatchSize caps the flows per exec; 0 puts all of a source's flows in one.
 	// 1 is the one-process-per-flow style of other harnesses.
 	BatchSize int
@@ -118,8 +123,11 @@ func NewEngine(exec Executor, cfg Config) *Engine {
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 32
 	}
+	if cfg.Backoff == 0 {
+		cfg.Backoff = 500 * time.Millisecond
+	}
 	if len(cfg.AgentCommand) == 0 {
-		cfg.AgentCommand = []string{"tierproof-agent", "probe"}
+		cfg.AgentCommand = []string{agent.Path, "probe"}
 	}
 	return &Engine{exec: exec, cfg: cfg}
 }
@@ -142,7 +150,17 @@ func (e *Engine) Run(ctx context.Context, flows []Flow, expect Expectation) ([]O
 		todo[i] = i
 	}
 	rounds := 0
+	pause := e.cfg.Backoff
 	for ; len(todo) > 0 && rounds <= e.cfg.Retries; rounds++ {
+		if rounds > 0 && pause > 0 {
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+				// An interrupted run says nothing more about the cells.
+				return obs, Stats{Execs: e.execs.Load(), Rounds: rounds, Wall: time.Since(start)}
+			}
+			pause *= 2
+		}
 		e.round(ctx, obs, todo)
 		var again []int
 		for _, i := range todo {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/model"
@@ -23,12 +24,16 @@ type scripted struct {
 	script   map[string][]agent.Outcome // by ip:port, one outcome per attempt (the last repeats)
 	fail     map[string]error           // exec failure per source
 	silent   map[string]bool            // ip:port the agent never answers
+	commands [][]string                 // every command executed
+	at       []time.Time                // when each exec started
 }
 
 func (s *scripted) Exec(_ context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.execs[endpoint]++
+	s.commands = append(s.commands, command)
+	s.at = append(s.at, time.Now())
 	if err := s.fail[endpoint]; err != nil {
 		return nil, []byte("agent: something broke\nfatal: no sidecar"), err
 	}
@@ -170,5 +175,43 @@ func TestBatchSizeSplitsASourcesFlows(t *testing.T) {
 	_, stats := probe.NewEngine(s, probe.Config{BatchSize: 1}).Run(context.Background(), fl, nil)
 	if stats.Execs != 6 {
 		t.Fatalf("%d execs, want 6 with one flow per exec", stats.Execs)
+	}
+}
+
+func TestEveryExecRunsTheAgentAtItsInstalledPath(t *testing.T) {
+	s := newScripted()
+	probe.NewEngine(s, probe.Config{}).Run(context.Background(), flows([]string{"a", "b"}, map[string]string{"x": "10.0.0.2"}, tcp80), nil)
+	for _, c := range s.commands {
+		if len(c) != 2 || c[0] != agent.Path || c[1] != "probe" {
+			t.Errorf("the engine ran %q, want [%s probe]", c, agent.Path)
+		}
+	}
+}
+
+func TestRetryRoundsBackOffAndAnInterruptEndsThem(t *testing.T) {
+	s := newScripted()
+	s.script["10.0.0.3:TCP"] = []agent.Outcome{agent.Dropped} // never what is expected
+	fl := flows([]string{"a"}, map[string]string{"broken": "10.0.0.3"}, tcp80)
+	allow := func(probe.Flow) (probe.Verdict, bool) { return probe.Allow, true }
+	_, stats := probe.NewEngine(s, probe.Config{Retries: 2, Backoff: 100 * time.Millisecond}).Run(context.Background(), fl, allow)
+	if stats.Rounds != 3 || len(s.at) != 3 {
+		t.Fatalf("%d rounds, %d execs: want 3 and 3", stats.Rounds, len(s.at))
+	}
+	// 100ms before the first retry, then 200ms.
+	if gap := s.at[1].Sub(s.at[0]); gap < 100*time.Millisecond {
+		t.Errorf("first retry %v after the first round, want at least 100ms", gap)
+	}
+	if gap := s.at[2].Sub(s.at[1]); gap < 200*time.Millisecond {
+		t.Errorf("second retry %v after the first, want at least 200ms (doubled)", gap)
+	}
+
+	s = newScripted()
+	s.script["10.0.0.3:TCP"] = []agent.Outcome{agent.Dropped}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	obs, stats := probe.NewEngine(s, probe.Config{Retries: 5, Backoff: time.Hour}).Run(ctx, fl, allow)
+	if took := time.Since(start); took > 5*time.Second || stats.Rounds != 1 || len(obs[0].Attempts) != 1 {
+		t.Errorf("interrupted during the backoff: %v, %d rounds, %d attempts; want it back at once after one round", took, stats.Rounds, len(obs[0].Attempts))
 	}
 }

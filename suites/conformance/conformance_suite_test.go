@@ -35,15 +35,20 @@ import (
 
 var (
 	opts       e2e.Options
+	outcome    e2e.Outcome
 	catalogDir string
 )
 
 func init() {
-	opts.Register(flag.CommandLine)
+	opts.Register(flag.CommandLine, e2e.Conformance)
 	flag.StringVar(&catalogDir, "tierproof.catalog", "../../scenarios/conformance", "the conformance catalog directory")
+	flag.CommandLine.Usage = e2e.ShortUsage(flag.CommandLine, e2e.Conformance, os.Args[1:])
 }
 
 func TestConformance(t *testing.T) {
+	if err := opts.Check(flag.CommandLine); err != nil {
+		t.Fatal(err)
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "tierproof conformance")
 }
@@ -62,7 +67,6 @@ var suite struct {
 	runValues  map[string]string // the run's own values (external hosts on kind)
 	estate     *cluster.Estate   // kind only
 	closeLab   func()
-	failed     bool
 }
 
 // The catalog is loaded when Ginkgo builds the spec tree, after flags are parsed.
@@ -72,7 +76,6 @@ var (
 )
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	Expect(opts.Check()).To(Succeed())
 	suite.reportsDir = opts.ReportsDir(GinkgoT().TempDir)
 	logf := func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
 	switch opts.DataPlane {
@@ -94,7 +97,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Expect(err).NotTo(HaveOccurred())
 		suite.estate, err = cluster.Boot(ctx, boot)
 		if err != nil {
-			suite.failed = true
+			outcome.Fail()
 			Fail(err.Error())
 		}
 		plane, err := suite.estate.Plane(opts.AntreaVersion, "tierproof-conformance")
@@ -103,12 +106,16 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 })
 
+// Every spec's outcome counts for keep-on-failure, whatever failed in it.
+var _ = ReportAfterEach(func(r SpecReport) { outcome.Record(r) })
+
 var _ = AfterSuite(func(ctx SpecContext) {
 	if suite.closeLab != nil {
 		suite.closeLab()
 	}
+	GinkgoWriter.Println(opts.Decision(outcome.Failed()))
 	if suite.estate != nil {
-		Expect(suite.estate.Finish(ctx, opts.Keep(suite.failed))).To(Succeed())
+		Expect(suite.estate.Finish(ctx, opts.Keep(outcome.Failed()))).To(Succeed())
 	}
 })
 
@@ -140,7 +147,6 @@ var _ = Describe("conformance", func() {
 						run.Stages = append(run.Stages, stage)
 					}
 					if err != nil {
-						suite.failed = true
 						Fail(err.Error() + report.DescribeMismatches(stage, 10))
 					}
 				})
@@ -154,9 +160,6 @@ var _ = Describe("conformance", func() {
 var _ = ReportAfterSuite("conformance summary", func(r Report) {
 	if catalog == nil {
 		return
-	}
-	if !r.SuiteSucceeded {
-		suite.failed = true
 	}
 	states := map[string][]types.SpecReport{}
 	for _, spec := range r.SpecReports {

@@ -8,8 +8,10 @@ package e2e_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,13 +31,57 @@ import (
 	"github.com/tierproof/tierproof/suites/e2e"
 )
 
-var opts e2e.Options
+var (
+	opts    e2e.Options
+	outcome e2e.Outcome
+)
 
-func init() { opts.Register(flag.CommandLine) }
+func init() {
+	opts.Register(flag.CommandLine, e2e.Walkthrough)
+	flag.CommandLine.Usage = e2e.ShortUsage(flag.CommandLine, e2e.Walkthrough, os.Args[1:])
+}
 
+// TestE2E checks the flags, then runs the suite: a flag the run cannot act
+// on, or a lab fault that names nothing the scenarios have, stops it before
+// anything is built.
 func TestE2E(t *testing.T) {
+	if err := opts.Check(flag.CommandLine); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkLabFault(); err != nil {
+		t.Fatal(err)
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "tierproof e2e")
+}
+
+// checkLabFault makes sure -tierproof.lab-fault names a stage, endpoints and a
+// probe of one of the scenarios.
+func checkLabFault() error {
+	if opts.LabFault == "" {
+		return nil
+	}
+	fault, err := e2e.ParseFault(opts.LabFault)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, dir := range strings.Split(opts.Scenarios, ",") {
+		s, err := scenario.Load(dir)
+		if err != nil {
+			return err
+		}
+		topo, err := fixtures.Topology(s.Topology)
+		if err != nil {
+			return err
+		}
+		if err := fault.CheckAgainst(s, topo); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return nil
+	}
+	return errors.Join(errs...)
 }
 
 // suite is what BeforeSuite sets up once.
@@ -43,11 +89,9 @@ var suite struct {
 	agentBinary string
 	reportsDir  string
 	estate      *cluster.Estate // kind only
-	failed      bool
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	Expect(opts.Check()).To(Succeed())
 	suite.reportsDir = opts.ReportsDir(GinkgoT().TempDir)
 	dir := GinkgoT().TempDir()
 	switch opts.DataPlane {
@@ -66,21 +110,19 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Expect(err).NotTo(HaveOccurred())
 		suite.estate, err = cluster.Boot(ctx, boot)
 		if err != nil {
-			suite.failed = true
+			outcome.Fail()
 			Fail(err.Error())
 		}
 	}
 })
 
-var _ = AfterSuite(func(ctx SpecContext) {
-	if suite.estate != nil {
-		Expect(suite.estate.Finish(ctx, opts.Keep(suite.failed))).To(Succeed())
-	}
-})
+// Every spec's outcome counts for keep-on-failure, whatever failed in it.
+var _ = ReportAfterEach(func(r SpecReport) { outcome.Record(r) })
 
-var _ = ReportAfterSuite("failed specs keep the cluster", func(r Report) {
-	if !r.SuiteSucceeded {
-		suite.failed = true
+var _ = AfterSuite(func(ctx SpecContext) {
+	GinkgoWriter.Println(opts.Decision(outcome.Failed()))
+	if suite.estate != nil {
+		Expect(suite.estate.Finish(ctx, opts.Keep(outcome.Failed()))).To(Succeed())
 	}
 })
 
@@ -119,7 +161,6 @@ var _ = Describe("walkthrough", func() {
 						AddReportEntry("mismatches", len(stage.Matrix.Mismatches()))
 					}
 					if err != nil {
-						suite.failed = true
 						Fail(err.Error() + report.DescribeMismatches(stage, 20))
 					}
 				})

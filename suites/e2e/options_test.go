@@ -1,18 +1,32 @@
 package e2e_test
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/suites/e2e"
 )
 
+func parse(t *testing.T, suite e2e.Suite, args ...string) (*e2e.Options, *flag.FlagSet, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
+	fs.SetOutput(&bytes.Buffer{})
+	o := &e2e.Options{}
+	o.Register(fs, suite)
+	return o, fs, fs.Parse(args)
+}
+
 // The nightly workflow runs make e2e with suite flags: they must be real ones,
-// and its node images pinned by digest.
-func TestNightlyWorkflowUsesRealFlags(t *testing.T) {
+// its node images pinned by digest, and its timeouts nested so that Ginkgo
+// stops first and writes its reports, then go test, then the job.
+func TestNightlyWorkflowUsesRealFlagsAndNestedTimeouts(t *testing.T) {
 	data, err := os.ReadFile("../../.github/workflows/nightly.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +38,7 @@ func TestNightlyWorkflowUsesRealFlags(t *testing.T) {
 	args := strings.Fields(regexp.MustCompile(`\$\{\{[^}]*\}\}`).ReplaceAllString(string(m[1]), "x"))
 	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
 	var o e2e.Options
-	o.Register(fs)
+	o.Register(fs, e2e.Walkthrough)
 	if err := fs.Parse(args); err != nil {
 		t.Fatalf("the workflow's flags %q do not parse: %v", args, err)
 	}
@@ -36,18 +50,136 @@ func TestNightlyWorkflowUsesRealFlags(t *testing.T) {
 			t.Errorf("node image %s is not pinned by digest", image[1])
 		}
 	}
+	job := regexp.MustCompile(`timeout-minutes: (\d+)`).FindSubmatch(data)
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2eRecipe := regexp.MustCompile(`(?m)^e2e:.*\n\t.*-timeout (\d+)m.*-ginkgo\.timeout=(\d+)m`).FindSubmatch(makefile)
+	if job == nil || e2eRecipe == nil {
+		t.Fatalf("timeouts: job %q, make e2e %q: want the job's, go test's and Ginkgo's set", job, e2eRecipe)
+	}
+	jobMinutes, _ := strconv.Atoi(string(job[1]))
+	goMinutes, _ := strconv.Atoi(string(e2eRecipe[1]))
+	ginkgoMinutes, _ := strconv.Atoi(string(e2eRecipe[2]))
+	if !(ginkgoMinutes < goMinutes && goMinutes < jobMinutes) {
+		t.Errorf("timeouts: ginkgo %dm, go test %dm, job %dm: want ginkgo < go test < job", ginkgoMinutes, goMinutes, jobMinutes)
+	}
+	// Antrea v2.7.0 predates Kubernetes 1.37: 1.36 is the cell that must pass.
+	cells := regexp.MustCompile(`(?m)- version: "([0-9.]+)"\n\s+image: \S+\n\s+required: (true|false)`).FindAllSubmatch(data, -1)
+	required := map[string]string{}
+	for _, c := range cells {
+		required[string(c[1])] = string(c[2])
+	}
+	if required["1.36"] != "true" || required["1.37"] != "false" || !strings.Contains(string(data), "continue-on-error: ${{ !matrix.kubernetes.required }}") {
+		t.Errorf("cells %v: want 1.36 required and 1.37 best effort (continue-on-error)", required)
+	}
+	if !strings.Contains(string(data), "v1.36") || !strings.Contains(cluster.NodeImage, "v1.36") {
+		t.Errorf("the default node image %s is not the required 1.36 cell's", cluster.NodeImage)
+	}
 }
 
 func TestCheckRefusesUnknownValues(t *testing.T) {
-	for _, args := range [][]string{{"-tierproof.keep-cluster=sometimes"}, {"-tierproof.data-plane=vm"}} {
-		fs := flag.NewFlagSet("suite", flag.ContinueOnError)
-		var o e2e.Options
-		o.Register(fs)
-		if err := fs.Parse(args); err != nil {
+	for _, args := range [][]string{{"-tierproof.keep-cluster=sometimes", "-tierproof.data-plane=kind"}, {"-tierproof.data-plane=vm"}, {"-tierproof.timeout=-1s"}} {
+		o, fs, err := parse(t, e2e.Walkthrough, args...)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := o.Check(); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(strings.Split(args[0], "=")[0], "-")) {
+		name := strings.TrimPrefix(strings.Split(args[0], "=")[0], "-")
+		if err := o.Check(fs); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: %v", args, err)
 		}
+	}
+}
+
+// A flag for the other data plane would be accepted and never read.
+func TestCheckRefusesFlagsOfTheOtherDataPlane(t *testing.T) {
+	for _, c := range []struct{ args []string }{
+		{[]string{"-tierproof.node-image=kindest/node:v1.36.4"}},
+		{[]string{"-tierproof.keep-cluster=never"}},
+		{[]string{"-tierproof.kubeconfig=/tmp/k"}},
+		{[]string{"-tierproof.data-plane=kind", "-tierproof.lab-fault=a:b>c:tcp/80"}},
+	} {
+		o, fs, err := parse(t, e2e.Walkthrough, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flagName := strings.Split(c.args[len(c.args)-1], "=")[0]
+		if err := o.Check(fs); err == nil || !strings.Contains(err.Error(), flagName+" applies to -tierproof.data-plane=") {
+			t.Errorf("%v: %v", c.args, err)
+		}
+	}
+	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.keep-cluster=never")
+	if err := o.Check(fs); err != nil {
+		t.Errorf("kind flags on kind refused: %v", err)
+	}
+}
+
+// The conformance suite plays the catalog, not scenarios, and injects no
+// lab fault: it has neither flag, so giving one is an error, not a no-op.
+func TestTheConformanceSuiteHasOnlyTheFlagsItReads(t *testing.T) {
+	for _, f := range []string{"-tierproof.scenarios=x", "-tierproof.lab-fault=a:b>c:tcp/80"} {
+		if _, _, err := parse(t, e2e.Conformance, f); err == nil || !strings.Contains(err.Error(), "flag provided but not defined") {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// Messages tell users what to type: every -tierproof.* they name is a flag.
+func TestMessagesNameFlagsThatExist(t *testing.T) {
+	o, fs, _ := parse(t, e2e.Walkthrough)
+	boot, err := o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot.Antrea.API, boot.Antrea.BaseURL, boot.Antrea.CacheDir = "http://127.0.0.1:1", "http://127.0.0.1:1", t.TempDir()
+	_, err = boot.Antrea.Fetch(context.Background(), "v9.9.9", "")
+	if err == nil {
+		t.Fatal("a version with no checksum anywhere was fetched")
+	}
+	named := regexp.MustCompile(`-(tierproof\.[a-z0-9-]+)`).FindAllStringSubmatch(err.Error(), -1)
+	if len(named) == 0 || !strings.Contains(err.Error(), `make e2e E2E_FLAGS="-tierproof.antrea-manifest-sha256=<sha256>"`) {
+		t.Errorf("the missing-checksum error does not say what to type: %v", err)
+	}
+	for _, n := range named {
+		if fs.Lookup(n[1]) == nil {
+			t.Errorf("the message names -%s, which is no flag: %v", n[1], err)
+		}
+	}
+}
+
+func TestAMistypedFlagGetsOneLineNamingTheNearestFlag(t *testing.T) {
+	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	var o e2e.Options
+	o.Register(fs, e2e.Walkthrough)
+	args := []string{"-tierproof.keep-clustr=never"}
+	fs.Usage = e2e.ShortUsage(fs, e2e.Walkthrough, args)
+	if err := fs.Parse(args); err == nil {
+		t.Fatal("a mistyped flag parsed")
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) > 2 || !strings.Contains(out.String(), "did you mean -tierproof.keep-cluster?") {
+		t.Errorf("%d lines:\n%s", len(lines), out.String())
+	}
+	out.Reset()
+	fs.Usage = e2e.ShortUsage(fs, e2e.Walkthrough, []string{"-help"})
+	_ = fs.Parse([]string{"-help"})
+	if !strings.Contains(out.String(), "-tierproof.node-image") {
+		t.Errorf("-help does not list the flags:\n%s", out.String())
+	}
+}
+
+func TestDecisionFollowsWhatFailed(t *testing.T) {
+	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind")
+	if err := o.Check(fs); err != nil {
+		t.Fatal(err)
+	}
+	if d := o.Decision(true); !strings.Contains(d, "failed; keeping") {
+		t.Errorf("on-failure after a failure: %s", d)
+	}
+	if d := o.Decision(false); !strings.Contains(d, "passed; removing") {
+		t.Errorf("on-failure after a pass: %s", d)
 	}
 }

@@ -1,0 +1,113 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// policyKinds are what the walkthrough's stages apply, in the order a cleanup
+// deletes them: policies before the groups and Tiers they name.
+var policyKinds = []schema.GroupVersionKind{
+	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "ClusterNetworkPolicy"},
+	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "NetworkPolicy"},
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
+	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "ClusterGroup"},
+	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "Group"},
+	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "Tier"},
+}
+
+// RemoveLeftoverPolicies deletes every policy, group and Tier that carries
+// OwnerLabel: what an earlier run on this cluster applied and kept (a failed
+// run keeps its cluster). Objects without the label are not tierproof's and
+// are left alone; a kind the cluster does not serve is skipped.
+func RemoveLeftoverPolicies(ctx context.Context, c client.Client) ([]ObjectRef, error) {
+	var removed []ObjectRef
+	var errs []error
+	for _, gvk := range policyKinds {
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := c.List(ctx, list, client.HasLabels{OwnerLabel}); err != nil {
+			if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("listing %s: %w", gvk.Kind, err))
+			continue
+		}
+		for i := range list.Items {
+			item := &list.Items[i]
+			ref := ObjectRef{GVK: gvk, Namespace: item.GetNamespace(), Name: item.GetName()}
+			if err := c.Delete(ctx, item); err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("deleting %s: %w", ref, err))
+				continue
+			}
+			removed = append(removed, ref)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// RecreateStaleAgents deletes, and waits out, the pods of namespaces whose
+// agent container runs an image other than the one identified by imageID (its
+// config digest, "sha256:…"): a kept cluster's pods would otherwise go on
+// running the previous build's agent. The estate's apply then recreates them.
+// A pod whose agent has not reported an image yet counts as stale.
+func RecreateStaleAgents(ctx context.Context, cs kubernetes.Interface, namespaces []string, imageID string, timeout time.Duration) ([]string, error) {
+	digest := strings.TrimPrefix(imageID, "sha256:")
+	var stale []corev1.Pod
+	for _, ns := range namespaces {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: OwnerLabel})
+		if err != nil {
+			return nil, fmt.Errorf("listing pods in %s: %w", ns, err)
+		}
+		for _, p := range pods.Items {
+			if !runsImage(p, digest) {
+				stale = append(stale, p)
+			}
+		}
+	}
+	var names []string
+	zero := int64(0)
+	for _, p := range stale {
+		names = append(names, p.Namespace+"/"+p.Name)
+		err := cs.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return names, fmt.Errorf("deleting pod %s/%s: %w", p.Namespace, p.Name, err)
+		}
+	}
+	for _, p := range stale {
+		err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+			current, err := cs.CoreV1().Pods(p.Namespace).Get(ctx, p.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				return true, nil
+			}
+			// A pod of the same name created since is not the stale one.
+			return err == nil && current.UID != p.UID, err
+		})
+		if err != nil {
+			return names, fmt.Errorf("waiting for pod %s/%s to go: %w", p.Namespace, p.Name, err)
+		}
+	}
+	return names, nil
+}
+
+func runsImage(p corev1.Pod, digest string) bool {
+	for _, s := range p.Status.ContainerStatuses {
+		if s.Name == AgentContainer {
+			return digest != "" && strings.HasSuffix(s.ImageID, digest)
+		}
+	}
+	return false
+}
