@@ -1,0 +1,54 @@
+package e2e_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Bad flags stop the suite before it builds anything, each with one line
+// that says what is wrong: no Gomega dump, no 200 lines of usage.
+func TestBadFlagsStopTheSuiteWithOneLine(t *testing.T) {
+	for _, c := range []struct {
+		flag, want string
+	}{
+		{"-tierproof.keep-cluster=sometimes", `-tierproof.keep-cluster "sometimes": want on-failure, always or never`},
+		{"-tierproof.keep-clustr=never", "did you mean -tierproof.keep-cluster?"},
+		{"-tierproof.node-image=kindest/node:v1.36.4", "-tierproof.node-image applies to -tierproof.data-plane=kind only"},
+		{"-tierproof.lab-fault=no-such-stage:prod-app/ubuntu-16-04>ssh-server:tcp/22", `scenario antrea-blog has no stage "no-such-stage"`},
+		{"-tierproof.lab-fault=block-all:prod-app/ubuntu-99>ssh-server:tcp/22", `scenario antrea-blog has no endpoint "prod-app/ubuntu-99"`},
+		{"-tierproof.lab-fault=block-all:prod-app/ubuntu-16-04>ssh-server:tcp/9999", "scenario antrea-blog does not probe tcp/9999"},
+	} {
+		t.Run(c.flag, func(t *testing.T) {
+			out, err := rerunSuite(t, c.flag)
+			if err == nil {
+				t.Fatalf("the suite passed:\n%s", out)
+			}
+			text := string(out)
+			if !strings.Contains(text, c.want) {
+				t.Errorf("output lacks %q:\n%s", c.want, text)
+			}
+			if lines := strings.Count(text, "\n"); lines > 6 || strings.Contains(text, "<*") || strings.Contains(text, "Ran ") {
+				t.Errorf("%d lines, or a Gomega dump, or specs that ran:\n%s", lines, text)
+			}
+		})
+	}
+}
+
+// Keep-on-failure follows whatever failed, not only a stage: here a
+// scenario that does not load. AfterSuite, which decides, runs before
+// ReportAfterSuite, so the decision cannot wait for the suite's report.
+func TestTheKeepDecisionSeesEveryFailure(t *testing.T) {
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, "scenario.yaml"), []byte("name: broken\nstages: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := rerunSuite(t, "-ginkgo.v", "-tierproof.scenarios="+broken)
+	if err == nil {
+		t.Fatalf("the suite passed with a scenario that does not load:\n%s", out)
+	}
+	if !strings.Contains(string(out), "the run failed;") {
+		t.Errorf("AfterSuite did not see the failure:\n%s", out)
+	}
+}
