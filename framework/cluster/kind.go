@@ -56,7 +56,7 @@ func (k *Kind) Up(ctx context.Context) (created bool, err error) {
 			return false, fmt.Errorf("kind cluster %q: listing its nodes: %w", k.Name, err)
 		}
 		if len(nodes) != len(KindConfig("").Nodes) {
-			return false, fmt.Errorf("kind cluster %q exists with %d nodes, not the walkthrough's 3: delete it (kind delete cluster --name %s) or pick another --cluster-name",
+			return false, fmt.Errorf("kind cluster %q exists with %d nodes, not the walkthrough's 3: delete it (kind delete cluster --name %s) and run again: tierproof then creates it",
 				k.Name, len(nodes), k.Name)
 		}
 		if err := k.provider.ExportKubeConfig(k.Name, k.KubeconfigPath, false); err != nil {

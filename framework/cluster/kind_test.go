@@ -62,6 +62,16 @@ func TestKindClusterNameComesFromTheProviderIDs(t *testing.T) {
 			t.Errorf("%q %q %v, want refused with %q", name, why, err, c.why)
 		}
 	}
+	// An existing kind cluster is attached with the network its nodes are on,
+	// so that the agent image is loaded into them and the externals join it.
+	fakeDocker(t,
+		answer{pattern: "ps -a --filter label=io.x-k8s.kind.cluster=tp --format*", stdout: "tp-control-plane\ntp-worker\n"},
+		answer{pattern: "inspect tp-control-plane --format*", stdout: "kind "},
+		answer{pattern: "network inspect kind --format*", stdout: `{"IPAM":{"Config":[{"Subnet":"172.18.0.0/16"}]},"Labels":{}}`})
+	k, err := cluster.AttachKind(context.Background(), kind, "/home/u/.kube/config")
+	if err != nil || k.Name != "tp" || k.Network.Name != "kind" || k.Network.Subnet.String() != "172.18.0.0/16" || k.Network.Owned {
+		t.Fatalf("attached %+v, %v", k, err)
+	}
 	// AttachKind refuses before touching Docker.
 	calls := fakeDocker(t)
 	eks := fake.NewSimpleClientset(node("ip-10-0-0-1", "aws:///eu-west-1a/i-0abc"))

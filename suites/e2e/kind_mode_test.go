@@ -32,6 +32,44 @@ func TestKindModeFailsFastWithoutDocker(t *testing.T) {
 	}
 }
 
+// With Docker but without openvswitch (these machines, with Docker started by
+// .ci/run), kind mode stops at the host check, before any container, network
+// or cluster exists, and says what to run.
+func TestKindModeStopsAtTheOpenVSwitchCheckAndCreatesNothing(t *testing.T) {
+	ctx := context.Background()
+	if cluster.CheckDocker(ctx) != nil {
+		t.Skip("no Docker engine answers: TestKindModeFailsFastWithoutDocker covers this host")
+	}
+	if cluster.CheckOpenVSwitch("", t.Logf) == nil {
+		t.Skip("this host can run Antrea on kind: kind mode would boot a real cluster (make e2e)")
+	}
+	before := dockerObjects(t)
+	out, err := rerunSuite(t, "-tierproof.data-plane=kind", "-tierproof.reports="+t.TempDir())
+	if err == nil {
+		t.Fatalf("the kind-mode suite passed without openvswitch:\n%s", out)
+	}
+	if !strings.Contains(string(out), "the openvswitch kernel module is not loaded") || !strings.Contains(string(out), "modprobe openvswitch") {
+		t.Errorf("the kind-mode suite does not say openvswitch is missing and what to run:\n%s", out)
+	}
+	if after := dockerObjects(t); after != before {
+		t.Errorf("Docker before the run: %q, after: %q", before, after)
+	}
+}
+
+// dockerObjects lists every container and network.
+func dockerObjects(t *testing.T) string {
+	t.Helper()
+	containers, err := exec.Command("docker", "ps", "-aq").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	networks, err := exec.Command("docker", "network", "ls", "-q").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(containers) + "|" + string(networks)
+}
+
 // rerunSuite runs this test binary's Ginkgo suite in a child process with
 // extra flags, and returns what it printed. Tests that re-run the suite skip
 // themselves inside the child.
