@@ -3,6 +3,7 @@ package walkthrough_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,37 @@ spec:
 	mismatches := stage.Matrix.Mismatches()
 	if len(mismatches) != 1 || mismatches[0].From != "x/a" || mismatches[0].To != "x/b" || mismatches[0].Expected.Verdict != model.Drop {
 		t.Errorf("mismatches %v, want only x/a → x/b expected Drop", mismatches)
+	}
+}
+
+// blindPlane probes nothing: every flow is unprobeable on it.
+type blindPlane struct{ livePlane }
+
+func (p *blindPlane) Probeable(probe.Flow) bool { return false }
+
+// A stage that probed no flow fails, and an interrupted stage is reported as
+// interrupted, never as flows that differ.
+func TestAStageThatCheckedNothingOrWasInterruptedHasNoVerdict(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "scenario.yaml"), []byte("name: empty\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := scenario.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Parse([]byte("namespaces: [{name: x}]\npods: [{namespace: x, name: a, ip: 10.0.0.1}, {namespace: x, name: b, ip: 10.0.0.2}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = walkthrough.Runner{Plane: &blindPlane{livePlane{topo: topo}}}.PlayStage(context.Background(), s, 0, topo, nil)
+	if !errors.Is(err, walkthrough.ErrNothingProbed) || !strings.Contains(err.Error(), "nothing was checked: scripted can probe none of its 4 flows") {
+		t.Errorf("a stage that probed nothing: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stage, err := walkthrough.Runner{Plane: &livePlane{topo: topo}}.PlayStage(ctx, s, 0, topo, nil)
+	if err == nil || !strings.Contains(err.Error(), "interrupted at stage no-policy") || strings.Contains(err.Error(), "differ") || stage.Matrix != nil {
+		t.Errorf("an interrupted stage: %v (matrix %v)", err, stage.Matrix != nil)
 	}
 }

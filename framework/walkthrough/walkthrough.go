@@ -6,6 +6,7 @@ package walkthrough
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -52,6 +53,10 @@ type Relabeler interface {
 type Tracer interface {
 	Trace(ctx context.Context, f probe.Flow) (string, error)
 }
+
+// ErrNothingProbed is wrapped by a stage none of whose flows the data plane
+// can probe: nothing was checked, so the stage cannot pass.
+var ErrNothingProbed = errors.New("nothing was checked")
 
 // maxTraces bounds the flows traced per failed stage (Antrea runs about 14
 // Traceflows at once per cluster; tracing is for diagnosis, not coverage).
@@ -130,7 +135,15 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 			flows = append(flows, f)
 		}
 	}
+	if len(flows) == 0 {
+		// A stage that checked nothing must never pass.
+		return report.Stage{}, fmt.Errorf("stage %s: %w: %s can probe none of its %d flows", st.Name, ErrNothingProbed, r.Plane.Name(), len(x.Flows(r.Plane.IP)))
+	}
 	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, expect)
+	if ctx.Err() != nil {
+		// What a cancelled probe saw says nothing about policy: no verdict.
+		return report.Stage{}, fmt.Errorf("interrupted at stage %s (%v): no verdict", st.Name, context.Cause(ctx))
+	}
 	if err := x.Observe(obs); err != nil {
 		return report.Stage{}, err
 	}
