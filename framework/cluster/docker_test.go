@@ -30,23 +30,7 @@ func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 	if err := cluster.CheckDocker(ctx); err != nil {
 		t.Skip("no Docker engine answers (.ci/run starts one): " + firstLineOf(err.Error()))
 	}
-	bin, err := netlab.BuildAgent(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := agentimage.Build(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag := fmt.Sprintf("tierproof.local/agent:test-%d", os.Getpid())
-	archive := filepath.Join(t.TempDir(), "agent.tar")
-	if err := agentimage.WriteArchive(img, tag, archive); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.CommandContext(ctx, "docker", "load", "-i", archive).CombinedOutput(); err != nil {
-		t.Fatalf("docker load: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", tag).Run() })
+	tag := loadAgentImage(ctx, t, "test")
 
 	run := fmt.Sprintf("it-%d", os.Getpid())
 	network, err := cluster.EnsureNetwork(ctx, cluster.NetworkName(run), run)
@@ -103,6 +87,56 @@ func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 	if stats.Execs != 1 {
 		t.Errorf("%d execs, want one for the one source", stats.Execs)
 	}
+}
+
+// kind runs every node with --privileged and execs into them with
+// --privileged. On a machine whose capability bounding set lacks some
+// capability, that works only through the runtime wrapper hack/docker/start
+// registers; this checks it does, on the engine .ci/run starts.
+func TestPrivilegedContainersRunOnTheDockerEngine(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := cluster.CheckDocker(ctx); err != nil {
+		t.Skip("no Docker engine answers (.ci/run starts one): " + firstLineOf(err.Error()))
+	}
+	tag := loadAgentImage(ctx, t, "priv")
+	name := fmt.Sprintf("tierproof-priv-%d", os.Getpid())
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
+	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--name", name, "--privileged", "--label", cluster.OwnerLabel+"=priv-test", tag, "serve", "--tcp", "80").CombinedOutput()
+	if err != nil {
+		runtime, _ := exec.Command("docker", "info", "--format", "{{.DefaultRuntime}}").Output()
+		if strings.Contains(string(out), "unable to apply caps") && strings.TrimSpace(string(runtime)) != "tierproof" {
+			t.Skip("this engine cannot run privileged containers here (the bounding set lacks capabilities) and was not started by hack/docker/start, which adds the runtime wrapper")
+		}
+		t.Fatalf("docker run --privileged: %v\n%s", err, out)
+	}
+	if out, err := exec.CommandContext(ctx, "docker", "exec", "--privileged", name, agent.Path, "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "probe agent") {
+		t.Fatalf("docker exec --privileged: %v\n%s", err, out)
+	}
+}
+
+// loadAgentImage builds the agent image from a fresh agent build and loads it
+// into Docker under a tag of this test process, removed at the end.
+func loadAgentImage(ctx context.Context, t *testing.T, kind string) string {
+	t.Helper()
+	bin, err := netlab.BuildAgent(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := agentimage.Build(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := fmt.Sprintf("tierproof.local/agent:%s-%d", kind, os.Getpid())
+	archive := filepath.Join(t.TempDir(), "agent.tar")
+	if err := agentimage.WriteArchive(img, tag, archive); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.CommandContext(ctx, "docker", "load", "-i", archive).CombinedOutput(); err != nil {
+		t.Fatalf("docker load: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", tag).Run() })
+	return tag
 }
 
 // addrIn is the n-th address of a prefix.
