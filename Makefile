@@ -15,6 +15,7 @@ ETCD               := $(TOOLS_DIR)/etcd-$(ETCD_VERSION)
 KWOK               := $(TOOLS_DIR)/kwok-$(KWOK_VERSION)
 KWOK_STAGES        := $(TOOLS_DIR)/kwok-stages-$(KWOK_VERSION).yaml
 CONTROLLER_GEN     := $(TOOLS_DIR)/controller-gen-v0.20.0
+GOTESTSUM          := $(TOOLS_DIR)/gotestsum-v1.13.0
 TOOLS_BUILD        := CGO_ENABLED=0 $(GO) build -trimpath
 
 all: build
@@ -32,11 +33,12 @@ agent-image: build
 	$(BIN)/tierproof agent-image --binary $(BIN)/tierproof-agent --output $(BIN)/tierproof-agent-image.tar
 
 ## test: everything that runs without kind: unit tests, the lab (root; skipped without it), and
-## integration tests against a real kube-apiserver + etcd + kwok (built first by make tools)
+## integration tests against a real kube-apiserver + etcd + kwok (built first by make tools).
+## gotestsum's closing summary lists every skipped test with its reason.
 test: fmt-check vet tools
 	TIERPROOF_KUBE_APISERVER=$(KUBE_APISERVER) TIERPROOF_ETCD=$(ETCD) TIERPROOF_KWOK=$(KWOK) \
 	TIERPROOF_KWOK_STAGES=$(KWOK_STAGES) TIERPROOF_CONTROLLER_GEN=$(CONTROLLER_GEN) \
-		$(GO) test -timeout 20m ./...
+		$(GOTESTSUM) --format pkgname -- -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...
@@ -83,8 +85,8 @@ conformance: agent
 		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/conformance \
 		-ginkgo.junit-report=$(CURDIR)/reports/conformance/ginkgo-junit.xml $(E2E_FLAGS)
 
-## tools: kube-apiserver, etcd, kwok (and its stages) and controller-gen, into $(TOOLS_DIR)
-tools: $(KUBE_APISERVER) $(ETCD) $(KWOK) $(KWOK_STAGES) $(CONTROLLER_GEN)
+## tools: kube-apiserver, etcd, kwok (and its stages), controller-gen and gotestsum, into $(TOOLS_DIR)
+tools: $(KUBE_APISERVER) $(ETCD) $(KWOK) $(KWOK_STAGES) $(CONTROLLER_GEN) $(GOTESTSUM)
 
 $(KUBE_APISERVER):
 	@echo "building kube-apiserver $(KUBERNETES_VERSION) (about 4 minutes cold on 2 cores)"
@@ -103,6 +105,10 @@ $(KWOK):
 
 $(KWOK_STAGES):
 	cd hack/tools/kwok && $(GO) run ./stages > $@.tmp && mv $@.tmp $@
+
+$(GOTESTSUM):
+	@echo "building gotestsum"
+	cd hack/tools/gotestsum && $(TOOLS_BUILD) -ldflags "-s -w" -o $@ gotest.tools/gotestsum
 
 $(CONTROLLER_GEN):
 	@echo "building controller-gen"
