@@ -55,7 +55,7 @@ func (k *Kind) Up(ctx context.Context) (created bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("kind cluster %q: listing its nodes: %w", k.Name, err)
 		}
-		if len(nodes) != len(KindConfig("").Nodes) {
+		if len(nodes) != len(KindConfig("", false).Nodes) {
 			return false, fmt.Errorf("kind cluster %q exists with %d nodes, not the walkthrough's 3: delete it (kind delete cluster --name %s) and run again: tierproof then creates it",
 				k.Name, len(nodes), k.Name)
 		}
@@ -69,14 +69,14 @@ func (k *Kind) Up(ctx context.Context) (created bool, err error) {
 	}
 	err = withEnv("KIND_EXPERIMENTAL_DOCKER_NETWORK", k.Network.Name, func() error {
 		return k.provider.Create(k.Name,
-			kindcluster.CreateWithV1Alpha4Config(KindConfig(k.NodeImage)),
+			kindcluster.CreateWithV1Alpha4Config(KindConfig(k.NodeImage, CgroupV1(""))),
 			kindcluster.CreateWithKubeconfigPath(k.KubeconfigPath),
 			kindcluster.CreateWithWaitForReady(0),
 			kindcluster.CreateWithDisplayUsage(false),
 			kindcluster.CreateWithDisplaySalutation(false))
 	})
 	if err != nil {
-		return false, fmt.Errorf("creating kind cluster %q (node image %s; is it pullable?): %w", k.Name, KindConfig(k.NodeImage).Nodes[0].Image, err)
+		return false, fmt.Errorf("creating kind cluster %q (node image %s; is it pullable?): %w", k.Name, KindConfig(k.NodeImage, false).Nodes[0].Image, err)
 	}
 	return true, nil
 }

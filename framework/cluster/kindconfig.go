@@ -4,6 +4,9 @@
 package cluster
 
 import (
+	"os"
+	"path/filepath"
+
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 )
 
@@ -15,9 +18,28 @@ const PodSubnet = "10.10.0.0/16"
 // v2.7.0 supports; the nightly workflow runs 1.37 as a best-effort cell.
 const NodeImage = "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed"
 
+// allowCgroupV1 lets the kubelet run on a cgroup v1 host: since Kubernetes
+// 1.35 it refuses to start there unless failCgroupV1 is false.
+const allowCgroupV1 = `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+`
+
+// CgroupV1 says whether the host under root ("" is "/") runs cgroup v1 or the
+// hybrid layout: only a cgroup v2 host has cgroup.controllers at the root of
+// /sys/fs/cgroup. kind nodes share the host's cgroups.
+func CgroupV1(root string) bool {
+	if root == "" {
+		root = "/"
+	}
+	_, err := os.Stat(filepath.Join(root, "sys/fs/cgroup/cgroup.controllers"))
+	return err != nil
+}
+
 // KindConfig is the walkthrough's cluster: one control plane and two workers,
-// kind's default CNI off (Antrea is installed instead).
-func KindConfig(nodeImage string) *v1alpha4.Cluster {
+// kind's default CNI off (Antrea is installed instead). On a cgroup v1 host
+// the kubelet is told to run anyway.
+func KindConfig(nodeImage string, cgroupV1 bool) *v1alpha4.Cluster {
 	if nodeImage == "" {
 		nodeImage = NodeImage
 	}
@@ -27,6 +49,9 @@ func KindConfig(nodeImage string) *v1alpha4.Cluster {
 			DisableDefaultCNI: true,
 			PodSubnet:         PodSubnet,
 		},
+	}
+	if cgroupV1 {
+		cfg.KubeadmConfigPatches = append(cfg.KubeadmConfigPatches, allowCgroupV1)
 	}
 	for _, role := range []v1alpha4.NodeRole{v1alpha4.ControlPlaneRole, v1alpha4.WorkerRole, v1alpha4.WorkerRole} {
 		cfg.Nodes = append(cfg.Nodes, v1alpha4.Node{Role: role, Image: nodeImage})

@@ -16,7 +16,7 @@ import (
 )
 
 func TestKindConfigIsTheWalkthroughsCluster(t *testing.T) {
-	cfg := cluster.KindConfig("")
+	cfg := cluster.KindConfig("", false)
 	if !cfg.Networking.DisableDefaultCNI || cfg.Networking.PodSubnet != "10.10.0.0/16" {
 		t.Errorf("networking %+v: want the default CNI off and pod subnet 10.10.0.0/16", cfg.Networking)
 	}
@@ -30,8 +30,26 @@ func TestKindConfigIsTheWalkthroughsCluster(t *testing.T) {
 	if want := []v1alpha4.NodeRole{"control-plane", "worker", "worker"}; strings.Join(toStrings(roles), ",") != strings.Join(toStrings(want), ",") {
 		t.Errorf("roles %v, want %v", roles, want)
 	}
-	if got := cluster.KindConfig("kindest/node:custom").Nodes[1].Image; got != "kindest/node:custom" {
+	if got := cluster.KindConfig("kindest/node:custom", false).Nodes[1].Image; got != "kindest/node:custom" {
 		t.Errorf("image override ignored: %q", got)
+	}
+}
+
+// Kubernetes 1.35+ kubelets refuse cgroup v1 unless told otherwise; kind nodes
+// share the host's cgroups, so a cgroup v1 host (this CI's) needs the patch,
+// and a cgroup v2 host gets none.
+func TestKindConfigLetsTheKubeletRunOnCgroupV1Hosts(t *testing.T) {
+	v1 := host(t, map[string]string{"sys/fs/cgroup/cpu/tasks": ""})
+	v2 := host(t, map[string]string{"sys/fs/cgroup/cgroup.controllers": "cpu memory"})
+	if !cluster.CgroupV1(v1) || cluster.CgroupV1(v2) {
+		t.Fatalf("cgroup v1 detected: %v on the v1 host, %v on the v2 host", cluster.CgroupV1(v1), cluster.CgroupV1(v2))
+	}
+	patches := cluster.KindConfig("", true).KubeadmConfigPatches
+	if len(patches) != 1 || !strings.Contains(patches[0], "kind: KubeletConfiguration") || !strings.Contains(patches[0], "failCgroupV1: false") {
+		t.Errorf("cgroup v1 patches %q", patches)
+	}
+	if patches := cluster.KindConfig("", false).KubeadmConfigPatches; len(patches) != 0 {
+		t.Errorf("cgroup v2 patches %q", patches)
 	}
 }
 
