@@ -101,14 +101,13 @@ type step struct {
 func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	e := &Estate{logf: o.Logf, spec: o.Estate}
 	RegisterAntreaTypes()
-	if o.Kubeconfig == "" {
-		e.logf("checking the host")
-		if err := CheckDocker(ctx); err != nil {
-			return e, err
-		}
-		if err := CheckOpenVSwitch(o.HostRoot, e.logf); err != nil {
-			return e, err
-		}
+	// An existing cluster is a kind cluster on this host too: the same checks.
+	e.logf("checking the host")
+	if err := CheckDocker(ctx); err != nil {
+		return e, err
+	}
+	if err := CheckOpenVSwitch(o.HostRoot, e.logf); err != nil {
+		return e, err
 	}
 	antrea := o.Antrea
 	if antrea.Checksums == nil {
@@ -136,6 +135,14 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	}
 	archive := filepath.Join(o.WorkDir, "tierproof-agent-image.tar")
 	if err := agentimage.WriteArchive(img, agentimage.DefaultTag, archive); err != nil {
+		return e, err
+	}
+	objects, err := fixtures.Estate(o.Estate.Fixture)
+	if err != nil {
+		return e, err
+	}
+	fingerprints, err := Fingerprint(objects, imageID.String())
+	if err != nil {
 		return e, err
 	}
 
@@ -173,7 +180,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	crc := e.Client.Resources().GetControllerRuntimeClient()
 	docker := Docker{Run: o.ClusterName, Network: e.Kind.Network.Name}
 	if !e.Created {
-		if err := e.startFresh(ctx, crc, cs, docker, imageID.String()); err != nil {
+		if err := e.startFresh(ctx, crc, cs, docker, fingerprints); err != nil {
 			return e, err
 		}
 	}
@@ -199,10 +206,6 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	}
 
 	e.logf("deploying the estate")
-	objects, err := fixtures.Estate(o.Estate.Fixture)
-	if err != nil {
-		return e, err
-	}
 	e.preload(ctx, estateImages(objects))
 	applier := NewApplier(crc, o.ClusterName)
 	if err := applier.ApplyStage(ctx, "estate", objects); err != nil {
@@ -230,8 +233,9 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 // startFresh brings a cluster this run did not create to the state a new one
 // has: an earlier run that failed and kept its cluster left its external
 // hosts (whose names this run's would clash with), its policies (which would
-// be in force at the first stage) and pods running its build of the agent.
-func (e *Estate) startFresh(ctx context.Context, c client.Client, cs kubernetes.Interface, d Docker, imageID string) error {
+// be in force at the first stage) and pods made by its build of tierproof
+// (another agent image or pod spec: see EstateAnnotation).
+func (e *Estate) startFresh(ctx context.Context, c client.Client, cs kubernetes.Interface, d Docker, fingerprints map[string]string) error {
 	removed, err := d.RemoveExternals(ctx)
 	if err != nil {
 		return err
@@ -246,12 +250,12 @@ func (e *Estate) startFresh(ctx context.Context, c client.Client, cs kubernetes.
 	if len(policies) > 0 {
 		e.logf("reused cluster: removed %d policies, groups and Tiers an earlier run applied: %s", len(policies), joinRefs(policies))
 	}
-	pods, err := RecreateStaleAgents(ctx, cs, e.spec.Namespaces, imageID, 2*time.Minute)
+	pods, err := RecreateStalePods(ctx, cs, e.spec.Namespaces, fingerprints, 2*time.Minute)
 	if err != nil {
 		return fmt.Errorf("reused cluster: %w", err)
 	}
 	if len(pods) > 0 {
-		e.logf("reused cluster: deleted %d pods running another build of the agent, to be recreated: %s", len(pods), strings.Join(pods, ", "))
+		e.logf("reused cluster: deleted %d pods made by another build of the agent or the estate, to be recreated: %s", len(pods), strings.Join(pods, ", "))
 	}
 	if removed == 0 && len(policies) == 0 && len(pods) == 0 {
 		e.logf("reused cluster: nothing left from an earlier run")

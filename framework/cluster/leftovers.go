@@ -2,9 +2,11 @@ package cluster
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -59,13 +62,42 @@ func RemoveLeftoverPolicies(ctx context.Context, c client.Client) ([]ObjectRef, 
 	return removed, errors.Join(errs...)
 }
 
-// RecreateStaleAgents deletes, and waits out, the pods of namespaces whose
-// agent container runs an image other than the one identified by imageID (its
-// config digest, "sha256:…"): a kept cluster's pods would otherwise go on
-// running the previous build's agent. The estate's apply then recreates them.
-// A pod whose agent has not reported an image yet counts as stale.
-func RecreateStaleAgents(ctx context.Context, cs kubernetes.Interface, namespaces []string, imageID string, timeout time.Duration) ([]string, error) {
-	digest := strings.TrimPrefix(imageID, "sha256:")
+// EstateAnnotation holds, on every estate pod, the fingerprint of what it
+// was created from: its spec and the agent image. A reused cluster's pods
+// whose fingerprint differs from this run's were made by another build of
+// tierproof (another agent, a changed fixture whose pod spec the API server
+// would refuse to update in place) and are recreated.
+const EstateAnnotation = "tierproof.io/estate-fingerprint"
+
+// Fingerprint marks each Pod among objects with the fingerprint of its spec
+// and agentImageID, and returns them by "namespace/name".
+func Fingerprint(objects []runtime.Object, agentImageID string) (map[string]string, error) {
+	prints := map[string]string{}
+	for _, o := range objects {
+		pod, ok := o.(*corev1.Pod)
+		if !ok {
+			continue
+		}
+		spec, err := json.Marshal(pod.Spec)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(append(append(spec, '\n'), agentImageID...))
+		print := hex.EncodeToString(sum[:16])
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[EstateAnnotation] = print
+		prints[pod.Namespace+"/"+pod.Name] = print
+	}
+	return prints, nil
+}
+
+// RecreateStalePods deletes, and waits out, the tierproof pods of the given
+// namespaces whose fingerprint is not the one want gives them (or that want
+// does not list); the estate's apply then creates them anew. Pods without
+// OwnerLabel are not tierproof's and are left alone.
+func RecreateStalePods(ctx context.Context, cs kubernetes.Interface, namespaces []string, want map[string]string, timeout time.Duration) ([]string, error) {
 	var stale []corev1.Pod
 	for _, ns := range namespaces {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: OwnerLabel})
@@ -73,7 +105,7 @@ func RecreateStaleAgents(ctx context.Context, cs kubernetes.Interface, namespace
 			return nil, fmt.Errorf("listing pods in %s: %w", ns, err)
 		}
 		for _, p := range pods.Items {
-			if !runsImage(p, digest) {
+			if print, ok := want[p.Namespace+"/"+p.Name]; !ok || p.Annotations[EstateAnnotation] != print {
 				stale = append(stale, p)
 			}
 		}
@@ -101,13 +133,4 @@ func RecreateStaleAgents(ctx context.Context, cs kubernetes.Interface, namespace
 		}
 	}
 	return names, nil
-}
-
-func runsImage(p corev1.Pod, digest string) bool {
-	for _, s := range p.Status.ContainerStatuses {
-		if s.Name == AgentContainer {
-			return digest != "" && strings.HasSuffix(s.ImageID, digest)
-		}
-	}
-	return false
 }
