@@ -53,32 +53,16 @@ func (p *livePlane) Exec(_ context.Context, _ string, _ []string, stdin []byte) 
 }
 
 func TestTheModelSeesTheEstateAsReadAfterApplying(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, data string) {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("scenario.yaml", "name: relabel\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: deny-role\n    manifests: deny\n")
-	write("deny/p.yaml", `apiVersion: crd.antrea.io/v1beta1
+	s, topo := twoPodScenario(t, map[string]string{
+		"scenario.yaml": "name: relabel\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: deny-role\n    manifests: deny\n",
+		"deny/p.yaml": `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy
 metadata: {name: deny-role}
 spec:
   priority: 1
   appliedTo: [{podSelector: {matchLabels: {role: denied}}}]
   ingress: [{action: Drop}]
-`)
-	s, err := scenario.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := topology.Parse([]byte("namespaces: [{name: x}]\npods: [{namespace: x, name: a, ip: 10.0.0.1}, {namespace: x, name: b, ip: 10.0.0.2}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+`})
 	plane := &livePlane{topo: topo}
 	stage, err := walkthrough.Runner{Plane: plane}.PlayStage(context.Background(), s, 0, topo, nil)
 	if got := strings.Join(plane.calls[:2], ","); got != "apply,snapshot" {
@@ -103,19 +87,8 @@ func (p *blindPlane) Probeable(probe.Flow) bool { return false }
 // A stage that probed no flow fails, and an interrupted stage is reported as
 // interrupted, never as flows that differ.
 func TestAStageThatCheckedNothingOrWasInterruptedHasNoVerdict(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "scenario.yaml"), []byte("name: empty\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, err := scenario.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := topology.Parse([]byte("namespaces: [{name: x}]\npods: [{namespace: x, name: a, ip: 10.0.0.1}, {namespace: x, name: b, ip: 10.0.0.2}]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = walkthrough.Runner{Plane: &blindPlane{livePlane{topo: topo}}}.PlayStage(context.Background(), s, 0, topo, nil)
+	s, topo := twoPodScenario(t, map[string]string{"scenario.yaml": "name: empty\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"})
+	_, err := walkthrough.Runner{Plane: &blindPlane{livePlane{topo: topo}}}.PlayStage(context.Background(), s, 0, topo, nil)
 	if !errors.Is(err, walkthrough.ErrNothingProbed) || !strings.Contains(err.Error(), "nothing was checked: scripted can probe none of its 4 flows") {
 		t.Errorf("a stage that probed nothing: %v", err)
 	}
@@ -125,4 +98,28 @@ func TestAStageThatCheckedNothingOrWasInterruptedHasNoVerdict(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "interrupted at stage no-policy") || strings.Contains(err.Error(), "differ") || stage.Matrix != nil {
 		t.Errorf("an interrupted stage: %v (matrix %v)", err, stage.Matrix != nil)
 	}
+}
+
+// twoPodScenario loads a scenario written from files, on a topology of two
+// pods, x/a and x/b.
+func twoPodScenario(t *testing.T, files map[string]string) (*scenario.Scenario, *topology.Topology) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := scenario.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Parse([]byte("namespaces: [{name: x}]\npods: [{namespace: x, name: a, ip: 10.0.0.1}, {namespace: x, name: b, ip: 10.0.0.2}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, topo
 }
