@@ -166,6 +166,11 @@ var _ = ReportAfterSuite("conformance summary", func(r Report) {
 	if catalog == nil {
 		return
 	}
+	if opts.LabUnavailable() == nil && r.SuiteSucceeded {
+		if err := e2e.NothingChecked(r); err != nil {
+			defer Fail(err.Error()) // after the summary is written
+		}
+	}
 	states := map[string][]types.SpecReport{}
 	for _, spec := range r.SpecReports {
 		if len(spec.ContainerHierarchyTexts) == 2 {

@@ -116,6 +116,16 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 })
 
+// A run that set up its data plane and checked nothing fails.
+var _ = ReportAfterSuite("something was checked", func(r Report) {
+	if opts.LabUnavailable() != nil {
+		return // the lab suite skips where it cannot run
+	}
+	if err := e2e.NothingChecked(r); err != nil && r.SuiteSucceeded {
+		Fail(err.Error())
+	}
+})
+
 // Every spec's outcome counts for keep-on-failure, whatever failed in it.
 var _ = ReportAfterEach(func(r SpecReport) { outcome.Record(r) })
 

@@ -52,3 +52,11 @@ func TestTheKeepDecisionSeesEveryFailure(t *testing.T) {
 		t.Errorf("AfterSuite did not see the failure:\n%s", out)
 	}
 }
+
+// A run that filters out every stage checked nothing: it fails.
+func TestARunThatCheckedNothingFails(t *testing.T) {
+	out, err := rerunSuite(t, "-ginkgo.label-filter=stage:no-such-stage")
+	if err == nil || !strings.Contains(string(out), "nothing was checked: no stage passed out of 7 specs") {
+		t.Fatalf("a run that played no stage: %v\n%s", err, out)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
 )
@@ -137,6 +138,27 @@ func (r *Outcome) Fail() { r.failed.Store(true) }
 
 // Failed says whether anything failed.
 func (r *Outcome) Failed() bool { return r.failed.Load() }
+
+// LabUnavailable is why the lab cannot run here (not root), when the run asks
+// for it: such a suite skips, which is not a run that checked nothing.
+func (o *Options) LabUnavailable() error {
+	if o.DataPlane != "lab" {
+		return nil
+	}
+	return netlab.Available()
+}
+
+// NothingChecked says why a run whose data plane was set up checked nothing
+// (every spec filtered out or skipped): such a run must not pass.
+func NothingChecked(r types.Report) error {
+	for _, spec := range r.SpecReports {
+		if spec.LeafNodeType == types.NodeTypeIt && spec.State == types.SpecStatePassed {
+			return nil
+		}
+	}
+	return fmt.Errorf("nothing was checked: no stage passed out of %d specs (%d were selected to run); check -ginkgo.label-filter and -ginkgo.focus",
+		r.PreRunStats.TotalSpecs, r.PreRunStats.SpecsThatWillRun)
+}
 
 // Decision says what Finish will do, in one line for the log.
 func (o *Options) Decision(failed bool) string {
