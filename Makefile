@@ -2,7 +2,7 @@
 GO            ?= go
 BIN           := bin
 
-.PHONY: all build agent agent-image lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
+.PHONY: all build agent agent-image node-binaries node-image lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
 # The integration tests' servers, built from the Go module proxy by hack/tools/*
 # into a cache directory; a binary already there is not rebuilt.
@@ -10,6 +10,9 @@ TOOLS_DIR          ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tierproof/tools
 KUBERNETES_VERSION := v1.36.3
 ETCD_VERSION       := v3.6.8
 KWOK_VERSION       := v0.8.0
+COREDNS_VERSION    := v1.14.2
+CNI_PLUGINS_VERSION := v1.10.0
+KUBE_ROUTER_VERSION := v2.1.0
 KUBE_APISERVER     := $(TOOLS_DIR)/kube-apiserver-$(KUBERNETES_VERSION)
 ETCD               := $(TOOLS_DIR)/etcd-$(ETCD_VERSION)
 KWOK               := $(TOOLS_DIR)/kwok-$(KWOK_VERSION)
@@ -88,12 +91,36 @@ conformance: agent
 ## tools: kube-apiserver, etcd, kwok (and its stages), controller-gen and gotestsum, into $(TOOLS_DIR)
 tools: $(KUBE_APISERVER) $(ETCD) $(KWOK) $(KWOK_STAGES) $(CONTROLLER_GEN) $(GOTESTSUM)
 
+KUBE_VERSION_FLAGS := -X k8s.io/component-base/version.gitVersion=$(KUBERNETES_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 \
+	-X k8s.io/client-go/pkg/version.gitVersion=$(KUBERNETES_VERSION)
+
 $(KUBE_APISERVER):
 	@echo "building kube-apiserver $(KUBERNETES_VERSION) (about 4 minutes cold on 2 cores)"
-	cd hack/tools/kube-apiserver && $(TOOLS_BUILD) -ldflags "-s -w \
-		-X k8s.io/component-base/version.gitVersion=$(KUBERNETES_VERSION) \
-		-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36" \
-		-o $@ k8s.io/kubernetes/cmd/kube-apiserver
+	cd hack/tools/kubernetes && $(TOOLS_BUILD) -ldflags "-s -w $(KUBE_VERSION_FLAGS)" -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+## node-binaries: everything the local kind node image is made of, built from the Go module proxy
+NODE_BINARIES := $(TOOLS_DIR)/node-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-coredns-$(COREDNS_VERSION)-cni-$(CNI_PLUGINS_VERSION)-kube-router-$(KUBE_ROUTER_VERSION)
+node-binaries: $(NODE_BINARIES)/.built
+
+$(NODE_BINARIES)/.built: $(ETCD) cmd/tierproof-pause/main.go
+	@echo "building the node image's binaries (about 10 minutes cold on 2 cores)"
+	mkdir -p $(NODE_BINARIES)/kubernetes $(NODE_BINARIES)/cni
+	cd hack/tools/kubernetes && $(TOOLS_BUILD) -ldflags "-s -w $(KUBE_VERSION_FLAGS)" -o $(NODE_BINARIES)/kubernetes/ \
+		$(addprefix k8s.io/kubernetes/cmd/,kubelet kubeadm kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
+	cd hack/tools/coredns && $(TOOLS_BUILD) -ldflags "-s -w" -o $(NODE_BINARIES)/coredns github.com/coredns/coredns
+	cd hack/tools/cni-plugins && $(TOOLS_BUILD) -ldflags "-s -w" -o $(NODE_BINARIES)/cni/ \
+		$(addprefix github.com/containernetworking/plugins/plugins/,ipam/host-local main/loopback main/ptp meta/portmap)
+	cd hack/tools/kube-router && $(TOOLS_BUILD) -ldflags "-s -w \
+		-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$(KUBE_ROUTER_VERSION)" \
+		-o $(NODE_BINARIES)/kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+	$(TOOLS_BUILD) -ldflags "-s -w" -o $(NODE_BINARIES)/pause ./cmd/tierproof-pause
+	cp $(ETCD) $(NODE_BINARIES)/etcd
+	touch $@
+
+## node-image: the kind node image for machines that reach no registry (root, Docker; cached)
+node-image: build node-binaries
+	$(BIN)/tierproof node-image --binaries $(NODE_BINARIES)
 
 $(ETCD):
 	@echo "building etcd $(ETCD_VERSION)"

@@ -24,7 +24,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newLabCommand())
+	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newNodeImageCommand(), newLabCommand())
 	return root
 }
 

@@ -4,23 +4,15 @@
 package agentimage
 
 import (
-	"archive/tar"
-	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
-	"path"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/imagebuild"
 )
 
 // DefaultTag names the image in the archive and in pod specs.
@@ -32,8 +24,7 @@ var SearchPath = agent.Dir + ":/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // Build makes a one-layer image holding the static agent binary at agent.Path;
 // the image's entrypoint is the agent and its architecture the binary's. The
-// layer's timestamps are fixed so that the same binary always gives the same
-// image digest.
+// same binary always gives the same image digest.
 func Build(agentBinary string) (v1.Image, error) {
 	data, err := os.ReadFile(agentBinary)
 	if err != nil {
@@ -43,64 +34,17 @@ func Build(agentBinary string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	var layerTar bytes.Buffer
-	tw := tar.NewWriter(&layerTar)
-	epoch := time.Unix(0, 0)
-	// The directories first, as an unpacker creating them itself would
-	// otherwise give them its own modes.
-	var dirs []string
-	for d := path.Dir(agent.Path); d != "/"; d = path.Dir(d) {
-		dirs = append([]string{d[1:] + "/"}, dirs...)
-	}
-	for _, d := range dirs {
-		if err := tw.WriteHeader(&tar.Header{Name: d, Mode: 0o755, ModTime: epoch, Typeflag: tar.TypeDir}); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.WriteHeader(&tar.Header{Name: agent.Path[1:], Mode: 0o755, Size: int64(len(data)), ModTime: epoch, Typeflag: tar.TypeReg}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(data); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	layerBytes := layerTar.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerBytes)), nil
-	})
+	layer, err := imagebuild.Layer([]imagebuild.File{{Path: agent.Path, Mode: 0o755, Data: data}})
 	if err != nil {
 		return nil, fmt.Errorf("agent layer: %w", err)
 	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "tierproof agentimage.Build", Created: v1.Time{Time: epoch}}})
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cfg = cfg.DeepCopy()
-	cfg.Architecture, cfg.OS = arch, "linux"
-	cfg.Created = v1.Time{Time: epoch}
-	cfg.Config.Env = []string{"PATH=" + SearchPath}
-	cfg.Config.Entrypoint = []string{agent.Path}
-	cfg.Config.Cmd = []string{"serve"}
-	return mutate.ConfigFile(img, cfg)
+	return imagebuild.Image(arch, v1.Config{Env: []string{"PATH=" + SearchPath}, Entrypoint: []string{agent.Path}, Cmd: []string{"serve"}}, layer)
 }
 
 // WriteArchive writes img as a `docker save`-style archive tagged tag, the
 // format kind's image loading takes.
 func WriteArchive(img v1.Image, tag, path string) error {
-	ref, err := name.NewTag(tag)
-	if err != nil {
-		return fmt.Errorf("image tag %q: %w", tag, err)
-	}
-	if err := tarball.WriteToFile(path, ref, img); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return imagebuild.WriteArchive(img, tag, path)
 }
 
 // goarchOf maps ELF machines to the GOARCH names images use.

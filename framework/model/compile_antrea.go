@@ -31,8 +31,9 @@ var reservedTierPriorities = map[int32]bool{251: true, 252: true, 254: true, 255
 
 // compiler turns a policy set into rules over one estate.
 type compiler struct {
-	estate *estate
-	tiers  map[string]int32
+	estate    *estate
+	semantics Semantics
+	tiers     map[string]int32
 	// groups by "namespace/name" ("" namespace for ClusterGroups).
 	groups map[string]*groupMembers
 	rules  []*rule

@@ -30,26 +30,11 @@ func (c *compiler) compileK8s(l policy.Located[*networkingv1.NetworkPolicy]) *k8
 		kp.selected = c.estate.selectPods(podQuery{pods: podSel, namespace: np.Namespace})
 	}
 
-	// The API server defaults policyTypes to Ingress, plus Egress when there
-	// are egress rules. Antrea also isolates every direction that has rules,
-	// even one policyTypes leaves out.
-	isolates := [2]bool{Ingress: len(np.Spec.Ingress) > 0, Egress: len(np.Spec.Egress) > 0}
-	if len(np.Spec.PolicyTypes) == 0 {
-		isolates[Ingress] = true
-	}
-	for i, t := range np.Spec.PolicyTypes {
-		switch t {
-		case networkingv1.PolicyTypeIngress:
-			isolates[Ingress] = true
-		case networkingv1.PolicyTypeEgress:
-			isolates[Egress] = true
-		default:
-			errs = append(errs, field.NotSupported(spec.Child("policyTypes").Index(i), t, []string{"Ingress", "Egress"}))
-		}
-	}
+	isolates, typeErrs := c.isolatedDirections(np, spec)
+	errs = append(errs, typeErrs...)
 	for _, dir := range []Direction{Ingress, Egress} {
 		if isolates[dir] {
-			kp.isolation[dir] = &RuleInfo{Policy: ref, Source: l.Source, Direction: dir, Action: ActionDrop, Isolation: true}
+			kp.isolation[dir] = &RuleInfo{Policy: ref, Source: l.Source, Direction: dir, Action: c.semantics.isolationAction(), Isolation: true}
 		}
 	}
 
@@ -69,7 +54,41 @@ func (c *compiler) compileK8s(l policy.Located[*networkingv1.NetworkPolicy]) *k8
 	if len(errs) > 0 {
 		return nil
 	}
+	// Rules of a direction the policy does not isolate allow what is allowed
+	// anyway; by the spec they are ignored, so they explain nothing either.
+	for _, dir := range []Direction{Ingress, Egress} {
+		if !isolates[dir] {
+			kp.rules[dir] = nil
+		}
+	}
 	return kp
+}
+
+// isolatedDirections are the directions np isolates. The API server defaults
+// policyTypes to Ingress, plus Egress when there are egress rules; Antrea
+// also isolates every direction that has rules, even one policyTypes leaves
+// out (Semantics.PolicyTypesAsListed).
+func (c *compiler) isolatedDirections(np *networkingv1.NetworkPolicy, spec *field.Path) ([2]bool, field.ErrorList) {
+	var isolates [2]bool
+	var errs field.ErrorList
+	if !c.semantics.PolicyTypesAsListed {
+		isolates = [2]bool{Ingress: len(np.Spec.Ingress) > 0, Egress: len(np.Spec.Egress) > 0}
+	}
+	if len(np.Spec.PolicyTypes) == 0 {
+		isolates[Ingress] = true
+		isolates[Egress] = isolates[Egress] || len(np.Spec.Egress) > 0
+	}
+	for i, t := range np.Spec.PolicyTypes {
+		switch t {
+		case networkingv1.PolicyTypeIngress:
+			isolates[Ingress] = true
+		case networkingv1.PolicyTypeEgress:
+			isolates[Egress] = true
+		default:
+			errs = append(errs, field.NotSupported(spec.Child("policyTypes").Index(i), t, []string{"Ingress", "Egress"}))
+		}
+	}
+	return isolates, errs
 }
 
 func (c *compiler) k8sRule(ref PolicyRef, src policy.Source, dir Direction, index int, peers []networkingv1.NetworkPolicyPeer,

@@ -21,6 +21,11 @@ func loadTopology(t testing.TB, name string) *topology.Topology {
 
 func compileYAML(t testing.TB, topo *topology.Topology, manifests string) (*model.Model, error) {
 	t.Helper()
+	return compileYAMLFor(t, topo, manifests, model.Antrea)
+}
+
+func compileYAMLFor(t testing.TB, topo *topology.Topology, manifests string, semantics model.Semantics) (*model.Model, error) {
+	t.Helper()
 	objects, err := policy.Decode("test.yaml", []byte(manifests))
 	if err != nil {
 		return nil, err
@@ -29,7 +34,7 @@ func compileYAML(t testing.TB, topo *topology.Topology, manifests string) (*mode
 	if err != nil {
 		return nil, err
 	}
-	return model.Compile(topo, set)
+	return model.CompileFor(topo, set, semantics)
 }
 
 func mustCompile(t testing.TB, topo *topology.Topology, manifests string) *model.Model {

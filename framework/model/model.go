@@ -39,10 +39,15 @@ type side struct {
 // tier, a bad selector, a field the model does not evaluate — names the
 // document, the object and the field, and no model is returned.
 func Compile(t *topology.Topology, set *policy.Set) (*Model, error) {
+	return CompileFor(t, set, Antrea)
+}
+
+// CompileFor is Compile with a data plane's semantics of K8s NetworkPolicies.
+func CompileFor(t *topology.Topology, set *policy.Set, semantics Semantics) (*Model, error) {
 	if errs := t.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("topology: %w", errs.ToAggregate())
 	}
-	c := &compiler{estate: newEstate(t)}
+	c := &compiler{estate: newEstate(t), semantics: semantics}
 	c.checkNamespaces(set)
 	c.compileTiers(set.Tiers)
 	c.compileGroups(set)
@@ -220,7 +225,7 @@ func (m *Model) decide(dir Direction, applied, other, dst int, p Probe, trace *[
 		if trace != nil {
 			*trace = append(*trace, Step{Stage: StageK8sIsolation, Rule: s.k8sIsolation[0], Outcome: Matched})
 		}
-		return Decision{Verdict: Drop, Stage: StageK8sIsolation, Rule: s.k8sIsolation[0], PassedBy: passed}
+		return Decision{Verdict: s.k8sIsolation[0].Action.verdict(), Stage: StageK8sIsolation, Rule: s.k8sIsolation[0], PassedBy: passed}
 	}
 	for i, r := range s.baseline {
 		if m.try(StageBaseline, r, applied, other, dst, p, trace) {

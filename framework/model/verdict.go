@@ -140,7 +140,8 @@ func (p PolicyRef) String() string {
 }
 
 // RuleInfo describes one rule for explanations. A K8s NetworkPolicy's isolation
-// is described as a rule too: its Isolation field is set and it drops.
+// is described as a rule too: its Isolation field is set and it drops (or
+// rejects: Semantics.K8sDenial).
 type RuleInfo struct {
 	Policy       PolicyRef
 	Source       policy.Source
