@@ -103,7 +103,7 @@ $(KUBE_APISERVER):
 NODE_BINARIES := $(TOOLS_DIR)/node-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-coredns-$(COREDNS_VERSION)-cni-$(CNI_PLUGINS_VERSION)-kube-router-$(KUBE_ROUTER_VERSION)
 node-binaries: $(NODE_BINARIES)/.built
 
-$(NODE_BINARIES)/.built: $(ETCD) cmd/tierproof-pause/main.go
+$(NODE_BINARIES)/.built: $(ETCD) cmd/tierproof-pause/main.go $(wildcard hack/docker/runtime/*.go)
 	@echo "building the node image's binaries (about 10 minutes cold on 2 cores)"
 	mkdir -p $(NODE_BINARIES)/kubernetes $(NODE_BINARIES)/cni
 	cd hack/tools/kubernetes && $(TOOLS_BUILD) -ldflags "-s -w $(KUBE_VERSION_FLAGS)" -o $(NODE_BINARIES)/kubernetes/ \
@@ -115,6 +115,7 @@ $(NODE_BINARIES)/.built: $(ETCD) cmd/tierproof-pause/main.go
 		-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$(KUBE_ROUTER_VERSION)" \
 		-o $(NODE_BINARIES)/kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 	$(TOOLS_BUILD) -ldflags "-s -w" -o $(NODE_BINARIES)/pause ./cmd/tierproof-pause
+	$(TOOLS_BUILD) -ldflags "-s -w" -o $(NODE_BINARIES)/runtime ./hack/docker/runtime
 	cp $(ETCD) $(NODE_BINARIES)/etcd
 	touch $@
 

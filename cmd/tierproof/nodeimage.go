@@ -32,6 +32,7 @@ On a machine with a registry this is not needed: make e2e pulls kindest/node.`,
 				CoreDNS:    filepath.Join(binaries, "coredns"),
 				KubeRouter: filepath.Join(binaries, "kube-router"),
 				Pause:      filepath.Join(binaries, "pause"),
+				Runtime:    filepath.Join(binaries, "runtime"),
 				CNIPlugins: filepath.Join(binaries, "cni"),
 			}
 			if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
@@ -47,7 +48,7 @@ On a machine with a registry this is not needed: make e2e pulls kindest/node.`,
 		},
 	}
 	cache, _ := os.UserCacheDir()
-	cmd.Flags().StringVar(&binaries, "binaries", "", "the directory make node-binaries filled: kubernetes/, cni/, etcd, coredns, kube-router, pause")
+	cmd.Flags().StringVar(&binaries, "binaries", "", "the directory make node-binaries filled: kubernetes/, cni/, etcd, coredns, kube-router, pause, runtime")
 	cmd.Flags().StringVar(&o.CacheDir, "cache", filepath.Join(cache, "tierproof", "node-image"), "where root file systems and the built image are cached")
 	cmd.Flags().StringVar(&o.Mirror, "mirror", "http://deb.debian.org/debian", "the Debian mirror debootstrap installs from")
 	_ = cmd.MarkFlagRequired("binaries")

@@ -150,7 +150,7 @@ func TestClusterPlaneAppliesAndWaitsForRealization(t *testing.T) {
 		asked = append(asked, name)
 		return cluster.PolicyStatus{Generation: 1, Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealized, ObservedGeneration: 1}}, nil
 	}
-	plane := &cluster.ClusterPlane{Version: "v2.7.0", Applier: cluster.NewApplier(c, "run-9"), Statuses: statuses}
+	plane := &cluster.ClusterPlane{Enforcer: &cluster.Antrea{Version: "v2.7.0"}, Applier: cluster.NewApplier(c, "run-9"), Statuses: statuses}
 	set, err := policy.Load(filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"), filepath.Join("..", "..", "scenarios", "antrea-blog", "03-block-all"))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/e2e-framework/klient"
@@ -31,11 +32,9 @@ type BootOptions struct {
 	ClusterName   string // kind cluster name
 	NodeImage     string // kind node image; empty: NodeImage
 	WorkDir       string // kubeconfig, image archive and topology go here
-	AntreaVersion string
-	AntreaSHA256  string // overrides the recorded checksum
-	// Antrea says where manifests and their checksums come from (BaseURL,
-	// API, CacheDir, OverrideHint); Checksums default to the recorded ones.
-	Antrea      AntreaManifests
+	// Enforcer is the NetworkPolicy implementation installed: *Antrea, or
+	// kube-router where Antrea cannot run.
+	Enforcer    Enforcer
 	AgentBinary string // the static tierproof-agent
 	// Kubeconfig selects an existing kind cluster instead of creating one;
 	// any other cluster is refused: the agent image and the external hosts
@@ -84,6 +83,7 @@ type Estate struct {
 	Kind     *Kind             // nil in existing-cluster mode
 	Created  bool              // the cluster was created by this run
 	spec     EstateSpec
+	enforcer Enforcer
 	undo     []step
 	logf     func(string, ...any)
 }
@@ -106,20 +106,11 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err := CheckDocker(ctx); err != nil {
 		return e, err
 	}
-	if err := CheckOpenVSwitch(o.HostRoot, e.logf); err != nil {
-		return e, err
+	nodeImage := o.NodeImage
+	if nodeImage == "" {
+		nodeImage = NodeImage
 	}
-	antrea := o.Antrea
-	if antrea.Checksums == nil {
-		sums, err := fixtures.AntreaChecksums()
-		if err != nil {
-			return e, err
-		}
-		antrea.Checksums = sums
-	}
-	antrea.Logf = e.logf
-	manifest, err := antrea.Fetch(ctx, o.AntreaVersion, o.AntreaSHA256)
-	if err != nil {
+	if err := o.Enforcer.Prepare(ctx, PrepareEnv{HostRoot: o.HostRoot, NodeImage: nodeImage, Logf: e.logf}); err != nil {
 		return e, err
 	}
 	img, err := agentimage.Build(o.AgentBinary)
@@ -152,7 +143,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		if e.Kind, err = NewKind(o.ClusterName, kubeconfig, kindlog.NoopLogger{}); err != nil {
 			return e, err
 		}
-		e.Kind.NodeImage = o.NodeImage
+		e.Kind.NodeImage = nodeImage
 		e.logf("creating kind cluster %s (or reusing it)", o.ClusterName)
 		if e.Created, err = e.Kind.Up(ctx); err != nil {
 			return e, err
@@ -185,13 +176,9 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		}
 	}
 
-	e.logf("installing Antrea %s", o.AntreaVersion)
-	e.preload(ctx, ManifestImages(manifest))
-	if err := InstallManifest(ctx, crc, "antrea.yml "+o.AntreaVersion, manifest); err != nil {
-		return e, err
-	}
-	e.logf("waiting for Antrea and CoreDNS")
-	if err := WaitAntreaReady(ctx, e.Client.Resources(), 2*time.Second, 5*time.Minute); err != nil {
+	e.enforcer = o.Enforcer
+	e.logf("installing %s", o.Enforcer.Name())
+	if err := o.Enforcer.Install(ctx, Installation{Client: crc, Clientset: cs, Getter: e.Client.Resources(), Kind: e.Kind, Logf: e.logf}); err != nil {
 		return e, err
 	}
 	if err := LabelNamespace(ctx, crc, "kube-system", "ns", "kube-system"); err != nil {
@@ -206,13 +193,16 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	}
 
 	e.logf("deploying the estate")
-	e.preload(ctx, estateImages(objects))
+	e.Kind.Preload(ctx, estateImages(objects), e.logf)
 	applier := NewApplier(crc, o.ClusterName)
 	if err := applier.ApplyStage(ctx, "estate", objects); err != nil {
 		return e, err
 	}
 	e.push("delete the estate", applier.Cleanup)
 	if err := WaitPodsReady(ctx, cs, o.Estate.Namespaces, 2*time.Second, 5*time.Minute); err != nil {
+		return e, err
+	}
+	if err := e.canary(ctx, cfg, cs, crc, o.ClusterName); err != nil {
 		return e, err
 	}
 
@@ -228,6 +218,25 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	return e, os.WriteFile(filepath.Join(o.WorkDir, "topology.yaml"), data, 0o644)
+}
+
+// canary proves the enforcer enforces before any stage runs (see Canary).
+func (e *Estate) canary(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, crc client.Client, run string) error {
+	var pods []corev1.Pod
+	for _, ns := range e.spec.Namespaces {
+		list, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		pods = append(pods, list.Items...)
+	}
+	from, to, port, err := canaryPair(pods)
+	if err != nil {
+		return err
+	}
+	c := Canary{Exec: NewPodExecutor(cfg, cs, ""), Applier: NewApplier(crc, run),
+		Denial: e.enforcer.Semantics().K8sDenial, Logf: e.logf}
+	return c.Check(ctx, from, to, port)
 }
 
 // startFresh brings a cluster this run did not create to the state a new one
@@ -275,16 +284,16 @@ func isCoreDNS(p corev1.Pod) bool {
 	return p.Namespace == "kube-system" && p.Labels["k8s-app"] == "kube-dns"
 }
 
-// Plane is the estate as a walkthrough data plane: Antrea on this cluster.
-// The policies it applies are deleted at Teardown, before the estate.
-func (e *Estate) Plane(antreaVersion, run string) (*ClusterPlane, error) {
+// Plane is the estate as a walkthrough data plane: its enforcer on this
+// cluster. The policies it applies are deleted at Teardown, before the estate.
+func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 	cfg := e.Client.RESTConfig()
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
-	p := &ClusterPlane{Version: antreaVersion, Client: crc, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
+	p := &ClusterPlane{Enforcer: e.enforcer, Client: crc, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
 		Pods: NewPodExecutor(cfg, cs, ""), Docker: Docker{Run: run}, Topology: e.Topology,
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
@@ -339,26 +348,6 @@ func (e *Estate) Teardown(ctx context.Context) error {
 	}
 	e.undo = nil
 	return errors.Join(errs...)
-}
-
-// preload copies images the local Docker daemon already has into the nodes,
-// sparing the nodes a pull; images it lacks are pulled by the nodes.
-func (e *Estate) preload(ctx context.Context, images []string) {
-	for _, img := range images {
-		if _, err := docker(ctx, nil, "image", "inspect", img); err != nil {
-			continue
-		}
-		archive := filepath.Join(os.TempDir(), "tierproof-preload-"+strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(img)+".tar")
-		if _, err := docker(ctx, nil, "save", "-o", archive, img); err != nil {
-			e.logf("preloading %s: %v (the nodes will pull it)", img, err)
-			continue
-		}
-		err := e.Kind.LoadImageArchive(func() (io.ReadCloser, error) { return os.Open(archive) })
-		os.Remove(archive)
-		if err != nil {
-			e.logf("preloading %s: %v (the nodes will pull it)", img, err)
-		}
-	}
 }
 
 // estateImages lists the application images of the estate's pods.

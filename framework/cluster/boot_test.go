@@ -34,8 +34,9 @@ func TestBootRefusesBeforeCreatingAnything(t *testing.T) {
 			calls := fakeDocker(t, dockerInfo)
 			work := filepath.Join(t.TempDir(), "reports")
 			e, err := cluster.Boot(context.Background(), cluster.BootOptions{ClusterName: "tierproof-test", WorkDir: work, HostRoot: root,
-				AntreaVersion: "v9.9.9", AgentBinary: agent, Estate: cluster.BlogEstate, Logf: t.Logf,
-				Antrea: cluster.AntreaManifests{BaseURL: c.releases, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{}}})
+				AgentBinary: agent, Estate: cluster.BlogEstate, Logf: t.Logf,
+				Enforcer: &cluster.Antrea{Version: "v9.9.9",
+					Manifests: cluster.AntreaManifests{BaseURL: c.releases, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{}}}})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Boot: %v, want %q", err, c.want)
 			}

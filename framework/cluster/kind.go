@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	"sigs.k8s.io/kind/pkg/log"
 )
@@ -140,6 +142,35 @@ func (k *Kind) LoadImageArchive(open func() (io.ReadCloser, error)) error {
 		}
 	}
 	return nil
+}
+
+// Nodes are the cluster's node containers, to run commands on.
+func (k *Kind) Nodes() ([]nodes.Node, error) {
+	list, err := k.provider.ListNodes(k.Name)
+	if err != nil {
+		return nil, fmt.Errorf("kind cluster %q: listing its nodes: %w", k.Name, err)
+	}
+	return list, nil
+}
+
+// Preload copies images the local Docker daemon already has into the nodes,
+// sparing the nodes a pull; images it lacks are pulled by the nodes.
+func (k *Kind) Preload(ctx context.Context, images []string, logf func(string, ...any)) {
+	for _, img := range images {
+		if _, err := docker(ctx, nil, "image", "inspect", img); err != nil {
+			continue
+		}
+		archive := filepath.Join(os.TempDir(), "tierproof-preload-"+strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(img)+".tar")
+		if _, err := docker(ctx, nil, "save", "-o", archive, img); err != nil {
+			logf("preloading %s: %v (the nodes will pull it)", img, err)
+			continue
+		}
+		err := k.LoadImageArchive(func() (io.ReadCloser, error) { return os.Open(archive) })
+		os.Remove(archive)
+		if err != nil {
+			logf("preloading %s: %v (the nodes will pull it)", img, err)
+		}
+	}
 }
 
 // AttachKind is the handle of an existing cluster given by its kubeconfig,

@@ -25,10 +25,10 @@ import (
 // e2e sleeps likewise, and the probe engine's retries cover the rest.
 const k8sPolicySettle = 2 * time.Second
 
-// ClusterPlane is Antrea on the cluster as a walkthrough data plane.
+// ClusterPlane is the cluster's enforcer as a walkthrough data plane.
 type ClusterPlane struct {
-	Version  string
-	Client   client.Client // for Traceflows
+	Enforcer Enforcer
+	Client   client.Client
 	Applier  *Applier
 	Statuses StatusGetter
 	Pods     *PodExecutor
@@ -41,6 +41,9 @@ type ClusterPlane struct {
 	DNS map[string]bool
 	// ReadEstate reads the live estate (nil: Topology stays as it is).
 	ReadEstate func(ctx context.Context) (*topology.Topology, error)
+	// AfterApply, when set, runs once a stage is applied: a test's change
+	// behind the scenario's back (-tierproof.out-of-band).
+	AfterApply func(ctx context.Context, stage int) error
 	// relabelled holds each label Relabel changed, with its first value (nil: absent).
 	relabelled map[labelKey]*string
 }
@@ -70,7 +73,10 @@ func (p *ClusterPlane) Probeable(f probe.Flow) bool {
 }
 
 // Name says what answers the probes.
-func (p *ClusterPlane) Name() string { return "Antrea " + p.Version + " on kind" }
+func (p *ClusterPlane) Name() string { return p.Enforcer.Name() }
+
+// Semantics are the enforcer's.
+func (p *ClusterPlane) Semantics() model.Semantics { return p.Enforcer.Semantics() }
 
 // Apply server-side applies everything the stages so far hold — unchanged
 // objects are left as they are, changed ones are updated — and waits until
@@ -82,7 +88,12 @@ func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Se
 	if err := WaitRealized(ctx, p.Statuses, policies.AntreaPolicyNames(), time.Second, 2*time.Minute); err != nil {
 		return err
 	}
-	if len(policies.K8sNetworkPolicies) > 0 {
+	if p.AfterApply != nil {
+		if err := p.AfterApply(ctx, stage); err != nil {
+			return err
+		}
+	}
+	if len(policies.K8sNetworkPolicies) > 0 || p.AfterApply != nil {
 		select {
 		case <-time.After(k8sPolicySettle):
 		case <-ctx.Done():
@@ -92,8 +103,11 @@ func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Se
 	return nil
 }
 
+// AntreaPlane is the cluster plane where Antrea enforces: it can trace.
+type AntreaPlane struct{ *ClusterPlane }
+
 // Trace runs an Antrea Traceflow for a mismatched flow.
-func (p *ClusterPlane) Trace(ctx context.Context, f probe.Flow) (string, error) {
+func (p AntreaPlane) Trace(ctx context.Context, f probe.Flow) (string, error) {
 	return Trace(ctx, p.Client, f)
 }
 

@@ -123,3 +123,24 @@ func apiServiceAvailable(name string) func(context.Context, Getter) (bool, strin
 		return false, "no Available condition yet"
 	}
 }
+
+// Workload is a Deployment or DaemonSet that must be ready.
+type Workload struct {
+	DaemonSet bool // else a Deployment
+	Namespace string
+	Name      string
+}
+
+// WaitWorkloadsReady polls until every workload is ready, or fails at timeout
+// saying which is not and why.
+func WaitWorkloadsReady(ctx context.Context, g Getter, interval, timeout time.Duration, workloads ...Workload) error {
+	var checks []readiness
+	for _, w := range workloads {
+		if w.DaemonSet {
+			checks = append(checks, readiness{"daemonset " + w.Namespace + "/" + w.Name, daemonSetReady(w.Namespace, w.Name)})
+		} else {
+			checks = append(checks, readiness{"deployment " + w.Namespace + "/" + w.Name, deploymentReady(w.Namespace, w.Name)})
+		}
+	}
+	return waitAll(ctx, g, checks, interval, timeout)
+}

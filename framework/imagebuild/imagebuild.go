@@ -27,13 +27,14 @@ import (
 // the same digests.
 var Epoch = time.Unix(0, 0)
 
-// File is one regular file of a layer: its content is Data, or else the file
-// at Source.
+// File is one regular file of a layer, its content Data or else the file at
+// Source; or, with Link set, a symbolic link to Link.
 type File struct {
 	Path   string // absolute path in the image
 	Mode   int64
 	Data   []byte
 	Source string
+	Link   string
 }
 
 // Layer makes a layer of files and their parent directories, held in memory.
@@ -73,6 +74,9 @@ func Layer(files []File) (v1.Layer, error) {
 }
 
 func writeFile(tw *tar.Writer, f File) error {
+	if f.Link != "" {
+		return tw.WriteHeader(&tar.Header{Name: f.Path[1:], Mode: 0o777, Linkname: f.Link, ModTime: Epoch, Typeflag: tar.TypeSymlink})
+	}
 	var content io.Reader = strings.NewReader(string(f.Data))
 	size := int64(len(f.Data))
 	if f.Source != "" {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
@@ -353,4 +354,37 @@ func summarize(items []string) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:4], ", "), len(items)-4)
+}
+
+// policyTypes finds K8s NetworkPolicies with rules in a direction their
+// policyTypes leave out: Antrea enforces those rules and isolates that
+// direction, the spec and other implementations ignore them
+// (model.Semantics.PolicyTypesAsListed), so the policy means two things.
+func policyTypes(set *policy.Set) []Finding {
+	var findings []Finding
+	for _, l := range set.K8sNetworkPolicies {
+		np := l.Object
+		if len(np.Spec.PolicyTypes) == 0 {
+			continue // defaulted from the rules: both readings agree
+		}
+		listed := map[networkingv1.PolicyType]bool{}
+		for _, t := range np.Spec.PolicyTypes {
+			listed[t] = true
+		}
+		for _, d := range []struct {
+			kind  networkingv1.PolicyType
+			field string
+			rules int
+		}{{networkingv1.PolicyTypeIngress, "spec.ingress", len(np.Spec.Ingress)}, {networkingv1.PolicyTypeEgress, "spec.egress", len(np.Spec.Egress)}} {
+			if d.rules == 0 || listed[d.kind] {
+				continue
+			}
+			ref := model.PolicyRef{Kind: model.KindK8sNetworkPolicy, Namespace: np.Namespace, Name: np.Name}
+			findings = append(findings, Finding{Severity: Warning, Check: CheckPolicyTypes, Object: ref.String(), Source: l.Source.String(),
+				Field: d.field, Message: fmt.Sprintf("%d %s rule(s) but policyTypes %v leaves %s out: Antrea enforces them and isolates %s, the spec (and kube-router) ignores them",
+					d.rules, strings.ToLower(string(d.kind)), np.Spec.PolicyTypes, d.kind, strings.ToLower(string(d.kind))),
+				Fix: fmt.Sprintf("add %s to spec.policyTypes, or remove the %s rules", d.kind, strings.ToLower(string(d.kind)))})
+		}
+	}
+	return findings
 }

@@ -67,6 +67,7 @@ const (
 	CheckShadowedK8s      = "shadowed-k8s-networkpolicy"
 	CheckBaselineIsolated = "baseline-allow-under-k8s-isolation"
 	CheckDNSCutOff        = "dns-cut-off"
+	CheckPolicyTypes      = "rules-outside-policy-types"
 )
 
 // Run lints set on topo. An error means input the model cannot evaluate at
@@ -74,6 +75,7 @@ const (
 func Run(topo *topology.Topology, set *policy.Set) ([]Finding, error) {
 	findings, usable := references(set)
 	findings = append(findings, selectors(topo, set)...)
+	findings = append(findings, policyTypes(set)...)
 	m, err := model.Compile(topo, usable)
 	if err != nil {
 		return nil, err

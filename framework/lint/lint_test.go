@@ -213,3 +213,47 @@ spec:
 		t.Errorf("DoesNotExist on a key no pod carries: %+v", f)
 	}
 }
+
+// Egress rules under policyTypes [Ingress] isolate egress on Antrea
+// (networkpolicy_controller.go, processNetworkPolicy) and are ignored by the
+// spec (NetworkPolicySpec.PolicyTypes); left-out policyTypes agree.
+func TestRulesOutsidePolicyTypes(t *testing.T) {
+	topo, err := fixtures.Topology("conformance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "types.yaml")
+	if err := os.WriteFile(path, []byte(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ingress-typed, namespace: x}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress: [{from: [{podSelector: {}}]}]
+  egress: [{to: [{podSelector: {}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: untyped, namespace: z}
+spec:
+  podSelector: {}
+  egress: [{to: [{podSelector: {}}]}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := run(t, topo, set)
+	f := find(findings, lint.CheckPolicyTypes, "K8sNetworkPolicy/x/ingress-typed", "spec.egress")
+	if f == nil || f.Severity != lint.Warning || !strings.Contains(f.Message, "Antrea enforces them") || !strings.Contains(f.Fix, "add Egress") {
+		t.Errorf("egress rules outside policyTypes: %+v", f)
+	}
+	if f := find(findings, lint.CheckPolicyTypes, "K8sNetworkPolicy/x/ingress-typed", "spec.ingress"); f != nil {
+		t.Errorf("ingress is listed, no finding expected: %+v", f)
+	}
+	if f := find(findings, lint.CheckPolicyTypes, "K8sNetworkPolicy/z/untyped", ""); f != nil {
+		t.Errorf("policyTypes left out: both readings agree, no finding expected: %+v", f)
+	}
+}

@@ -19,10 +19,13 @@ type Semantics struct {
 	// none allows: Antrea drops it silently; kube-router's firewall answers it
 	// with iptables REJECT (ICMP port unreachable).
 	K8sDenial Verdict
+	// AntreaNative says whether Antrea-native policies (Tiers, ClusterGroups,
+	// Groups, ACNPs, ANPs) are enforced at all.
+	AntreaNative bool
 }
 
 // Antrea is Antrea's semantics, the model's default.
-var Antrea = Semantics{Name: "Antrea", K8sDenial: Drop}
+var Antrea = Semantics{Name: "Antrea", K8sDenial: Drop, AntreaNative: true}
 
 // KubeRouter is kube-router's network-policy controller's: the spec's
 // policyTypes, and rejected denials (its pod firewall chains end in REJECT:

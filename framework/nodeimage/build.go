@@ -177,7 +177,8 @@ func baseImage(rootfs string, binaries map[string]string) (v1.Image, error) {
 	files = append(files,
 		imagebuild.File{Path: "/kind/version", Mode: 0o644, Data: []byte(KubernetesVersion + "\n")},
 		// kubelet.service enabled, as `systemctl enable` would.
-		imagebuild.File{Path: "/etc/systemd/system/multi-user.target.wants/kubelet.service", Mode: 0o644, Data: mustRead("overlay/etc/systemd/system/kubelet.service")},
+		imagebuild.File{Path: "/etc/systemd/system/multi-user.target.wants/kubelet.service", Link: "/etc/systemd/system/kubelet.service"},
+		imagebuild.File{Path: "/usr/local/bin/tierproof-runtime", Mode: 0o755, Source: binaries["runtime"]},
 	)
 	overlay, err := imagebuild.Layer(files)
 	if err != nil {
@@ -195,14 +196,6 @@ func baseImage(rootfs string, binaries map[string]string) (v1.Image, error) {
 }
 
 var nodeEntrypoint = []string{"/usr/local/bin/entrypoint", "/sbin/init"}
-
-func mustRead(path string) []byte {
-	data, err := overlay.ReadFile(path)
-	if err != nil {
-		panic(err) // embedded at build time
-	}
-	return data
-}
 
 // importImages runs the base image with containerd alone, imports the image
 // archives into its k8s.io namespace unpacked (the CRI plugin unpacks an

@@ -69,6 +69,10 @@ type Binaries struct {
 	CoreDNS    string
 	KubeRouter string
 	Pause      string
+	// Runtime is tierproof's OCI runtime wrapper (hack/docker/runtime): the
+	// node's containerd runs runc through it, so that privileged pods start
+	// where the capability bounding set lacks capabilities.
+	Runtime string
 	// CNIPlugins holds ptp, host-local, loopback and portmap.
 	CNIPlugins string
 }
@@ -81,7 +85,7 @@ var cniPlugins = []string{"ptp", "host-local", "loopback", "portmap"}
 
 // files lists every binary, so that a missing one is named before any work.
 func (b Binaries) files() (map[string]string, error) {
-	all := map[string]string{"etcd": b.Etcd, "coredns": b.CoreDNS, "kube-router": b.KubeRouter, "pause": b.Pause}
+	all := map[string]string{"etcd": b.Etcd, "coredns": b.CoreDNS, "kube-router": b.KubeRouter, "pause": b.Pause, "runtime": b.Runtime}
 	for _, n := range kubernetesBinaries {
 		all[n] = filepath.Join(b.Kubernetes, n)
 	}

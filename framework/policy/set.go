@@ -132,3 +132,27 @@ func (s *Set) AntreaPolicyNames() []string {
 	}
 	return names
 }
+
+// AntreaNative lists the set's Antrea-native objects (Tiers, groups and
+// policies), each as "<Kind> <name> (<source>)", for data planes that enforce
+// Kubernetes NetworkPolicies only.
+func (s *Set) AntreaNative() []string {
+	var out []string
+	add := func(kind, name string, src Source) { out = append(out, kind+" "+name+" ("+src.String()+")") }
+	for _, o := range s.Tiers {
+		add("Tier", o.Object.Name, o.Source)
+	}
+	for _, o := range s.ClusterGroups {
+		add("ClusterGroup", o.Object.Name, o.Source)
+	}
+	for _, o := range s.Groups {
+		add("Group", o.Object.Namespace+"/"+o.Object.Name, o.Source)
+	}
+	for _, o := range s.ClusterNetworkPolicies {
+		add("ClusterNetworkPolicy", o.Object.Name, o.Source)
+	}
+	for _, o := range s.NetworkPolicies {
+		add("NetworkPolicy", o.Object.Namespace+"/"+o.Object.Name, o.Source)
+	}
+	return out
+}

@@ -26,6 +26,7 @@ type livePlane struct {
 }
 
 func (p *livePlane) Name() string              { return "scripted" }
+func (p *livePlane) Semantics() model.Semantics { return model.Antrea }
 func (p *livePlane) IP(string) string          { return "10.0.0.1" }
 func (p *livePlane) Probeable(probe.Flow) bool { return true }
 func (p *livePlane) Apply(context.Context, int, *policy.Set) error {

@@ -10,9 +10,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
+	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
@@ -95,14 +98,14 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	suite.reportsDir = opts.ReportsDir(GinkgoT().TempDir)
 	dir := GinkgoT().TempDir()
 	switch opts.DataPlane {
-	case "lab":
+	case e2e.Lab:
 		if err := netlab.Available(); err != nil {
 			Skip(err.Error() + "; run the lab suite as root (CI does)")
 		}
 		var err error
 		suite.agentBinary, err = netlab.BuildAgent(dir)
 		Expect(err).NotTo(HaveOccurred())
-	case "kind":
+	case e2e.Kind, e2e.KubeRouter:
 		var err error
 		suite.agentBinary, err = netlab.BuildAgent(dir)
 		Expect(err).NotTo(HaveOccurred())
@@ -185,11 +188,16 @@ func setUp(ctx context.Context, s *scenario.Scenario) played {
 	engine := probe.Config{Timeout: opts.Timeout, Retries: 2}
 	logf := func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
 	if suite.estate != nil {
-		plane, err := suite.estate.Plane(opts.AntreaVersion, "tierproof")
+		plane, cp, err := opts.Plane(suite.estate, "tierproof")
 		Expect(err).NotTo(HaveOccurred())
 		values := s.ValuesFor(suite.estate.Topology)
 		maps.Copy(values, suite.estate.Values) // the run's addresses, not the placeholders
-		return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf},
+		runner := walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}
+		Expect(runner.CheckScenario(s, values)).To(Succeed())
+		if opts.OutOfBand != "" {
+			Expect(injectOutOfBand(cp, s)).To(Succeed())
+		}
+		return played{runner: runner,
 			topo: suite.estate.Topology, values: values,
 			run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}}
 	}
@@ -214,4 +222,33 @@ func setUp(ctx context.Context, s *scenario.Scenario) played {
 	}
 	return played{runner: walkthrough.Runner{Plane: plane, Engine: engine, Logf: logf}, topo: topo, values: s.ValuesFor(topo),
 		run: report.Run{Scenario: s.Name, DataPlane: plane.Name()}, close: func() { plane.Close() }}
+}
+
+// injectOutOfBand makes the plane apply -tierproof.out-of-band's NetworkPolicies,
+// which the scenario (and so the model) does not hold, once its stage is
+// applied: the run must then fail on exactly the cells they change.
+func injectOutOfBand(p *cluster.ClusterPlane, s *scenario.Scenario) error {
+	stageName, file, ok := strings.Cut(opts.OutOfBand, ":")
+	if !ok || stageName == "" || file == "" {
+		return fmt.Errorf("-tierproof.out-of-band %q: want STAGE:FILE", opts.OutOfBand)
+	}
+	stage := slices.IndexFunc(s.Stages, func(st scenario.Stage) bool { return st.Name == stageName })
+	if stage < 0 {
+		return fmt.Errorf("-tierproof.out-of-band: scenario %s has no stage %q", s.Name, stageName)
+	}
+	set, err := policy.Load(file)
+	if err != nil {
+		return fmt.Errorf("-tierproof.out-of-band: %w", err)
+	}
+	if native := set.AntreaNative(); len(native) > 0 || len(set.K8sNetworkPolicies) == 0 {
+		return fmt.Errorf("-tierproof.out-of-band: %s must hold Kubernetes NetworkPolicies only (it holds %d, and %d Antrea-native objects)", file, len(set.K8sNetworkPolicies), len(native))
+	}
+	p.AfterApply = func(ctx context.Context, i int) error {
+		if i != stage {
+			return nil
+		}
+		GinkgoWriter.Printf("out of band: applying %d NetworkPolicies from %s at stage %s\n", len(set.K8sNetworkPolicies), file, stageName)
+		return p.Applier.ApplyStage(ctx, "out-of-band", set.Objects())
+	}
+	return nil
 }

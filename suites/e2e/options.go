@@ -17,10 +17,13 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
+	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
+	"github.com/tierproof/tierproof/framework/walkthrough"
 )
 
 // Suite names a suite and the make target that runs it on kind.
@@ -49,29 +52,48 @@ type Options struct {
 	// "STAGE:FROM>TO:PROBE", e.g. "block-all:prod-app/ubuntu-16-04>ssh-server:tcp/22".
 	// The walkthrough suite only.
 	LabFault string
+	// OutOfBand applies a manifest's Kubernetes NetworkPolicies on the
+	// cluster behind the scenario's back before a stage is probed, to see the
+	// suite fail on exactly the cells they change: "STAGE:FILE". The
+	// walkthrough suite only.
+	OutOfBand string
 
 	set map[string]bool // the flags given, after Check
 }
 
-// kindOnly and labOnly are the flags that mean something on one data plane.
-var (
-	kindOnly = []string{"tierproof.keep-cluster", "tierproof.antrea-version", "tierproof.antrea-manifest-sha256", "tierproof.node-image", "tierproof.kubeconfig"}
-	labOnly  = []string{"tierproof.lab-fault"}
+// The data planes: the lab, Antrea on kind, and kube-router on kind where
+// Antrea cannot run.
+const (
+	Lab        = "lab"
+	Kind       = "kind"
+	KubeRouter = "kube-router"
 )
+
+// planeFlags are the flags that mean something on some data planes only.
+var planeFlags = map[string][]string{
+	"tierproof.keep-cluster":           {Kind, KubeRouter},
+	"tierproof.node-image":             {Kind, KubeRouter},
+	"tierproof.kubeconfig":             {Kind, KubeRouter},
+	"tierproof.out-of-band":            {Kind, KubeRouter},
+	"tierproof.antrea-version":         {Kind},
+	"tierproof.antrea-manifest-sha256": {Kind},
+	"tierproof.lab-fault":              {Lab},
+}
 
 // Register adds the suite's flags to fs: a suite has only the flags it reads.
 func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	o.Suite = suite
-	fs.StringVar(&o.DataPlane, "tierproof.data-plane", "lab", "lab (network namespaces, needs root) or kind (needs Docker and the openvswitch module)")
+	fs.StringVar(&o.DataPlane, "tierproof.data-plane", Lab, "lab (network namespaces, needs root), kind (Antrea on kind: Docker and the openvswitch module) or kube-router (kube-router on kind, Kubernetes NetworkPolicy only: Docker and make node-image)")
 	if suite == Walkthrough {
 		fs.StringVar(&o.Scenarios, "tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
 		fs.StringVar(&o.LabFault, "tierproof.lab-fault", "", "lab: flip one cell, STAGE:FROM>TO:PROBE, to see the suite fail on exactly it")
+		fs.StringVar(&o.OutOfBand, "tierproof.out-of-band", "", "kind, kube-router: STAGE:FILE, apply FILE's NetworkPolicies behind the scenario's back before STAGE is probed, to see the suite fail on exactly the cells they change")
 	}
 	fs.StringVar(&o.Reports, "tierproof.reports", "", "where reports are written, one directory per scenario (default: a temporary directory)")
 	fs.StringVar(&o.KeepCluster, "tierproof.keep-cluster", "on-failure", "kind: keep what the run created: on-failure, always or never")
 	fs.StringVar(&o.AntreaVersion, "tierproof.antrea-version", cluster.DefaultAntreaVersion, "kind: the Antrea release")
 	fs.StringVar(&o.AntreaSHA256, "tierproof.antrea-manifest-sha256", "", "kind: the release manifest's sha256, if neither fixtures/antrea/checksums.txt nor GitHub's release digest gives it")
-	fs.StringVar(&o.NodeImage, "tierproof.node-image", cluster.NodeImage, "kind: the node image (the Kubernetes version), pinned by digest")
+	fs.StringVar(&o.NodeImage, "tierproof.node-image", "", "kind, kube-router: the node image (default: "+cluster.NodeImage+" for kind, the local "+nodeimage.Tag+" for kube-router)")
 	fs.DurationVar(&o.Timeout, "tierproof.timeout", time.Second, "per-probe timeout")
 	fs.StringVar(&o.Kubeconfig, "tierproof.kubeconfig", "", "kind: use this existing kind cluster instead of creating one (any other cluster is refused)")
 }
@@ -84,23 +106,27 @@ func (o *Options) Check(fs *flag.FlagSet) error {
 	if o.KeepCluster != "on-failure" && o.KeepCluster != "always" && o.KeepCluster != "never" {
 		return fmt.Errorf("-tierproof.keep-cluster %q: want on-failure, always or never", o.KeepCluster)
 	}
-	if o.DataPlane != "lab" && o.DataPlane != "kind" {
-		return fmt.Errorf("-tierproof.data-plane %q: want lab or kind", o.DataPlane)
+	if o.DataPlane != Lab && o.DataPlane != Kind && o.DataPlane != KubeRouter {
+		return fmt.Errorf("-tierproof.data-plane %q: want lab, kind or kube-router", o.DataPlane)
 	}
 	if o.Timeout <= 0 {
 		return fmt.Errorf("-tierproof.timeout %v: want a positive duration", o.Timeout)
 	}
-	misplaced, plane := labOnly, "lab"
-	if o.DataPlane == "lab" {
-		misplaced, plane = kindOnly, "kind"
+	names := make([]string, 0, len(planeFlags))
+	for name := range planeFlags {
+		names = append(names, name)
 	}
-	for _, name := range misplaced {
-		if o.set[name] {
-			return fmt.Errorf("-%s applies to -tierproof.data-plane=%s only, and this run uses %s", name, plane, o.DataPlane)
+	slices.Sort(names)
+	for _, name := range names {
+		if planes := planeFlags[name]; o.set[name] && !slices.Contains(planes, o.DataPlane) {
+			return fmt.Errorf("-%s applies to -tierproof.data-plane=%s only, and this run uses %s", name, strings.Join(planes, " or "), o.DataPlane)
 		}
 	}
 	return nil
 }
+
+// OnCluster says whether the run boots a kind cluster (Antrea or kube-router).
+func (o *Options) OnCluster() bool { return o.DataPlane == Kind || o.DataPlane == KubeRouter }
 
 // Hint is what a user types to give flag=value to this suite.
 func (o *Options) Hint(flag, value string) string {
@@ -142,7 +168,7 @@ func (r *Outcome) Failed() bool { return r.failed.Load() }
 // LabUnavailable is why the lab cannot run here (not root), when the run asks
 // for it: such a suite skips, which is not a run that checked nothing.
 func (o *Options) LabUnavailable() error {
-	if o.DataPlane != "lab" {
+	if o.DataPlane != Lab {
 		return nil
 	}
 	return netlab.Available()
@@ -167,8 +193,8 @@ func (o *Options) Decision(failed bool) string {
 		verdict = "failed"
 	}
 	switch {
-	case o.DataPlane != "kind":
-		return fmt.Sprintf("the run %s; the lab is removed (-tierproof.keep-cluster applies to kind)", verdict)
+	case !o.OnCluster():
+		return fmt.Sprintf("the run %s; the lab is removed (-tierproof.keep-cluster applies to kind and kube-router)", verdict)
 	case o.Keep(failed):
 		return fmt.Sprintf("the run %s; keeping the cluster and estate (-tierproof.keep-cluster=%s)", verdict, o.KeepCluster)
 	default:
@@ -225,19 +251,44 @@ func (f Fault) CheckAgainst(s *scenario.Scenario, topo *topology.Topology) error
 	return nil
 }
 
-// BootOptions are the options of a kind run of this suite on estate: a cluster
-// named tierproof, its kubeconfig and snapshots in reports, Antrea's manifest
-// cached in the user's cache directory.
+// BootOptions are the options of a cluster run of this suite on estate: a
+// cluster named tierproof, its kubeconfig and snapshots in reports, and the
+// data plane's enforcer: Antrea (its manifest cached in the user's cache
+// directory) or kube-router on the local node image.
 func (o *Options) BootOptions(estate cluster.EstateSpec, agentBinary, reports string, logf func(string, ...any)) (cluster.BootOptions, error) {
-	cacheDir, err := os.UserCacheDir()
-	if err != nil {
-		return cluster.BootOptions{}, err
+	b := cluster.BootOptions{ClusterName: "tierproof", WorkDir: reports, NodeImage: o.NodeImage,
+		AgentBinary: agentBinary, Kubeconfig: o.Kubeconfig, Estate: estate, Logf: logf}
+	switch o.DataPlane {
+	case Kind:
+		cacheDir, err := os.UserCacheDir()
+		if err != nil {
+			return cluster.BootOptions{}, err
+		}
+		b.Enforcer = &cluster.Antrea{Version: o.AntreaVersion, SHA256: o.AntreaSHA256,
+			Manifests: cluster.AntreaManifests{BaseURL: cluster.AntreaReleases, API: cluster.AntreaReleaseAPI,
+				CacheDir: filepath.Join(cacheDir, "tierproof"), OverrideHint: o.Hint("antrea-manifest-sha256", "<sha256>")}}
+	case KubeRouter:
+		b.Enforcer = kuberouter.Enforcer{}
+		if b.NodeImage == "" {
+			b.NodeImage = nodeimage.Tag
+		}
+	default:
+		return cluster.BootOptions{}, fmt.Errorf("-tierproof.data-plane=%s boots no cluster", o.DataPlane)
 	}
-	return cluster.BootOptions{ClusterName: "tierproof", WorkDir: reports, NodeImage: o.NodeImage,
-		AntreaVersion: o.AntreaVersion, AntreaSHA256: o.AntreaSHA256,
-		Antrea: cluster.AntreaManifests{BaseURL: cluster.AntreaReleases, API: cluster.AntreaReleaseAPI,
-			CacheDir: filepath.Join(cacheDir, "tierproof"), OverrideHint: o.Hint("antrea-manifest-sha256", "<sha256>")},
-		AgentBinary: agentBinary, Kubeconfig: o.Kubeconfig, Estate: estate, Logf: logf}, nil
+	return b, nil
+}
+
+// Plane is the booted estate's data plane for the walkthrough, named run:
+// Antrea's can trace mismatched flows.
+func (o *Options) Plane(e *cluster.Estate, run string) (walkthrough.DataPlane, *cluster.ClusterPlane, error) {
+	p, err := e.Plane(run)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.DataPlane == Kind {
+		return cluster.AntreaPlane{ClusterPlane: p}, p, nil
+	}
+	return p, p, nil
 }
 
 // ShortUsage makes fs answer a mistyped flag with one line that names the

@@ -127,13 +127,14 @@ func TestTheConformanceSuiteHasOnlyTheFlagsItReads(t *testing.T) {
 
 // Messages tell users what to type: every -tierproof.* they name is a flag.
 func TestMessagesNameFlagsThatExist(t *testing.T) {
-	o, fs, _ := parse(t, e2e.Walkthrough)
+	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind")
 	boot, err := o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	boot.Antrea.API, boot.Antrea.BaseURL, boot.Antrea.CacheDir = "http://127.0.0.1:1", "http://127.0.0.1:1", t.TempDir()
-	_, err = boot.Antrea.Fetch(context.Background(), "v9.9.9", "")
+	antrea := boot.Enforcer.(*cluster.Antrea)
+	antrea.Manifests.API, antrea.Manifests.BaseURL, antrea.Manifests.CacheDir = "http://127.0.0.1:1", "http://127.0.0.1:1", t.TempDir()
+	_, err = antrea.Manifests.Fetch(context.Background(), "v9.9.9", "")
 	if err == nil {
 		t.Fatal("a version with no checksum anywhere was fetched")
 	}

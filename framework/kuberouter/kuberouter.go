@@ -1,0 +1,183 @@
+// Package kuberouter is the Kubernetes NetworkPolicy data plane of kind
+// clusters where Antrea cannot run (no openvswitch, no registry): a routed pod
+// network — CNI's ptp and host-local on each node, a route per other node's
+// pod CIDR — and kube-router's network-policy controller alone, unmodified,
+// enforcing. It runs on the local node image (framework/nodeimage), which
+// carries kube-router's image and the CNI plugins.
+//
+// kube-router v2.1.0 is the only version the Go module proxy here serves and
+// security flaws are reported for it: it belongs in throwaway local test
+// clusters with nothing exposed, nowhere else.
+package kuberouter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/nodeimage"
+)
+
+// CNIConfigPath is where each node's pod network configuration is written.
+const CNIConfigPath = "/etc/cni/net.d/10-tierproof.conflist"
+
+// Enforcer installs the pod network and kube-router on a kind cluster.
+type Enforcer struct{}
+
+// Name says what enforces, what it enforces and how its denials look.
+func (Enforcer) Name() string {
+	return "kube-router " + nodeimage.KubeRouterVersion + " on kind — Kubernetes NetworkPolicy only, denials rejected"
+}
+
+// Semantics are kube-router's: the spec's policyTypes, rejected denials, no
+// Antrea-native policies.
+func (Enforcer) Semantics() model.Semantics { return model.KubeRouter }
+
+// Prepare requires the local node image, which holds kube-router's image and
+// the CNI plugins, in the local Docker engine.
+func (Enforcer) Prepare(ctx context.Context, env cluster.PrepareEnv) error {
+	if env.NodeImage != nodeimage.Tag {
+		return fmt.Errorf("the kube-router data plane runs on the local node image %s (it holds kube-router and the CNI plugins), not %s: drop -tierproof.node-image, or give that one", nodeimage.Tag, env.NodeImage)
+	}
+	if out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", nodeimage.Tag).CombinedOutput(); err != nil {
+		return fmt.Errorf("the node image %s is not in Docker (%s): build it with make node-image", nodeimage.Tag, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Install gives every node its pod network, then runs kube-router and waits
+// until it and CoreDNS are ready.
+func (Enforcer) Install(ctx context.Context, in cluster.Installation) error {
+	nodes, err := podCIDRs(ctx, in.Clientset, time.Minute)
+	if err != nil {
+		return err
+	}
+	kindNodes, err := in.Kind.Nodes()
+	if err != nil {
+		return err
+	}
+	for _, kn := range kindNodes {
+		self, ok := find(nodes, kn.String())
+		if !ok {
+			return fmt.Errorf("kind node %s is not a node of the cluster", kn.String())
+		}
+		config, err := CNIConfig(self.PodCIDR)
+		if err != nil {
+			return err
+		}
+		if err := kn.Command("sh", "-c", "cat > "+CNIConfigPath).SetStdin(bytes.NewReader(config)).Run(); err != nil {
+			return fmt.Errorf("node %s: writing %s: %w", self.Name, CNIConfigPath, err)
+		}
+		for _, route := range Routes(self, nodes) {
+			if err := kn.Command(route[0], route[1:]...).Run(); err != nil {
+				return fmt.Errorf("node %s: %s: %w", self.Name, strings.Join(route, " "), err)
+			}
+		}
+	}
+	in.Logf("pod network: %d nodes, routes to each other's pod CIDRs (%s)", len(nodes), describe(nodes))
+	if err := cluster.InstallManifest(ctx, in.Client, "fixtures/dataplanes/kube-router.yaml", fixtures.KubeRouterManifest()); err != nil {
+		return err
+	}
+	in.Logf("waiting for kube-router and CoreDNS")
+	return cluster.WaitWorkloadsReady(ctx, in.Getter, 2*time.Second, 5*time.Minute,
+		cluster.Workload{DaemonSet: true, Namespace: "kube-system", Name: "kube-router"},
+		cluster.Workload{Namespace: "kube-system", Name: "coredns"})
+}
+
+// Node is what the pod network needs of a node.
+type Node struct{ Name, IP, PodCIDR string }
+
+// CNIConfig is a node's pod network: ptp gives each pod a veth to the node
+// and a host route, host-local addresses it from the node's pod CIDR. Pod
+// traffic is not masqueraded, so that peers and policies see pod addresses.
+func CNIConfig(podCIDR string) ([]byte, error) {
+	if podCIDR == "" {
+		return nil, errors.New("pod network: the node has no pod CIDR")
+	}
+	return json.MarshalIndent(map[string]any{
+		"cniVersion": "1.0.0",
+		"name":       "tierproof",
+		"plugins": []any{
+			map[string]any{"type": "ptp", "ipMasq": false, "ipam": map[string]any{
+				"type":   "host-local",
+				"ranges": [][]map[string]string{{{"subnet": podCIDR}}},
+				"routes": []map[string]string{{"dst": "0.0.0.0/0"}},
+			}},
+			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
+		},
+	}, "", "  ")
+}
+
+// Routes are the commands that send each other node's pod CIDR to that node.
+func Routes(self Node, all []Node) [][]string {
+	var routes [][]string
+	for _, n := range all {
+		if n.Name != self.Name {
+			routes = append(routes, []string{"ip", "route", "replace", n.PodCIDR, "via", n.IP})
+		}
+	}
+	return routes
+}
+
+// podCIDRs waits until the controller manager has given every node a pod
+// CIDR, and returns the nodes sorted by name.
+func podCIDRs(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) ([]Node, error) {
+	var nodes []Node
+	var missing []string
+	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		nodes, missing = nodes[:0], missing[:0]
+		for _, n := range list.Items {
+			node := Node{Name: n.Name, PodCIDR: n.Spec.PodCIDR}
+			for _, a := range n.Status.Addresses {
+				if a.Type == corev1.NodeInternalIP && !strings.Contains(a.Address, ":") {
+					node.IP = a.Address
+				}
+			}
+			if node.PodCIDR == "" || node.IP == "" {
+				missing = append(missing, n.Name)
+			}
+			nodes = append(nodes, node)
+		}
+		return len(nodes) > 0 && len(missing) == 0, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pod network: after %v, nodes without a pod CIDR or an IPv4 address: %v (kube-controller-manager allocates pod CIDRs)", timeout, missing)
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	return nodes, nil
+}
+
+func find(nodes []Node, name string) (Node, bool) {
+	for _, n := range nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+func describe(nodes []Node) string {
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		parts[i] = n.Name + " " + n.PodCIDR + " via " + n.IP
+	}
+	return strings.Join(parts, ", ")
+}
