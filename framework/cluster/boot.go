@@ -29,9 +29,9 @@ import (
 
 // BootOptions configure Boot.
 type BootOptions struct {
-	ClusterName   string // kind cluster name
-	NodeImage     string // kind node image; empty: NodeImage
-	WorkDir       string // kubeconfig, image archive and topology go here
+	ClusterName string // kind cluster name
+	NodeImage   string // kind node image; empty: NodeImage
+	WorkDir     string // kubeconfig, image archive and topology go here
 	// Enforcer is the NetworkPolicy implementation installed: *Antrea, or
 	// kube-router where Antrea cannot run.
 	Enforcer    Enforcer

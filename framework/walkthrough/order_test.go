@@ -25,10 +25,10 @@ type livePlane struct {
 	topo  *topology.Topology
 }
 
-func (p *livePlane) Name() string              { return "scripted" }
+func (p *livePlane) Name() string               { return "scripted" }
 func (p *livePlane) Semantics() model.Semantics { return model.Antrea }
-func (p *livePlane) IP(string) string          { return "10.0.0.1" }
-func (p *livePlane) Probeable(probe.Flow) bool { return true }
+func (p *livePlane) IP(string) string           { return "10.0.0.1" }
+func (p *livePlane) Probeable(probe.Flow) bool  { return true }
 func (p *livePlane) Apply(context.Context, int, *policy.Set) error {
 	p.calls = append(p.calls, "apply")
 	p.topo.Pods[1].Labels = map[string]string{"role": "denied"} // the stage relabels x/b
