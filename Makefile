@@ -2,7 +2,7 @@
 GO            ?= go
 BIN           := bin
 
-.PHONY: all build agent agent-image node-binaries node-image lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
+.PHONY: all build agent agent-image node-binaries node-image cluster-test lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
 # The integration tests' servers, built from the Go module proxy by hack/tools/*
 # into a cache directory; a binary already there is not rebuilt.
@@ -87,6 +87,15 @@ conformance: agent
 	$(GO) test ./suites/conformance -count=1 -timeout 130m -run '^TestConformance$$' -args -ginkgo.v -ginkgo.timeout=120m \
 		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/conformance \
 		-ginkgo.junit-report=$(CURDIR)/reports/conformance/ginkgo-junit.xml $(E2E_FLAGS)
+
+## cluster-test: the real path on real kind clusters with kube-router enforcing (Docker; root for
+## make node-image): the conformance catalog's Kubernetes NetworkPolicy cases, then the K8s-only
+## walkthrough passing, failing on an out-of-band policy, and interrupted; each cluster is removed
+cluster-test: node-image
+	$(GO) test ./suites/conformance -count=1 -timeout 30m -run '^TestConformance$$' -args -ginkgo.v \
+		-tierproof.data-plane=kube-router -tierproof.keep-cluster=never -ginkgo.label-filter=feature:k8s-networkpolicy \
+		-tierproof.reports=$(CURDIR)/reports/cluster-test/conformance
+	TIERPROOF_REAL_CLUSTER=1 $(GO) test ./suites/e2e -count=1 -timeout 60m -v -run '^TestRealCluster$$'
 
 ## tools: kube-apiserver, etcd, kwok (and its stages), controller-gen and gotestsum, into $(TOOLS_DIR)
 tools: $(KUBE_APISERVER) $(ETCD) $(KWOK) $(KWOK_STAGES) $(CONTROLLER_GEN) $(GOTESTSUM)

@@ -58,6 +58,9 @@ type EstateSpec struct {
 	Ports     agent.Ports // what the external hosts serve
 	// CoreDNS makes CoreDNS a probe target (TCP and UDP 53).
 	CoreDNS bool
+	// StandIns replaces application containers by the agent serving their
+	// ports, where no registry is reachable (see StandIn).
+	StandIns bool
 }
 
 // BlogEstate is the seed walkthrough's estate (shared/scenario-blog.md): the
@@ -84,6 +87,7 @@ type Estate struct {
 	Created  bool              // the cluster was created by this run
 	spec     EstateSpec
 	enforcer Enforcer
+	docker   Docker // runs the external hosts
 	undo     []step
 	logf     func(string, ...any)
 }
@@ -132,6 +136,13 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
+	if o.Estate.StandIns {
+		var replaced []string
+		objects, replaced = StandIn(objects)
+		if len(replaced) > 0 {
+			e.logf("no registry: the agent stands in for %d application containers, serving their ports (%s)", len(replaced), strings.Join(replaced, ", "))
+		}
+	}
 	fingerprints, err := Fingerprint(objects, imageID.String())
 	if err != nil {
 		return e, err
@@ -170,6 +181,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
 	docker := Docker{Run: o.ClusterName, Network: e.Kind.Network.Name}
+	e.docker = docker
 	if !e.Created {
 		if err := e.startFresh(ctx, crc, cs, docker, fingerprints); err != nil {
 			return e, err
@@ -285,7 +297,9 @@ func isCoreDNS(p corev1.Pod) bool {
 }
 
 // Plane is the estate as a walkthrough data plane: its enforcer on this
-// cluster. The policies it applies are deleted at Teardown, before the estate.
+// cluster, probing from the pods and the external hosts Boot started. The
+// policies it applies, labelled as run's, are deleted at Teardown, before the
+// estate.
 func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 	cfg := e.Client.RESTConfig()
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -294,7 +308,7 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
 	p := &ClusterPlane{Enforcer: e.enforcer, Client: crc, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
-		Pods: NewPodExecutor(cfg, cs, ""), Docker: Docker{Run: run}, Topology: e.Topology,
+		Pods: NewPodExecutor(cfg, cs, ""), Docker: e.docker, Topology: e.Topology,
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
 	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {

@@ -105,27 +105,40 @@ func UnlabelNamespace(ctx context.Context, c client.Client, namespace string) er
 // WaitPodsReady waits until every pod of the namespaces is Running and Ready,
 // or fails naming each pod that is not and why (image pull errors included).
 func WaitPodsReady(ctx context.Context, cs kubernetes.Interface, namespaces []string, interval, timeout time.Duration) error {
-	var notReady []string
+	// Each namespace keeps the reasons its last successful read gave: a read
+	// that fails at the deadline (the client's rate limiter refuses to wait
+	// past it) must not hide why the pods are not ready.
+	reasons := map[string][]string{}
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
-		notReady = notReady[:0]
+		ready := true
 		for _, ns := range namespaces {
 			pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 			if err != nil {
-				notReady = append(notReady, ns+": "+err.Error())
+				if _, seen := reasons[ns]; !seen {
+					reasons[ns] = []string{ns + ": " + err.Error()}
+				}
+				ready = false
 				continue
 			}
+			var why []string
 			if len(pods.Items) == 0 {
-				notReady = append(notReady, ns+": no pods yet")
+				why = append(why, ns+": no pods yet")
 			}
 			for _, p := range pods.Items {
-				if why := podNotReady(p); why != "" {
-					notReady = append(notReady, p.Namespace+"/"+p.Name+": "+why)
+				if w := podNotReady(p); w != "" {
+					why = append(why, p.Namespace+"/"+p.Name+": "+w)
 				}
 			}
+			reasons[ns] = why
+			ready = ready && len(why) == 0
 		}
-		return len(notReady) == 0, nil
+		return ready, nil
 	})
 	if err != nil {
+		var notReady []string
+		for _, ns := range namespaces {
+			notReady = append(notReady, reasons[ns]...)
+		}
 		return fmt.Errorf("after %v, pods not ready: %s", timeout, joinSemicolon(notReady))
 	}
 	return nil

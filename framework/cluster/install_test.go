@@ -2,16 +2,20 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8sfake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
 )
 
@@ -60,5 +64,55 @@ func TestWaitPodsReadyNamesImagePullFailures(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "yelb/yelb-ui: container yelb-ui: ErrImagePull: pull access denied") ||
 		!strings.Contains(err.Error(), "dev-app: no pods yet") || strings.Contains(err.Error(), "redis-server") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// A read that fails late (the rate limiter at the deadline, as a real run
+// showed) keeps the reason the last good read gave.
+func TestWaitPodsReadyKeepsTheLastReasonWhenReadsFail(t *testing.T) {
+	cs := k8sfake.NewSimpleClientset(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "yelb", Name: "yelb-ui"}, Status: corev1.PodStatus{Phase: corev1.PodPending,
+		ContainerStatuses: []corev1.ContainerStatus{{Name: "yelb-ui", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+			Reason: "ImagePullBackOff", Message: "no registry"}}}}}})
+	lists := 0
+	cs.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		lists++
+		if lists > 1 {
+			return true, nil, errors.New("client rate limiter Wait returned an error")
+		}
+		return false, nil, nil
+	})
+	err := cluster.WaitPodsReady(context.Background(), cs, []string{"yelb"}, 5*time.Millisecond, 40*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "yelb/yelb-ui: container yelb-ui: ImagePullBackOff") || strings.Contains(err.Error(), "rate limiter") || lists < 2 {
+		t.Fatalf("after %d lists: %v", lists, err)
+	}
+}
+
+func TestStandInServesTheApplicationsPorts(t *testing.T) {
+	objects, err := fixtures.Estate("antrea-blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, replaced := cluster.StandIn(objects)
+	if len(replaced) != 4 || !strings.Contains(strings.Join(replaced, " "), "mreferre/yelb-ui:0.10") {
+		t.Fatalf("replaced %v", replaced)
+	}
+	var ui *corev1.Pod
+	for _, o := range out {
+		if p, ok := o.(*corev1.Pod); ok && p.Name == "yelb-ui" {
+			ui = p
+		}
+	}
+	if ui == nil {
+		t.Fatal("no yelb-ui pod")
+	}
+	app := ui.Spec.Containers[0]
+	if app.Image != "tierproof.local/agent:dev" || app.ImagePullPolicy != corev1.PullNever ||
+		strings.Join(app.Args, " ") != "serve --tcp 80" || app.Ports[0].ContainerPort != 80 || app.ReadinessProbe == nil {
+		t.Errorf("yelb-ui's stand-in: %+v", app)
+	}
+	for _, o := range objects { // the fixture itself is left as it was
+		if p, ok := o.(*corev1.Pod); ok && p.Name == "yelb-ui" && p.Spec.Containers[0].Image != "mreferre/yelb-ui:0.10" {
+			t.Error("StandIn changed its input")
+		}
 	}
 }

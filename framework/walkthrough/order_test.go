@@ -3,6 +3,7 @@ package walkthrough_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"os"
 	"path/filepath"
@@ -123,4 +124,55 @@ func twoPodScenario(t *testing.T, files map[string]string) (*scenario.Scenario, 
 		t.Fatal(err)
 	}
 	return s, topo
+}
+
+// interruptedApply is cancelled while it applies, as Ctrl-C does mid-stage.
+type interruptedApply struct {
+	livePlane
+	cancel context.CancelFunc
+}
+
+func (p *interruptedApply) Apply(ctx context.Context, _ int, _ *policy.Set) error {
+	p.cancel()
+	return fmt.Errorf("waiting for the policies: %w", ctx.Err())
+}
+
+// Interrupted while applying, a stage says so, not what the cancelled wait said.
+func TestAStageInterruptedWhileApplyingSaysInterrupted(t *testing.T) {
+	s, topo := twoPodScenario(t, map[string]string{"scenario.yaml": "name: empty\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := walkthrough.Runner{Plane: &interruptedApply{livePlane{topo: topo}, cancel}}.PlayStage(ctx, s, 0, topo, nil)
+	if err == nil || !strings.Contains(err.Error(), "interrupted at stage no-policy") || strings.Contains(err.Error(), "waiting for the policies") {
+		t.Errorf("interrupted while applying: %v", err)
+	}
+}
+
+// k8sOnlyPlane enforces Kubernetes NetworkPolicies only.
+type k8sOnlyPlane struct{ livePlane }
+
+func (*k8sOnlyPlane) Semantics() model.Semantics { return model.KubeRouter }
+
+// A plane that enforces K8s NetworkPolicies only refuses a stage holding an
+// Antrea-native policy before applying anything, naming the object and file.
+func TestAK8sOnlyPlaneRefusesAntreaNativePolicies(t *testing.T) {
+	s, topo := twoPodScenario(t, map[string]string{
+		"scenario.yaml": "name: native\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: acnp\n    manifests: acnp\n",
+		"acnp/p.yaml": `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: drop-all}
+spec:
+  priority: 1
+  appliedTo: [{namespaceSelector: {}}]
+  ingress: [{action: Drop}]
+`})
+	plane := &k8sOnlyPlane{livePlane{topo: topo}}
+	runner := walkthrough.Runner{Plane: plane}
+	if err := runner.CheckScenario(s, nil); err == nil || !strings.Contains(err.Error(), "ClusterNetworkPolicy drop-all (") || !strings.Contains(err.Error(), "p.yaml") {
+		t.Errorf("CheckScenario: %v", err)
+	}
+	_, err := runner.PlayStage(context.Background(), s, 0, topo, nil)
+	if err == nil || !strings.Contains(err.Error(), "enforces Kubernetes NetworkPolicies only") || len(plane.calls) != 0 {
+		t.Errorf("PlayStage: %v, calls %v", err, plane.calls)
+	}
 }

@@ -111,15 +111,15 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 			return report.Stage{}, fmt.Errorf("stage %s relabels endpoints, which %s cannot do", st.Name, r.Plane.Name())
 		}
 		if err := relabeler.Relabel(ctx, st.Relabel); err != nil {
-			return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
+			return report.Stage{}, stageError(ctx, st.Name, err)
 		}
 	}
 	if err := r.Plane.Apply(ctx, i, set); err != nil {
-		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
+		return report.Stage{}, stageError(ctx, st.Name, err)
 	}
 	if snap, ok := r.Plane.(Snapshotter); ok {
 		if topo, err = snap.Snapshot(ctx); err != nil {
-			return report.Stage{}, fmt.Errorf("stage %s: reading the estate: %w", st.Name, err)
+			return report.Stage{}, stageError(ctx, st.Name, fmt.Errorf("reading the estate: %w", err))
 		}
 	}
 	m, err := model.CompileFor(topo, set, r.Plane.Semantics())
@@ -148,7 +148,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, expect)
 	if ctx.Err() != nil {
 		// What a cancelled probe saw says nothing about policy: no verdict.
-		return report.Stage{}, fmt.Errorf("interrupted at stage %s (%v): no verdict", st.Name, context.Cause(ctx))
+		return report.Stage{}, interrupted(ctx, st.Name)
 	}
 	if err := x.Observe(obs); err != nil {
 		return report.Stage{}, err
@@ -166,6 +166,19 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		return stage, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
 	}
 	return stage, nil
+}
+
+// stageError says which stage failed, or that the run was interrupted there
+// (the data plane's own error then is only a symptom of the cancellation).
+func stageError(ctx context.Context, stage string, err error) error {
+	if ctx.Err() != nil {
+		return interrupted(ctx, stage)
+	}
+	return fmt.Errorf("stage %s: %w", stage, err)
+}
+
+func interrupted(ctx context.Context, stage string) error {
+	return fmt.Errorf("interrupted at stage %s (%v): no verdict", stage, context.Cause(ctx))
 }
 
 // Enforceable refuses policies the data plane cannot enforce: Antrea-native

@@ -272,6 +272,7 @@ func (o *Options) BootOptions(estate cluster.EstateSpec, agentBinary, reports st
 		if b.NodeImage == "" {
 			b.NodeImage = nodeimage.Tag
 		}
+		b.Estate.StandIns = true // the local node image is for machines without a registry
 	default:
 		return cluster.BootOptions{}, fmt.Errorf("-tierproof.data-plane=%s boots no cluster", o.DataPlane)
 	}

@@ -1,0 +1,263 @@
+package e2e_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/nodeimage"
+)
+
+// realClusterScenario is the walkthrough kube-router can enforce.
+const realClusterScenario = "../../scenarios/k8s-networkpolicy-blog"
+
+// TestRealCluster plays the walkthrough on real kind clusters booted from
+// nothing, with kube-router enforcing (make cluster-test, which .ci/run runs
+// after make test): a run that passes, a run that an out-of-band policy must
+// fail on exactly its cells, and a run interrupted mid-stage. Each creates
+// its own cluster and must leave no container or network behind.
+func TestRealCluster(t *testing.T) {
+	if os.Getenv("TIERPROOF_REAL_CLUSTER") == "" {
+		t.Skip("real kind clusters: make cluster-test (Docker and make node-image)")
+	}
+	if os.Getenv("TIERPROOF_CHILD") != "" {
+		t.Skip("inside a child run of the suite")
+	}
+	if err := cluster.CheckDocker(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("docker", "image", "inspect", nodeimage.Tag).CombinedOutput(); err != nil {
+		t.Fatalf("the node image %s: %v: %s (make node-image)", nodeimage.Tag, err, out)
+	}
+	if left := leftovers(t); left != "" {
+		t.Fatalf("before the runs, Docker already holds tierproof's: %s (delete them: kind delete cluster --name tierproof)", left)
+	}
+	base := []string{"-tierproof.data-plane=kube-router", "-tierproof.scenarios=" + realClusterScenario, "-tierproof.keep-cluster=never", "-ginkgo.v"}
+
+	t.Run("every probed cell matches the model", func(t *testing.T) {
+		reports := t.TempDir()
+		out, err := rerunSuiteFor(t, 15*time.Minute, append(base, "-tierproof.reports="+reports)...)
+		t.Logf("%s", figures(out))
+		if err != nil {
+			t.Fatalf("the run failed: %v\n%s", err, out)
+		}
+		for _, want := range []string{"canary: ", "denied (Reject)", "3 Passed", "0 mismatch(es)"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("the run does not say %q:\n%s", want, out)
+			}
+		}
+		if n := strings.Count(string(out), ", 0 mismatch(es)"); n != 3 {
+			t.Errorf("%d of 3 stages probed with no mismatch", n)
+		}
+		for _, file := range []string{"junit.xml", "report.html", "results.json", "truth-tables.txt"} {
+			data, err := os.ReadFile(filepath.Join(reports, "k8s-networkpolicy-blog", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), "kube-router v2.1.0 on kind") {
+				t.Errorf("%s does not name the data plane", file)
+			}
+		}
+		noLeftovers(t)
+	})
+
+	t.Run("an out-of-band NetworkPolicy fails exactly the cells it changes", func(t *testing.T) {
+		reports := t.TempDir()
+		fault, err := filepath.Abs("testdata/out-of-band-deny-prod-ubuntu-16-04.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := rerunSuiteFor(t, 15*time.Minute, append(base, "-tierproof.reports="+reports, "-tierproof.out-of-band=no-policy:"+fault)...)
+		t.Logf("%s", figures(out))
+		if err == nil {
+			t.Fatalf("the run passed with a policy the model does not know:\n%s", out)
+		}
+		// Written from the fault's own text: at no-policy every other endpoint
+		// that runs the agent (the estate's pods, the external hosts) reached
+		// prod-app/ubuntu-16-04 on each of the 8 probes, and now none does.
+		topo, err := fixtures.Topology("antrea-blog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sources []string
+		for _, p := range topo.Pods {
+			if p.Namespace != "kube-system" && p.EndpointName() != "prod-app/ubuntu-16-04" {
+				sources = append(sources, p.EndpointName())
+			}
+		}
+		for _, e := range topo.Externals {
+			sources = append(sources, e.Name)
+		}
+		probes := []string{"icmp", "tcp/22", "tcp/53", "udp/53", "tcp/80", "tcp/4567", "tcp/5432", "tcp/6379"}
+		var want []string
+		for _, from := range sources {
+			for _, p := range probes {
+				want = append(want, "no-policy/"+from+"→prod-app/ubuntu-16-04/"+p)
+			}
+		}
+		slices.Sort(want)
+		if !strings.Contains(string(out), fmt.Sprintf("stage no-policy: %d flows differ from the model", len(want))) {
+			t.Errorf("the console does not say %d flows differ:\n%s", len(want), out)
+		}
+		console := regexp.MustCompile(`(no-policy/\S+→\S+): expected Allow, observed (\w+)`).FindAllStringSubmatch(string(out), -1)
+		for _, m := range console {
+			if !slices.Contains(want, m[1]) || m[2] != "Reject" {
+				t.Errorf("the console lists %s observed %s, which the fault does not explain", m[1], m[2])
+			}
+		}
+		if len(console) == 0 {
+			t.Errorf("the console lists no mismatched cell:\n%s", out)
+		}
+		junit, err := os.ReadFile(filepath.Join(reports, "k8s-networkpolicy-blog", "junit.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := regexp.MustCompile(`<testcase name="([^"]+)"[^>]*>\s*<failure`).FindAllStringSubmatch(string(junit), -1)
+		if got := uniq(failed); !slices.Equal(got, want) {
+			t.Errorf("JUnit fails %v, want %v", got, want)
+		}
+		html, err := os.ReadFile(filepath.Join(reports, "k8s-networkpolicy-blog", "report.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(html), fmt.Sprintf(`<td class="mismatches">%d</td>`, len(want))) {
+			t.Errorf("the HTML report's summary does not show %d mismatches", len(want))
+		}
+		cells := regexp.MustCompile(`class="[^"]*mismatch" data-from="([^"]+)" data-to="([^"]+)" data-probe="([^"]+)"`).FindAllStringSubmatch(string(html), -1)
+		var marked []string
+		for _, c := range cells {
+			marked = append(marked, "no-policy/"+c[1]+"→"+c[2]+"/"+c[3])
+		}
+		slices.Sort(marked)
+		if marked = slices.Compact(marked); !slices.Equal(marked, want) {
+			t.Errorf("the HTML report marks %v, want %v", marked, want)
+		}
+		noLeftovers(t)
+	})
+
+	t.Run("SIGINT during a stage stops the run, says interrupted and cleans up", func(t *testing.T) {
+		// The spec of the second stage has started: it is applying or probing.
+		out, err := interruptSuite(t, "walkthrough k8s-networkpolicy-blog isolate-environments", append(base, "-tierproof.reports="+t.TempDir())...)
+		if err == nil {
+			t.Fatalf("the interrupted run passed:\n%s", out)
+		}
+		if !strings.Contains(out, "interrupted at stage isolate-environments") || strings.Contains(out, "flows differ") {
+			t.Errorf("the run does not say interrupted (or reports differing flows):\n%s", out)
+		}
+		if !strings.Contains(out, "removing what it created") {
+			t.Errorf("the run does not say it removes what it created:\n%s", out)
+		}
+		noLeftovers(t)
+	})
+}
+
+// rerunSuiteFor is rerunSuite with a deadline of its own.
+func rerunSuiteFor(t *testing.T, timeout time.Duration, flags ...string) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"-test.run=^TestE2E$", "-test.v", "-ginkgo.no-color"}, flags...)...)
+	cmd.Env = append(os.Environ(), "TIERPROOF_CHILD=1")
+	return cmd.CombinedOutput()
+}
+
+// interruptSuite starts the suite and sends it SIGINT once its output shows
+// after (a stage has been probed: the next one is running), then waits.
+func interruptSuite(t *testing.T, after string, flags ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestE2E$", "-test.v", "-ginkgo.no-color"}, flags...)...)
+	cmd.Env = append(os.Environ(), "TIERPROOF_CHILD=1")
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sent := false
+		scanner := bufio.NewScanner(pipe)
+		for scanner.Scan() {
+			mu.Lock()
+			out.WriteString(scanner.Text() + "\n")
+			mu.Unlock()
+			if !sent && strings.Contains(scanner.Text(), after) {
+				sent = true
+				cmd.Process.Signal(syscall.SIGINT)
+			}
+		}
+		io.Copy(io.Discard, pipe)
+	}()
+	timer := time.AfterFunc(15*time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	<-done
+	err = cmd.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	return out.String(), err
+}
+
+// leftovers lists tierproof's containers and networks still in Docker.
+func leftovers(t *testing.T) string {
+	t.Helper()
+	var left []string
+	for _, args := range [][]string{
+		{"ps", "-a", "--format", "{{.Names}}", "--filter", "label=io.x-k8s.kind.cluster=tierproof"},
+		{"ps", "-a", "--format", "{{.Names}}", "--filter", "label=" + cluster.OwnerLabel},
+		{"network", "ls", "--format", "{{.Name}}", "--filter", "label=" + cluster.OwnerLabel},
+	} {
+		out, err := exec.Command("docker", args...).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, strings.Fields(string(out))...)
+	}
+	return strings.Join(left, ", ")
+}
+
+func noLeftovers(t *testing.T) {
+	t.Helper()
+	if left := leftovers(t); left != "" {
+		t.Errorf("after the run, Docker still holds: %s", left)
+	}
+}
+
+// figures are the lines of a run that say what it did and how long it took.
+func figures(out []byte) string {
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if regexp.MustCompile(`canary:|stage \S+: \d+ flows|kind cluster|Ran \d+ of|no registry|pod network`).MatchString(l) {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func uniq(matches [][]string) []string {
+	var out []string
+	for _, m := range matches {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
