@@ -114,6 +114,13 @@ func Build(ctx context.Context, o Options) (string, error) {
 	if err := shell(ctx, fmt.Sprintf("docker save %s | zstd -q -T0 -3 -o %q.tmp && mv %q.tmp %q", Tag, archive, archive, archive)); err != nil {
 		return "", err
 	}
+	// Archives of earlier inputs are of no more use: the cache keeps one.
+	older, _ := filepath.Glob(filepath.Join(o.CacheDir, "kind-node-*.tar.zst"))
+	for _, a := range older {
+		if a != archive {
+			os.Remove(a)
+		}
+	}
 	return Tag, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kuberouter"
+	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/suites/e2e"
 )
 
@@ -99,6 +101,9 @@ func TestCheckRefusesFlagsOfTheOtherDataPlane(t *testing.T) {
 		{[]string{"-tierproof.keep-cluster=never"}},
 		{[]string{"-tierproof.kubeconfig=/tmp/k"}},
 		{[]string{"-tierproof.data-plane=kind", "-tierproof.lab-fault=a:b>c:tcp/80"}},
+		{[]string{"-tierproof.data-plane=kube-router", "-tierproof.antrea-version=v2.7.0"}},
+		{[]string{"-tierproof.data-plane=kube-router", "-tierproof.antrea-manifest-sha256=abc"}},
+		{[]string{"-tierproof.out-of-band=no-policy:f.yaml"}},
 	} {
 		o, fs, err := parse(t, e2e.Walkthrough, c.args...)
 		if err != nil {
@@ -112,6 +117,34 @@ func TestCheckRefusesFlagsOfTheOtherDataPlane(t *testing.T) {
 	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.keep-cluster=never")
 	if err := o.Check(fs); err != nil {
 		t.Errorf("kind flags on kind refused: %v", err)
+	}
+	o, fs, _ = parse(t, e2e.Walkthrough, "-tierproof.data-plane=kube-router", "-tierproof.keep-cluster=never", "-tierproof.node-image=x", "-tierproof.out-of-band=s:f")
+	if err := o.Check(fs); err != nil {
+		t.Errorf("cluster flags on kube-router refused: %v", err)
+	}
+}
+
+// kube-router runs on the local node image, with stand-ins for the images
+// no registry serves; Antrea on kindest/node, with its manifest.
+func TestEachClusterPlaneBootsItsOwnEnforcer(t *testing.T) {
+	o, _, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kube-router")
+	b, err := o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Enforcer.(kuberouter.Enforcer); !ok || b.NodeImage != nodeimage.Tag || !b.Estate.StandIns {
+		t.Errorf("kube-router: %T on %s, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
+	}
+	o, _, _ = parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind")
+	if b, err = o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := b.Enforcer.(*cluster.Antrea); !ok || a.Version != cluster.DefaultAntreaVersion || b.Estate.StandIns || b.NodeImage != "" {
+		t.Errorf("kind: %T on %q, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
+	}
+	o, _, _ = parse(t, e2e.Walkthrough)
+	if _, err := o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf); err == nil {
+		t.Error("the lab booted a cluster")
 	}
 }
 
