@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -12,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -22,14 +20,12 @@ import (
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/testenv"
 )
 
 func testScheme(t *testing.T) *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
-	if err := antreav1beta1.AddToScheme(s); err != nil {
+	s, err := testenv.Scheme()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -141,34 +137,6 @@ func TestARefusedObjectRollsTheStageBack(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
-
-// The cluster plane applies a stage and waits for Antrea's realization of it.
-func TestClusterPlaneAppliesAndWaitsForRealization(t *testing.T) {
-	c := fake.NewClientBuilder().WithScheme(testScheme(t)).Build()
-	var asked []string
-	statuses := func(_ context.Context, name string) (cluster.PolicyStatus, error) {
-		asked = append(asked, name)
-		return cluster.PolicyStatus{Generation: 1, Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealized, ObservedGeneration: 1}}, nil
-	}
-	plane := &cluster.ClusterPlane{Enforcer: &cluster.Antrea{Version: "v2.7.0"}, Applier: cluster.NewApplier(c, "run-9"), Statuses: statuses}
-	set, err := policy.Load(filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"), filepath.Join("..", "..", "scenarios", "antrea-blog", "03-block-all"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plane.Apply(context.Background(), 3, set); err != nil {
-		t.Fatal(err)
-	}
-	if !exists(t, c, acnpGVK, "", "block-all-whitelist") {
-		t.Error("the stage's policy was not applied")
-	}
-	sort.Strings(asked)
-	if got := strings.Join(asked, ","); got != "ClusterNetworkPolicy/block-all-whitelist,ClusterNetworkPolicy/isolate-dev-env,ClusterNetworkPolicy/isolate-prod-env,ClusterNetworkPolicy/isolate-test-env" {
-		t.Errorf("realization asked for %s, want the 4 ACNPs once each", got)
-	}
-	if plane.Name() != "Antrea v2.7.0 on kind" {
-		t.Errorf("name %q", plane.Name())
-	}
-}
 
 func TestClusterPlaneProbesFromAgentsOnly(t *testing.T) {
 	plane := &cluster.ClusterPlane{

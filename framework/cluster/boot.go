@@ -307,7 +307,7 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 		return nil, err
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
-	p := &ClusterPlane{Enforcer: e.enforcer, Client: crc, Applier: NewApplier(crc, run), Statuses: PolicyStatuses(crc),
+	p := &ClusterPlane{Enforcer: e.enforcer, Client: crc, Applier: NewApplier(crc, run),
 		Pods: NewPodExecutor(cfg, cs, ""), Docker: e.docker, Topology: e.Topology,
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tierproof/tierproof/framework/antrea"
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/scenario"
@@ -213,11 +214,11 @@ func waitRealization(t *testing.T, env *testenv.Env) {
 		}
 	}
 	names := []string{"ClusterNetworkPolicy/realize-me"}
-	statuses := cluster.PolicyStatuses(env.Client)
+	statuses := antrea.PolicyStatuses(env.Client)
 
 	// Never realized: a timeout that names the policy and its state.
 	setStatus(antreav1beta1.NetworkPolicyRealizing, 1)
-	err := cluster.WaitRealized(ctx, statuses, names, 50*time.Millisecond, 500*time.Millisecond)
+	err := antrea.WaitRealized(ctx, statuses, names, 50*time.Millisecond, 500*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "timed out") || !strings.Contains(err.Error(), "ClusterNetworkPolicy/realize-me") {
 		t.Fatalf("never realized: %v", err)
 	}
@@ -229,7 +230,7 @@ func waitRealization(t *testing.T, env *testenv.Env) {
 		setStatus(antreav1beta1.NetworkPolicyRealized, 1)
 		realizedAt <- time.Now()
 	}()
-	if err := cluster.WaitRealized(ctx, statuses, names, 20*time.Millisecond, 10*time.Second); err != nil {
+	if err := antrea.WaitRealized(ctx, statuses, names, 20*time.Millisecond, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	done := time.Now()
@@ -247,7 +248,7 @@ func waitRealization(t *testing.T, env *testenv.Env) {
 	if err := env.Client.Update(ctx, current); err != nil {
 		t.Fatal(err)
 	}
-	err = cluster.WaitRealized(ctx, statuses, names, 50*time.Millisecond, 400*time.Millisecond)
+	err = antrea.WaitRealized(ctx, statuses, names, 50*time.Millisecond, 400*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "status is about generation 1, the policy is at 2") {
 		t.Errorf("stale generation: %v", err)
 	}

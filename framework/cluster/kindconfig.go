@@ -1,6 +1,9 @@
-// Package cluster is the only part of tierproof that talks to kind, Docker and
-// the Kubernetes API: it checks the host, describes the kind cluster, reads the
-// live estate into a topology and executes commands in pods.
+// Package cluster runs the walkthrough's estate on a kind cluster: it checks
+// the host, creates or attaches the cluster, installs its Enforcer (the data
+// plane, whose own package says how: framework/antrea, framework/kuberouter),
+// deploys the estate and the external hosts, proves with a canary that the
+// enforcer enforces, reads the live estate into a topology, executes commands
+// in pods, and plays stages on it as a walkthrough data plane.
 package cluster
 
 import (

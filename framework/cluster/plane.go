@@ -30,7 +30,6 @@ type ClusterPlane struct {
 	Enforcer Enforcer
 	Client   client.Client
 	Applier  *Applier
-	Statuses StatusGetter
 	Pods     *PodExecutor
 	Docker   Docker
 	Topology *topology.Topology
@@ -80,12 +79,12 @@ func (p *ClusterPlane) Semantics() model.Semantics { return p.Enforcer.Semantics
 
 // Apply server-side applies everything the stages so far hold — unchanged
 // objects are left as they are, changed ones are updated — and waits until
-// Antrea has realized every Antrea policy's current generation.
+// the enforcer says they are in force (Antrea: realized).
 func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Set) error {
 	if err := p.Applier.ApplyStage(ctx, fmt.Sprintf("#%d", stage), policies.Objects()); err != nil {
 		return err
 	}
-	if err := WaitRealized(ctx, p.Statuses, policies.AntreaPolicyNames(), time.Second, 2*time.Minute); err != nil {
+	if err := p.Enforcer.Enforced(ctx, policies); err != nil {
 		return err
 	}
 	if p.AfterApply != nil {
@@ -101,14 +100,6 @@ func (p *ClusterPlane) Apply(ctx context.Context, stage int, policies *policy.Se
 		}
 	}
 	return nil
-}
-
-// AntreaPlane is the cluster plane where Antrea enforces: it can trace.
-type AntreaPlane struct{ *ClusterPlane }
-
-// Trace runs an Antrea Traceflow for a mismatched flow.
-func (p AntreaPlane) Trace(ctx context.Context, f probe.Flow) (string, error) {
-	return Trace(ctx, p.Client, f)
 }
 
 // IP is the endpoint's address in the snapshot.

@@ -3,16 +3,14 @@ package cluster_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/testenv"
 )
 
 func TestKindConfigIsTheWalkthroughsCluster(t *testing.T) {
@@ -39,8 +37,8 @@ func TestKindConfigIsTheWalkthroughsCluster(t *testing.T) {
 // share the host's cgroups, so a cgroup v1 host (this CI's) needs the patch,
 // and a cgroup v2 host gets none.
 func TestKindConfigLetsTheKubeletRunOnCgroupV1Hosts(t *testing.T) {
-	v1 := host(t, map[string]string{"sys/fs/cgroup/cpu/tasks": ""})
-	v2 := host(t, map[string]string{"sys/fs/cgroup/cgroup.controllers": "cpu memory"})
+	v1 := testenv.HostRoot(t, map[string]string{"sys/fs/cgroup/cpu/tasks": ""})
+	v2 := testenv.HostRoot(t, map[string]string{"sys/fs/cgroup/cgroup.controllers": "cpu memory"})
 	if !cluster.CgroupV1(v1) || cluster.CgroupV1(v2) {
 		t.Fatalf("cgroup v1 detected: %v on the v1 host, %v on the v2 host", cluster.CgroupV1(v1), cluster.CgroupV1(v2))
 	}
@@ -88,55 +86,3 @@ func TestCheckDockerWithoutTheCLI(t *testing.T) {
 }
 
 // host lays out a fake host root: the kernel release and files under it.
-func host(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	files["proc/sys/kernel/osrelease"] = "6.8.0-test\n"
-	for name, content := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasSuffix(name, "/") {
-			continue
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
-// Antrea's agent loads the module itself when the running kernel has it in
-// /lib/modules (kind mounts it into the nodes); only a host where it can be
-// neither found loaded, built in nor installed is refused.
-func TestCheckOpenVSwitchAcceptsWhatAntreaCanLoadAndRefusesTheRest(t *testing.T) {
-	const modules = "lib/modules/6.8.0-test/"
-	for _, c := range []struct {
-		name  string
-		files map[string]string
-		want  string // "" accepted, else a part of the error
-		log   string // a part of what is logged
-	}{
-		{"loaded", map[string]string{"sys/module/openvswitch/refcnt": "1"}, "", ""},
-		{"built in", map[string]string{modules + "modules.builtin": "kernel/net/bridge/bridge.ko\nkernel/net/openvswitch/openvswitch.ko\n"}, "", ""},
-		{"installed, compressed", map[string]string{modules + "modules.dep": "kernel/net/openvswitch/openvswitch.ko.zst: kernel/net/nsh/nsh.ko.zst\n"}, "", "Antrea's agent loads it"},
-		{"installed", map[string]string{modules + "modules.dep": "kernel/net/openvswitch/openvswitch.ko: kernel/net/nsh/nsh.ko\n"}, "", "Antrea's agent loads it"},
-		{"absent", map[string]string{modules + "modules.dep": "kernel/net/openvswitch/vport-vxlan.ko: kernel/net/openvswitch/openvswitch.kox\n"},
-			"sudo apt-get install linux-modules-extra-6.8.0-test", ""},
-		{"no modules directory", map[string]string{"lib/": ""}, "has no /lib/modules/6.8.0-test", ""},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var logged strings.Builder
-			err := cluster.CheckOpenVSwitch(host(t, c.files), func(f string, a ...any) { fmt.Fprintf(&logged, f, a...) })
-			switch {
-			case c.want == "" && err != nil:
-				t.Errorf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "modprobe openvswitch")):
-				t.Errorf("error %v, want one saying %q and what to run", err, c.want)
-			case !strings.Contains(logged.String(), c.log):
-				t.Errorf("logged %q, want %q", logged.String(), c.log)
-			}
-		})
-	}
-}

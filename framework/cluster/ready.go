@@ -17,34 +17,21 @@ type Getter interface {
 	Get(ctx context.Context, name, namespace string, obj k8s.Object) error
 }
 
-// readiness is one thing that must be ready, and how to tell.
-type readiness struct {
-	what  string
-	check func(ctx context.Context, g Getter) (bool, string)
+// Readiness is one thing that must be ready, and how to tell.
+type Readiness struct {
+	What  string
+	Check func(ctx context.Context, g Getter) (bool, string)
 }
 
-// antreaReadiness lists what must run before policies can be applied: the
-// admission webhooks fail closed until antrea-controller serves its API.
-var antreaReadiness = []readiness{
-	{"deployment kube-system/antrea-controller", deploymentReady("kube-system", "antrea-controller")},
-	{"daemonset kube-system/antrea-agent", daemonSetReady("kube-system", "antrea-agent")},
-	{"deployment kube-system/coredns", deploymentReady("kube-system", "coredns")},
-	{"apiservice v1beta2.controlplane.antrea.io", apiServiceAvailable("v1beta2.controlplane.antrea.io")},
-}
-
-// WaitAntreaReady polls until Antrea and CoreDNS are ready, or fails at timeout
-// saying what is not ready and why.
-func WaitAntreaReady(ctx context.Context, g Getter, interval, timeout time.Duration) error {
-	return waitAll(ctx, g, antreaReadiness, interval, timeout)
-}
-
-func waitAll(ctx context.Context, g Getter, checks []readiness, interval, timeout time.Duration) error {
+// WaitReady polls until every check passes, or fails at timeout saying what
+// is not ready and why.
+func WaitReady(ctx context.Context, g Getter, interval, timeout time.Duration, checks ...Readiness) error {
 	notReady := map[string]string{}
 	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(ctx context.Context) (bool, error) {
 		clear(notReady)
 		for _, c := range checks {
-			if ok, why := c.check(ctx, g); !ok {
-				notReady[c.what] = why
+			if ok, why := c.Check(ctx, g); !ok {
+				notReady[c.What] = why
 			}
 		}
 		return len(notReady) == 0, nil
@@ -54,16 +41,17 @@ func waitAll(ctx context.Context, g Getter, checks []readiness, interval, timeou
 	}
 	var lines []string
 	for _, c := range checks {
-		if why, ok := notReady[c.what]; ok {
-			lines = append(lines, c.what+": "+why)
+		if why, ok := notReady[c.What]; ok {
+			lines = append(lines, c.What+": "+why)
 		}
 	}
 	return fmt.Errorf("after %v, not ready: %s (kubectl -n kube-system get pods, and kubectl describe the ones not running, tell why)",
 		timeout, strings.Join(lines, "; "))
 }
 
-func deploymentReady(namespace, name string) func(context.Context, Getter) (bool, string) {
-	return func(ctx context.Context, g Getter) (bool, string) {
+// DeploymentReady is ready when the Deployment's replicas are updated and available.
+func DeploymentReady(namespace, name string) Readiness {
+	return Readiness{"deployment " + namespace + "/" + name, func(ctx context.Context, g Getter) (bool, string) {
 		var d appsv1.Deployment
 		if err := g.Get(ctx, name, namespace, &d); err != nil {
 			return false, err.Error()
@@ -79,11 +67,12 @@ func deploymentReady(namespace, name string) func(context.Context, Getter) (bool
 			return false, fmt.Sprintf("%d of %d replicas available", d.Status.AvailableReplicas, want)
 		}
 		return true, ""
-	}
+	}}
 }
 
-func daemonSetReady(namespace, name string) func(context.Context, Getter) (bool, string) {
-	return func(ctx context.Context, g Getter) (bool, string) {
+// DaemonSetReady is ready when the DaemonSet runs, updated and ready, on every node it schedules to.
+func DaemonSetReady(namespace, name string) Readiness {
+	return Readiness{"daemonset " + namespace + "/" + name, func(ctx context.Context, g Getter) (bool, string) {
 		var ds appsv1.DaemonSet
 		if err := g.Get(ctx, name, namespace, &ds); err != nil {
 			return false, err.Error()
@@ -98,11 +87,12 @@ func daemonSetReady(namespace, name string) func(context.Context, Getter) (bool,
 			return false, fmt.Sprintf("%d of %d pods ready", s.NumberReady, s.DesiredNumberScheduled)
 		}
 		return true, ""
-	}
+	}}
 }
 
-func apiServiceAvailable(name string) func(context.Context, Getter) (bool, string) {
-	return func(ctx context.Context, g Getter) (bool, string) {
+// APIServiceAvailable is ready when the aggregated API service is Available.
+func APIServiceAvailable(name string) Readiness {
+	return Readiness{"apiservice " + name, func(ctx context.Context, g Getter) (bool, string) {
 		u := &unstructured.Unstructured{}
 		u.SetAPIVersion("apiregistration.k8s.io/v1")
 		u.SetKind("APIService")
@@ -121,26 +111,5 @@ func apiServiceAvailable(name string) func(context.Context, Getter) (bool, strin
 			return false, fmt.Sprintf("not available: %v", m["message"])
 		}
 		return false, "no Available condition yet"
-	}
-}
-
-// Workload is a Deployment or DaemonSet that must be ready.
-type Workload struct {
-	DaemonSet bool // else a Deployment
-	Namespace string
-	Name      string
-}
-
-// WaitWorkloadsReady polls until every workload is ready, or fails at timeout
-// saying which is not and why.
-func WaitWorkloadsReady(ctx context.Context, g Getter, interval, timeout time.Duration, workloads ...Workload) error {
-	var checks []readiness
-	for _, w := range workloads {
-		if w.DaemonSet {
-			checks = append(checks, readiness{"daemonset " + w.Namespace + "/" + w.Name, daemonSetReady(w.Namespace, w.Name)})
-		} else {
-			checks = append(checks, readiness{"deployment " + w.Namespace + "/" + w.Name, deploymentReady(w.Namespace, w.Name)})
-		}
-	}
-	return waitAll(ctx, g, checks, interval, timeout)
+	}}
 }

@@ -60,14 +60,22 @@ func apiService(status string) *unstructured.Unstructured {
 		"conditions": []any{map[string]any{"type": "Available", "status": status, "message": "endpoints not ready"}}}}}
 }
 
-func TestWaitAntreaReadyNamesWhatIsNotReady(t *testing.T) {
+// antreaLike are checks of each kind, on the objects Antrea's install waits for.
+var antreaLike = []cluster.Readiness{
+	cluster.DeploymentReady("kube-system", "antrea-controller"),
+	cluster.DaemonSetReady("kube-system", "antrea-agent"),
+	cluster.DeploymentReady("kube-system", "coredns"),
+	cluster.APIServiceAvailable("v1beta2.controlplane.antrea.io"),
+}
+
+func TestWaitReadyNamesWhatIsNotReady(t *testing.T) {
 	s := &store{objects: map[string]k8s.Object{
 		"kube-system/antrea-controller":   deployment(0),
 		"kube-system/antrea-agent":        &appsv1.DaemonSet{Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 3, NumberReady: 2, UpdatedNumberScheduled: 3}},
 		"kube-system/coredns":             deployment(1),
 		"/v1beta2.controlplane.antrea.io": apiService("False"),
 	}}
-	err := cluster.WaitAntreaReady(context.Background(), s, 5*time.Millisecond, 50*time.Millisecond)
+	err := cluster.WaitReady(context.Background(), s, 5*time.Millisecond, 50*time.Millisecond, antreaLike...)
 	if err == nil {
 		t.Fatal("ready with nothing ready")
 	}
@@ -82,7 +90,7 @@ func TestWaitAntreaReadyNamesWhatIsNotReady(t *testing.T) {
 	}
 }
 
-func TestWaitAntreaReadyReturnsOnceAllAreReady(t *testing.T) {
+func TestWaitReadyReturnsOnceAllAreReady(t *testing.T) {
 	s := &store{objects: map[string]k8s.Object{
 		"kube-system/antrea-controller": deployment(0),
 		"kube-system/antrea-agent":      &appsv1.DaemonSet{Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 3, NumberReady: 3, UpdatedNumberScheduled: 3}},
@@ -94,7 +102,7 @@ func TestWaitAntreaReadyReturnsOnceAllAreReady(t *testing.T) {
 		s.put("/v1beta2.controlplane.antrea.io", apiService("True"))
 	}()
 	start := time.Now()
-	if err := cluster.WaitAntreaReady(context.Background(), s, 5*time.Millisecond, 5*time.Second); err != nil {
+	if err := cluster.WaitReady(context.Background(), s, 5*time.Millisecond, 5*time.Second, antreaLike...); err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(start); took < 30*time.Millisecond || took > 2*time.Second {

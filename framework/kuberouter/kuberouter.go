@@ -30,6 +30,7 @@ import (
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/nodeimage"
+	"github.com/tierproof/tierproof/framework/policy"
 )
 
 // CNIConfigPath is where each node's pod network configuration is written.
@@ -93,10 +94,13 @@ func (Enforcer) Install(ctx context.Context, in cluster.Installation) error {
 		return err
 	}
 	in.Logf("waiting for kube-router and CoreDNS")
-	return cluster.WaitWorkloadsReady(ctx, in.Getter, 2*time.Second, 5*time.Minute,
-		cluster.Workload{DaemonSet: true, Namespace: "kube-system", Name: "kube-router"},
-		cluster.Workload{Namespace: "kube-system", Name: "coredns"})
+	return cluster.WaitReady(ctx, in.Getter, 2*time.Second, 5*time.Minute,
+		cluster.DaemonSetReady("kube-system", "kube-router"), cluster.DeploymentReady("kube-system", "coredns"))
 }
+
+// Enforced returns at once: kube-router reports nothing about a policy, and
+// the plane's settling pause and the probe engine's retries cover its sync.
+func (Enforcer) Enforced(context.Context, *policy.Set) error { return nil }
 
 // Node is what the pod network needs of a node.
 type Node struct{ Name, IP, PodCIDR string }

@@ -65,8 +65,8 @@ func TestComponentImagesCarryTheNamesKubeadmAsksFor(t *testing.T) {
 		"registry.k8s.io/kube-proxy:v1.36.3":      {binary: "kube-proxy", netTools: true},
 		"registry.k8s.io/etcd:3.6.8-0":            {binary: "etcd"},
 		"registry.k8s.io/coredns/coredns:v1.14.2": {binary: "coredns", entrypoint: true},
-		PauseImage:                                {binary: "pause", entrypoint: true},
-		KubeRouterImage:                           {binary: "kube-router", entrypoint: true, netTools: true},
+		PauseImage:      {binary: "pause", entrypoint: true},
+		KubeRouterImage: {binary: "kube-router", entrypoint: true, netTools: true},
 	} {
 		c, ok := got[tag]
 		want.tag = tag

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 )
 
@@ -40,7 +41,7 @@ func TestKindModeStopsAtTheOpenVSwitchCheckAndCreatesNothing(t *testing.T) {
 	if cluster.CheckDocker(ctx) != nil {
 		t.Skip("no Docker engine answers: TestKindModeFailsFastWithoutDocker covers this host")
 	}
-	if cluster.CheckOpenVSwitch("", t.Logf) == nil {
+	if antrea.CheckOpenVSwitch("", t.Logf) == nil {
 		t.Skip("this host can run Antrea on kind: kind mode would boot a real cluster (make e2e)")
 	}
 	before := dockerObjects(t)

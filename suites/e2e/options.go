@@ -16,6 +16,7 @@ import (
 	"github.com/agnivade/levenshtein"
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/model"
@@ -91,7 +92,7 @@ func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	}
 	fs.StringVar(&o.Reports, "tierproof.reports", "", "where reports are written, one directory per scenario (default: a temporary directory)")
 	fs.StringVar(&o.KeepCluster, "tierproof.keep-cluster", "on-failure", "kind: keep what the run created: on-failure, always or never")
-	fs.StringVar(&o.AntreaVersion, "tierproof.antrea-version", cluster.DefaultAntreaVersion, "kind: the Antrea release")
+	fs.StringVar(&o.AntreaVersion, "tierproof.antrea-version", antrea.DefaultVersion, "kind: the Antrea release")
 	fs.StringVar(&o.AntreaSHA256, "tierproof.antrea-manifest-sha256", "", "kind: the release manifest's sha256, if neither fixtures/antrea/checksums.txt nor GitHub's release digest gives it")
 	fs.StringVar(&o.NodeImage, "tierproof.node-image", "", "kind, kube-router: the node image (default: "+cluster.NodeImage+" for kind, the local "+nodeimage.Tag+" for kube-router)")
 	fs.DurationVar(&o.Timeout, "tierproof.timeout", time.Second, "per-probe timeout")
@@ -264,8 +265,8 @@ func (o *Options) BootOptions(estate cluster.EstateSpec, agentBinary, reports st
 		if err != nil {
 			return cluster.BootOptions{}, err
 		}
-		b.Enforcer = &cluster.Antrea{Version: o.AntreaVersion, SHA256: o.AntreaSHA256,
-			Manifests: cluster.AntreaManifests{BaseURL: cluster.AntreaReleases, API: cluster.AntreaReleaseAPI,
+		b.Enforcer = &antrea.Enforcer{Version: o.AntreaVersion, SHA256: o.AntreaSHA256,
+			Manifests: antrea.Manifests{BaseURL: antrea.Releases, API: antrea.ReleaseAPI,
 				CacheDir: filepath.Join(cacheDir, "tierproof"), OverrideHint: o.Hint("antrea-manifest-sha256", "<sha256>")}}
 	case KubeRouter:
 		b.Enforcer = kuberouter.Enforcer{}
@@ -287,7 +288,7 @@ func (o *Options) Plane(e *cluster.Estate, run string) (walkthrough.DataPlane, *
 		return nil, nil, err
 	}
 	if o.DataPlane == Kind {
-		return cluster.AntreaPlane{ClusterPlane: p}, p, nil
+		return antrea.Plane{ClusterPlane: p}, p, nil
 	}
 	return p, p, nil
 }

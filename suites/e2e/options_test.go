@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/nodeimage"
@@ -139,7 +140,7 @@ func TestEachClusterPlaneBootsItsOwnEnforcer(t *testing.T) {
 	if b, err = o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf); err != nil {
 		t.Fatal(err)
 	}
-	if a, ok := b.Enforcer.(*cluster.Antrea); !ok || a.Version != cluster.DefaultAntreaVersion || b.Estate.StandIns || b.NodeImage != "" {
+	if a, ok := b.Enforcer.(*antrea.Enforcer); !ok || a.Version != antrea.DefaultVersion || b.Estate.StandIns || b.NodeImage != "" {
 		t.Errorf("kind: %T on %q, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
 	}
 	o, _, _ = parse(t, e2e.Walkthrough)
@@ -165,7 +166,7 @@ func TestMessagesNameFlagsThatExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	antrea := boot.Enforcer.(*cluster.Antrea)
+	antrea := boot.Enforcer.(*antrea.Enforcer)
 	antrea.Manifests.API, antrea.Manifests.BaseURL, antrea.Manifests.CacheDir = "http://127.0.0.1:1", "http://127.0.0.1:1", t.TempDir()
 	_, err = antrea.Manifests.Fetch(context.Background(), "v9.9.9", "")
 	if err == nil {

@@ -1,4 +1,4 @@
-package cluster_test
+package antrea_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/antrea"
 )
 
 const manifest = "apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n"
@@ -39,7 +39,7 @@ func release(t *testing.T, body string) (*httptest.Server, *atomic.Int32) {
 
 func TestFetchVerifiesAndCaches(t *testing.T) {
 	srv, hits := release(t, manifest)
-	a := cluster.AntreaManifests{BaseURL: srv.URL, CacheDir: t.TempDir(), Checksums: map[string]string{"v9.9.9": sha(manifest)}}
+	a := antrea.Manifests{BaseURL: srv.URL, CacheDir: t.TempDir(), Checksums: map[string]string{"v9.9.9": sha(manifest)}}
 	for i := 0; i < 2; i++ {
 		data, err := a.Fetch(context.Background(), "v9.9.9", "")
 		if err != nil || string(data) != manifest {
@@ -57,7 +57,7 @@ func TestFetchVerifiesAndCaches(t *testing.T) {
 
 func TestFetchRefusesATamperedManifest(t *testing.T) {
 	srv, _ := release(t, manifest+"# injected\n")
-	a := cluster.AntreaManifests{BaseURL: srv.URL, CacheDir: t.TempDir(), Checksums: map[string]string{"v9.9.9": sha(manifest)}}
+	a := antrea.Manifests{BaseURL: srv.URL, CacheDir: t.TempDir(), Checksums: map[string]string{"v9.9.9": sha(manifest)}}
 	_, err := a.Fetch(context.Background(), "v9.9.9", "")
 	if err == nil || !strings.Contains(err.Error(), "refusing to install it") || !strings.Contains(err.Error(), sha(manifest)) {
 		t.Fatalf("error %v", err)
@@ -87,7 +87,7 @@ func TestFetchFallsBackToGitHubsAssetDigest(t *testing.T) {
 	srv, downloads := release(t, manifest)
 	apiSrv, lookups := api(t, "sha256:"+sha(manifest))
 	var logged strings.Builder
-	a := cluster.AntreaManifests{BaseURL: srv.URL, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{},
+	a := antrea.Manifests{BaseURL: srv.URL, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{},
 		Logf: func(f string, args ...any) { fmt.Fprintf(&logged, f+"\n", args...) }}
 	data, err := a.Fetch(context.Background(), "v9.9.9", "")
 	if err != nil || string(data) != manifest {
@@ -109,7 +109,7 @@ func TestFetchFallsBackToGitHubsAssetDigest(t *testing.T) {
 
 	srv, _ = release(t, manifest+"# injected\n")
 	apiSrv, _ = api(t, "sha256:"+sha(manifest))
-	a = cluster.AntreaManifests{BaseURL: srv.URL, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{}}
+	a = antrea.Manifests{BaseURL: srv.URL, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{}}
 	if _, err := a.Fetch(context.Background(), "v9.9.9", ""); err == nil || !strings.Contains(err.Error(), "refusing to install it") ||
 		!strings.Contains(err.Error(), "GitHub's release asset digest") {
 		t.Errorf("a manifest that differs from GitHub's digest: %v", err)
@@ -121,7 +121,7 @@ func TestFetchFallsBackToGitHubsAssetDigest(t *testing.T) {
 func TestRecordedAndExplicitChecksumsWinOverTheAPI(t *testing.T) {
 	srv, _ := release(t, manifest)
 	apiSrv, lookups := api(t, "sha256:"+sha("something else"))
-	a := cluster.AntreaManifests{BaseURL: srv.URL, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{"v9.9.9": sha(manifest)}}
+	a := antrea.Manifests{BaseURL: srv.URL, API: apiSrv.URL + "/releases/tags", CacheDir: t.TempDir(), Checksums: map[string]string{"v9.9.9": sha(manifest)}}
 	if _, err := a.Fetch(context.Background(), "v9.9.9", ""); err != nil {
 		t.Errorf("recorded checksum: %v", err)
 	}
@@ -148,7 +148,7 @@ func TestFetchRefusesWithoutAnyChecksumAndSaysWhatToType(t *testing.T) {
 		{"API down", "down", "connection refused"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a := cluster.AntreaManifests{BaseURL: srv.URL, CacheDir: t.TempDir(), Checksums: map[string]string{}, OverrideHint: "make e2e E2E_FLAGS=..."}
+			a := antrea.Manifests{BaseURL: srv.URL, CacheDir: t.TempDir(), Checksums: map[string]string{}, OverrideHint: "make e2e E2E_FLAGS=..."}
 			switch c.digest {
 			case "":
 			case "down":
@@ -167,7 +167,7 @@ func TestFetchRefusesWithoutAnyChecksumAndSaysWhatToType(t *testing.T) {
 	if downloads.Load() != 0 {
 		t.Errorf("%d downloads without a checksum to verify them against", downloads.Load())
 	}
-	a := cluster.AntreaManifests{BaseURL: srv.URL, CacheDir: t.TempDir()}
+	a := antrea.Manifests{BaseURL: srv.URL, CacheDir: t.TempDir()}
 	if _, err := a.Fetch(context.Background(), "v1.0.0", sha(manifest)); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("missing release: %v", err)
 	}

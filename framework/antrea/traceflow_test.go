@@ -1,4 +1,4 @@
-package cluster_test
+package antrea_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/tierproof/tierproof/framework/antrea"
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
-	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/probe"
 )
@@ -42,7 +42,7 @@ func TestTraceSummarisesWhatAntreaObserved(t *testing.T) {
 		},
 	}).Build()
 	f := probe.Flow{From: "prod-app/ubuntu-16-04", To: "ssh-server", ToIP: "172.18.255.225", Probe: model.Probe{Protocol: model.TCP, Port: 22}}
-	got, err := cluster.Trace(context.Background(), c, f)
+	got, err := antrea.Trace(context.Background(), c, f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestTraceSummarisesWhatAntreaObserved(t *testing.T) {
 	if err := c.List(context.Background(), &left); err != nil || len(left.Items) != 0 {
 		t.Errorf("%d traceflows left behind (%v)", len(left.Items), err)
 	}
-	if _, err := cluster.Trace(context.Background(), c, probe.Flow{From: "ssh-server", To: "x/a"}); err == nil || !strings.Contains(err.Error(), "pod only") {
+	if _, err := antrea.Trace(context.Background(), c, probe.Flow{From: "ssh-server", To: "x/a"}); err == nil || !strings.Contains(err.Error(), "pod only") {
 		t.Errorf("external source: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package cluster_test
+package antrea_test
 
 import (
 	"context"
@@ -10,19 +10,19 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	crfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/tierproof/tierproof/framework/antrea"
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
-	"github.com/tierproof/tierproof/framework/cluster"
 )
 
-func status(gen, observed int64, phase antreav1beta1.NetworkPolicyPhase, current, desired int32) cluster.PolicyStatus {
-	return cluster.PolicyStatus{Generation: gen, Status: antreav1beta1.NetworkPolicyStatus{Phase: phase, ObservedGeneration: observed,
+func status(gen, observed int64, phase antreav1beta1.NetworkPolicyPhase, current, desired int32) antrea.PolicyStatus {
+	return antrea.PolicyStatus{Generation: gen, Status: antreav1beta1.NetworkPolicyStatus{Phase: phase, ObservedGeneration: observed,
 		CurrentNodesRealized: current, DesiredNodesRealized: desired}}
 }
 
 func TestRealized(t *testing.T) {
 	cases := []struct {
 		name string
-		s    cluster.PolicyStatus
+		s    antrea.PolicyStatus
 		ok   bool
 		why  string
 	}{
@@ -34,7 +34,7 @@ func TestRealized(t *testing.T) {
 		{"failed", status(1, 1, antreav1beta1.NetworkPolicyFailed, 2, 3), false, "Failed on 1 of 3 nodes"},
 	}
 	for _, tc := range cases {
-		ok, why := cluster.Realized(tc.s)
+		ok, why := antrea.Realized(tc.s)
 		if ok != tc.ok || !strings.Contains(why, tc.why) {
 			t.Errorf("%s: Realized = %v %q, want %v %q", tc.name, ok, why, tc.ok, tc.why)
 		}
@@ -45,11 +45,11 @@ func TestRealized(t *testing.T) {
 // script, one step per read.
 type controller struct {
 	mu    sync.Mutex
-	steps map[string][]cluster.PolicyStatus
+	steps map[string][]antrea.PolicyStatus
 	reads map[string]int
 }
 
-func (c *controller) get(_ context.Context, name string) (cluster.PolicyStatus, error) {
+func (c *controller) get(_ context.Context, name string) (antrea.PolicyStatus, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	steps := c.steps[name]
@@ -59,11 +59,11 @@ func (c *controller) get(_ context.Context, name string) (cluster.PolicyStatus, 
 }
 
 func TestWaitRealizedReturnsWhenEveryPolicyIsRealized(t *testing.T) {
-	c := &controller{reads: map[string]int{}, steps: map[string][]cluster.PolicyStatus{
+	c := &controller{reads: map[string]int{}, steps: map[string][]antrea.PolicyStatus{
 		"ClusterNetworkPolicy/a": {status(1, 0, "", 0, 0), status(1, 1, antreav1beta1.NetworkPolicyRealizing, 1, 2), status(1, 1, antreav1beta1.NetworkPolicyRealized, 2, 2)},
 		"NetworkPolicy/x/b":      {status(1, 1, antreav1beta1.NetworkPolicyRealized, 1, 1)},
 	}}
-	if err := cluster.WaitRealized(context.Background(), c.get, []string{"ClusterNetworkPolicy/a", "NetworkPolicy/x/b"}, time.Millisecond, time.Second); err != nil {
+	if err := antrea.WaitRealized(context.Background(), c.get, []string{"ClusterNetworkPolicy/a", "NetworkPolicy/x/b"}, time.Millisecond, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if c.reads["ClusterNetworkPolicy/a"] != 3 || c.reads["NetworkPolicy/x/b"] != 1 {
@@ -72,12 +72,12 @@ func TestWaitRealizedReturnsWhenEveryPolicyIsRealized(t *testing.T) {
 }
 
 func TestWaitRealizedTimesOutNamingWhatIsNotReady(t *testing.T) {
-	c := &controller{reads: map[string]int{}, steps: map[string][]cluster.PolicyStatus{
+	c := &controller{reads: map[string]int{}, steps: map[string][]antrea.PolicyStatus{
 		"ClusterNetworkPolicy/stale": {status(2, 1, antreav1beta1.NetworkPolicyRealized, 3, 3)},
 		"ClusterNetworkPolicy/ok":    {status(1, 1, antreav1beta1.NetworkPolicyRealized, 3, 3)},
 	}}
 	start := time.Now()
-	err := cluster.WaitRealized(context.Background(), c.get, []string{"ClusterNetworkPolicy/stale", "ClusterNetworkPolicy/ok"}, 10*time.Millisecond, 100*time.Millisecond)
+	err := antrea.WaitRealized(context.Background(), c.get, []string{"ClusterNetworkPolicy/stale", "ClusterNetworkPolicy/ok"}, 10*time.Millisecond, 100*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "timed out") || !strings.Contains(err.Error(), "ClusterNetworkPolicy/stale: status is about generation 1, the policy is at 2") ||
 		strings.Contains(err.Error(), "ClusterNetworkPolicy/ok") {
 		t.Fatalf("error %v: want a timeout naming only the stale policy and why", err)
@@ -88,10 +88,10 @@ func TestWaitRealizedTimesOutNamingWhatIsNotReady(t *testing.T) {
 }
 
 func TestWaitRealizedStopsAtOnceOnFailure(t *testing.T) {
-	c := &controller{reads: map[string]int{}, steps: map[string][]cluster.PolicyStatus{
+	c := &controller{reads: map[string]int{}, steps: map[string][]antrea.PolicyStatus{
 		"ClusterNetworkPolicy/broken": {status(1, 1, antreav1beta1.NetworkPolicyFailed, 1, 2)},
 	}}
-	err := cluster.WaitRealized(context.Background(), c.get, []string{"ClusterNetworkPolicy/broken"}, time.Millisecond, time.Minute)
+	err := antrea.WaitRealized(context.Background(), c.get, []string{"ClusterNetworkPolicy/broken"}, time.Millisecond, time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "could not realize") || !strings.Contains(err.Error(), "Failed on 1 of 2 nodes") {
 		t.Fatalf("error %v", err)
 	}
@@ -103,7 +103,7 @@ func TestPolicyStatusesReadsTypedPolicies(t *testing.T) {
 	anp := &antreav1beta1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "q", Namespace: "x", Generation: 2},
 		Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealizing, ObservedGeneration: 2}}
 	c := crfake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(acnp, anp).WithStatusSubresource(acnp, anp).Build()
-	get := cluster.PolicyStatuses(c)
+	get := antrea.PolicyStatuses(c)
 	if s, err := get(context.Background(), "ClusterNetworkPolicy/p"); err != nil || s.Generation != 3 || s.Status.Phase != antreav1beta1.NetworkPolicyRealized {
 		t.Errorf("acnp: %+v %v", s, err)
 	}

@@ -1,4 +1,4 @@
-package cluster
+package antrea
 
 import (
 	"context"
@@ -15,26 +15,26 @@ import (
 	"strings"
 )
 
-// DefaultAntreaVersion is the release installed unless told otherwise.
-const DefaultAntreaVersion = "v2.7.0"
+// DefaultVersion is the release installed unless told otherwise.
+const DefaultVersion = "v2.7.0"
 
-// AntreaReleases is where Antrea's release manifests are downloaded from.
-const AntreaReleases = "https://github.com/antrea-io/antrea/releases/download"
+// Releases is where Antrea's release manifests are downloaded from.
+const Releases = "https://github.com/antrea-io/antrea/releases/download"
 
 // maxManifestBytes bounds the download; antrea.yml is well under 1 MiB.
 const maxManifestBytes = 16 << 20
 
-// AntreaReleaseAPI is GitHub's releases API for Antrea; each release asset's
+// ReleaseAPI is GitHub's releases API for Antrea; each release asset's
 // entry carries the sha256 GitHub computed when it was uploaded ("digest").
-const AntreaReleaseAPI = "https://api.github.com/repos/antrea-io/antrea/releases/tags"
+const ReleaseAPI = "https://api.github.com/repos/antrea-io/antrea/releases/tags"
 
-// AntreaManifests fetches release manifests, verifies them and caches them.
+// Manifests fetches release manifests, verifies them and caches them.
 // The checksum a manifest must have comes, in this order, from an explicit
 // override, the repository's record (fixtures/antrea/checksums.txt), or the
 // digest GitHub publishes for the release asset (cached beside the manifest).
-type AntreaManifests struct {
-	BaseURL   string            // AntreaReleases, or a mirror
-	API       string            // AntreaReleaseAPI, or a mirror; empty: no lookup
+type Manifests struct {
+	BaseURL   string            // Releases, or a mirror
+	API       string            // ReleaseAPI, or a mirror; empty: no lookup
 	CacheDir  string            // e.g. the user cache dir + "/tierproof"
 	Checksums map[string]string // version → sha256
 	// OverrideHint is what a user types to give the checksum, for messages,
@@ -52,7 +52,7 @@ type Checksum struct {
 
 // Fetch returns the manifest of version. sha256Override, when set, replaces
 // the recorded checksum. A cached copy is used when it still matches.
-func (a AntreaManifests) Fetch(ctx context.Context, version, sha256Override string) ([]byte, error) {
+func (a Manifests) Fetch(ctx context.Context, version, sha256Override string) ([]byte, error) {
 	want, err := a.Checksum(ctx, version, sha256Override)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (a AntreaManifests) Fetch(ctx context.Context, version, sha256Override stri
 }
 
 // Checksum resolves the sha256 version's manifest must have.
-func (a AntreaManifests) Checksum(ctx context.Context, version, override string) (Checksum, error) {
+func (a Manifests) Checksum(ctx context.Context, version, override string) (Checksum, error) {
 	if override != "" {
 		if !isSHA256(override) {
 			return Checksum{}, fmt.Errorf("the Antrea manifest checksum %q is not a sha256 (64 hex digits)", override)
@@ -126,7 +126,7 @@ func (a AntreaManifests) Checksum(ctx context.Context, version, override string)
 	return Checksum{}, a.noChecksum(version, fmt.Errorf("%s lists no antrea.yml asset", url))
 }
 
-func (a AntreaManifests) noChecksum(version string, cause error) error {
+func (a Manifests) noChecksum(version string, cause error) error {
 	hint := a.OverrideHint
 	if hint == "" {
 		hint = "the checksum explicitly"
@@ -136,11 +136,11 @@ func (a AntreaManifests) noChecksum(version string, cause error) error {
 		version, listVersions(a.Checksums), cause, a.BaseURL, version, hint)
 }
 
-func (a AntreaManifests) cachePath(version string) string {
+func (a Manifests) cachePath(version string) string {
 	return filepath.Join(a.CacheDir, "antrea", version, "antrea.yml")
 }
 
-func (a AntreaManifests) logf(format string, args ...any) {
+func (a Manifests) logf(format string, args ...any) {
 	if a.Logf != nil {
 		a.Logf(format, args...)
 	}
@@ -148,7 +148,7 @@ func (a AntreaManifests) logf(format string, args ...any) {
 
 // get downloads url, at most limit bytes. GitHub's API takes a token from
 // GITHUB_TOKEN (CI runners have one) to lift its anonymous rate limit.
-func (a AntreaManifests) get(ctx context.Context, url string, limit int64) ([]byte, error) {
+func (a Manifests) get(ctx context.Context, url string, limit int64) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
