@@ -24,13 +24,14 @@ import (
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
 // BootOptions configure Boot.
 type BootOptions struct {
 	ClusterName string // kind cluster name
-	NodeImage   string // kind node image; empty: NodeImage
+	NodeImage   string // kind node image; empty: kind.NodeImage
 	WorkDir     string // kubeconfig, image archive and topology go here
 	// Enforcer is the NetworkPolicy implementation installed: *Antrea, or
 	// kube-router where Antrea cannot run.
@@ -83,7 +84,7 @@ type Estate struct {
 	Client   klient.Client
 	Topology *topology.Topology
 	Values   map[string]string // template values: external IPs, the LB pool CIDR
-	Kind     *Kind             // nil in existing-cluster mode
+	Kind     *kind.Cluster     // nil in existing-cluster mode
 	Created  bool              // the cluster was created by this run
 	spec     EstateSpec
 	enforcer Enforcer
@@ -107,12 +108,12 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	RegisterAntreaTypes()
 	// An existing cluster is a kind cluster on this host too: the same checks.
 	e.logf("checking the host")
-	if err := CheckDocker(ctx); err != nil {
+	if err := kind.CheckDocker(ctx); err != nil {
 		return e, err
 	}
 	nodeImage := o.NodeImage
 	if nodeImage == "" {
-		nodeImage = NodeImage
+		nodeImage = kind.NodeImage
 	}
 	if err := o.Enforcer.Prepare(ctx, PrepareEnv{HostRoot: o.HostRoot, NodeImage: nodeImage, Logf: e.logf}); err != nil {
 		return e, err
@@ -151,7 +152,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	kubeconfig := o.Kubeconfig
 	if kubeconfig == "" {
 		kubeconfig = filepath.Join(o.WorkDir, "kubeconfig")
-		if e.Kind, err = NewKind(o.ClusterName, kubeconfig, kindlog.NoopLogger{}); err != nil {
+		if e.Kind, err = kind.New(o.ClusterName, kubeconfig, kindlog.NoopLogger{}); err != nil {
 			return e, err
 		}
 		e.Kind.NodeImage = nodeImage
@@ -174,7 +175,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	if e.Kind == nil {
-		if e.Kind, err = AttachKind(ctx, cs, o.Kubeconfig); err != nil {
+		if e.Kind, err = kind.Attach(ctx, cs, o.Kubeconfig); err != nil {
 			return e, err
 		}
 		e.logf("using existing kind cluster %s (nodes on Docker network %s)", e.Kind.Name, e.Kind.Network.Name)
@@ -382,7 +383,7 @@ func estateImages(objects []runtime.Object) []string {
 }
 
 func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d Docker, archive string) ([]topology.External, error) {
-	if _, err := docker(ctx, nil, "load", "-i", archive); err != nil {
+	if _, err := kind.RunDocker(ctx, nil, "load", "-i", archive); err != nil {
 		return nil, fmt.Errorf("loading the agent image into Docker for the external hosts: %w", err)
 	}
 	plan, err := PlanExternals(e.Kind.Network.Subnet, e.spec.Server, e.spec.LBClients)

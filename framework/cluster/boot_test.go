@@ -9,8 +9,10 @@ import (
 	"testing"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/testenv"
 )
 
 // preparedEnforcer answers Prepare with err and must never be installed.
@@ -49,14 +51,14 @@ func TestBootRefusesBeforeCreatingAnything(t *testing.T) {
 		{"agent binary is no executable", &preparedEnforcer{}, "is not a Linux executable"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			calls := fakeDocker(t, dockerInfo)
+			calls := testenv.FakeDocker(t, testenv.DockerInfo)
 			work := filepath.Join(t.TempDir(), "reports")
 			e, err := cluster.Boot(context.Background(), cluster.BootOptions{ClusterName: "tierproof-test", WorkDir: work, HostRoot: "/host",
 				AgentBinary: agent, Estate: cluster.BlogEstate, Logf: t.Logf, Enforcer: c.enforcer})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Boot: %v, want %q", err, c.want)
 			}
-			if p := c.enforcer.prepared; p == nil || p.HostRoot != "/host" || p.NodeImage != cluster.NodeImage {
+			if p := c.enforcer.prepared; p == nil || p.HostRoot != "/host" || p.NodeImage != kind.NodeImage {
 				t.Errorf("the enforcer was prepared with %+v, want the host root and the default node image", p)
 			}
 			if got := calls(); len(got) != 1 || !strings.HasPrefix(got[0], "info") {

@@ -14,6 +14,7 @@ import (
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -27,13 +28,13 @@ import (
 func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if err := cluster.CheckDocker(ctx); err != nil {
+	if err := kind.CheckDocker(ctx); err != nil {
 		t.Skip("no Docker engine answers (.ci/run starts one): " + firstLineOf(err.Error()))
 	}
 	tag := loadAgentImage(ctx, t, "test")
 
 	run := fmt.Sprintf("it-%d", os.Getpid())
-	network, err := cluster.EnsureNetwork(ctx, cluster.NetworkName(run), run)
+	network, err := kind.EnsureNetwork(ctx, kind.NetworkName(run), run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 		if _, err := d.RemoveExternals(ctx); err != nil {
 			t.Error(err)
 		}
-		if err := cluster.RemoveNetwork(ctx, network); err != nil {
+		if err := kind.RemoveNetwork(ctx, network); err != nil {
 			t.Error(err)
 		}
 		if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+cluster.OwnerLabel+"="+run).Output(); len(out) > 0 {
@@ -96,7 +97,7 @@ func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 func TestPrivilegedContainersRunOnTheDockerEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := cluster.CheckDocker(ctx); err != nil {
+	if err := kind.CheckDocker(ctx); err != nil {
 		t.Skip("no Docker engine answers (.ci/run starts one): " + firstLineOf(err.Error()))
 	}
 	tag := loadAgentImage(ctx, t, "priv")

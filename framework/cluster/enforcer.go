@@ -6,6 +6,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 )
@@ -41,6 +42,6 @@ type Installation struct {
 	Client    client.Client
 	Clientset kubernetes.Interface
 	Getter    Getter
-	Kind      *Kind
+	Kind      *kind.Cluster
 	Logf      func(format string, args ...any)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -112,11 +113,11 @@ func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports age
 		args := []string{"run", "-d", "--name", name, "--network", d.Network, "--ip", h.IP,
 			"--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--label", OwnerLabel + "=" + d.Run,
 			image, "serve", "--tcp", joinPorts(ports.TCP), "--udp", joinPorts(ports.UDP), "--sctp", joinPorts(ports.SCTP)}
-		if _, err := docker(ctx, nil, args...); err != nil {
+		if _, err := kind.RunDocker(ctx, nil, args...); err != nil {
 			return fmt.Errorf("starting external host %s: %w", h.Name, err)
 		}
 		for _, r := range routes {
-			if _, err := docker(ctx, nil, "exec", name, agent.Path, "route", r.CIDR, r.Via); err != nil {
+			if _, err := kind.RunDocker(ctx, nil, "exec", name, agent.Path, "route", r.CIDR, r.Via); err != nil {
 				return fmt.Errorf("external host %s: route %s via %s: %w", h.Name, r.CIDR, r.Via, err)
 			}
 		}
@@ -126,7 +127,7 @@ func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports age
 
 // RemoveExternals removes every container of the run and says how many.
 func (d Docker) RemoveExternals(ctx context.Context) (int, error) {
-	out, err := docker(ctx, nil, "ps", "-aq", "--filter", "label="+OwnerLabel+"="+d.Run)
+	out, err := kind.RunDocker(ctx, nil, "ps", "-aq", "--filter", "label="+OwnerLabel+"="+d.Run)
 	if err != nil {
 		return 0, fmt.Errorf("listing external hosts: %w", err)
 	}
@@ -134,7 +135,7 @@ func (d Docker) RemoveExternals(ctx context.Context) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	if _, err := docker(ctx, nil, append([]string{"rm", "-f"}, ids...)...); err != nil {
+	if _, err := kind.RunDocker(ctx, nil, append([]string{"rm", "-f"}, ids...)...); err != nil {
 		return 0, fmt.Errorf("removing external hosts: %w", err)
 	}
 	return len(ids), nil
@@ -148,20 +149,6 @@ func (d Docker) Exec(ctx context.Context, endpoint string, command []string, std
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr
 	err := cmd.Run()
 	return stdout.Bytes(), stderr.Bytes(), err
-}
-
-func docker(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return out, fmt.Errorf("docker %s: %w: %s", args[0], err, firstLine(strings.TrimSpace(stderr.String())))
-	}
-	return out, nil
 }
 
 func joinPorts(ports []int) string {

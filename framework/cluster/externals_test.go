@@ -11,6 +11,8 @@ import (
 
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/testenv"
 )
 
 func TestPlanExternalsKeepsTheSSHServerOutsideTheLBPool(t *testing.T) {
@@ -52,12 +54,47 @@ func TestPodRoutesGoThroughTheOwningNode(t *testing.T) {
 }
 
 func TestStartExternalsNeedsDocker(t *testing.T) {
-	if cluster.CheckDocker(context.Background()) == nil {
+	if kind.CheckDocker(context.Background()) == nil {
 		t.Skip("a Docker engine answers here: this would start containers")
 	}
 	plan, _ := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), "ssh-server", 1)
 	err := cluster.Docker{Run: "t"}.StartExternals(context.Background(), plan, agent.Ports{TCP: []int{22}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "starting external host ssh-server: docker run") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// Every port of the estate's spec is served by the external hosts, SCTP too
+// (the conformance catalog's ext is probed on SCTP 80 and 81).
+func TestStartExternalsServesEveryProtocolOnTheNodesNetwork(t *testing.T) {
+	calls := testenv.FakeDocker(t)
+	plan, err := cluster.PlanExternals(netip.MustParsePrefix("172.31.254.0/24"), "ext", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cluster.Docker{Run: "r", Network: "tierproof-r"}
+	if err := d.StartExternals(context.Background(), plan, cluster.ConformanceEstate.Ports, []cluster.Route{{CIDR: "10.10.1.0/24", Via: "172.31.254.3"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := calls()
+	if len(got) != 2 {
+		t.Fatalf("docker calls %q, want a run and a route", got)
+	}
+	for _, want := range []string{"run -d --name tierproof-r-ext --network tierproof-r --ip " + plan.Hosts[0].IP, "--label tierproof.io/run=r",
+		"serve --tcp 80,81 --udp 80,81 --sctp 80,81"} {
+		if !strings.Contains(got[0], want) {
+			t.Errorf("%q lacks %q", got[0], want)
+		}
+	}
+	if want := "exec tierproof-r-ext " + agent.Path + " route 10.10.1.0/24 172.31.254.3"; got[1] != want {
+		t.Errorf("route: %q, want %q", got[1], want)
+	}
+}
+
+func TestRemoveExternalsCountsWhatItRemoved(t *testing.T) {
+	calls := testenv.FakeDocker(t, testenv.DockerAnswer{Pattern: "ps -aq --filter label=tierproof.io/run=r", Stdout: "c1\nc2\n"})
+	n, err := cluster.Docker{Run: "r"}.RemoveExternals(context.Background())
+	if err != nil || n != 2 || calls()[1] != "rm -f c1 c2" {
+		t.Fatalf("removed %d (%v), calls %q", n, err, calls())
 	}
 }

@@ -6,11 +6,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/tierproof/tierproof/framework/kind"
 )
 
-// OwnerLabel marks every object tierproof creates, so cleanup finds exactly
-// those; its value names the run.
-const OwnerLabel = "tierproof.io/run"
+// OwnerLabel marks every object tierproof creates, Kubernetes objects and
+// Docker containers and networks alike, so cleanup finds exactly those.
+const OwnerLabel = kind.OwnerLabel
 
 // applyRank orders kinds so that nothing is applied before what it refers to:
 // namespaces hold everything namespaced; Tiers and groups must exist before the

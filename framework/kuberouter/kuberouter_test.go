@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/nodeimage"
@@ -60,7 +61,7 @@ func TestKubeRouterNamesItselfAndItsSemantics(t *testing.T) {
 }
 
 func TestKubeRouterRefusesAnotherNodeImage(t *testing.T) {
-	err := kuberouter.Enforcer{}.Prepare(context.Background(), cluster.PrepareEnv{NodeImage: cluster.NodeImage})
+	err := kuberouter.Enforcer{}.Prepare(context.Background(), cluster.PrepareEnv{NodeImage: kind.NodeImage})
 	if err == nil || !strings.Contains(err.Error(), nodeimage.Tag) {
 		t.Errorf("kindest/node accepted: %v", err)
 	}

@@ -6,7 +6,7 @@
 // imported into the node's containerd, so that kubeadm never pulls.
 //
 // On a machine with a registry none of this is needed: kind pulls the pinned
-// kindest/node (cluster.NodeImage).
+// kindest/node (kind.NodeImage).
 package nodeimage
 
 import (

@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"github.com/tierproof/tierproof/framework/antrea"
-	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 )
 
 // make e2e runs this suite on kind. Where no Docker engine answers (as on the
 // machines tierproof is developed on) it must stop at once, say so and what to
 // do, and create nothing. The test re-runs its own binary in kind mode.
 func TestKindModeFailsFastWithoutDocker(t *testing.T) {
-	if cluster.CheckDocker(context.Background()) == nil {
+	if kind.CheckDocker(context.Background()) == nil {
 		t.Skip("a Docker engine answers here: kind mode would boot a real cluster")
 	}
 	reports := filepath.Join(t.TempDir(), "reports")
@@ -38,7 +38,7 @@ func TestKindModeFailsFastWithoutDocker(t *testing.T) {
 // or cluster exists, and says what to run.
 func TestKindModeStopsAtTheOpenVSwitchCheckAndCreatesNothing(t *testing.T) {
 	ctx := context.Background()
-	if cluster.CheckDocker(ctx) != nil {
+	if kind.CheckDocker(ctx) != nil {
 		t.Skip("no Docker engine answers: TestKindModeFailsFastWithoutDocker covers this host")
 	}
 	if antrea.CheckOpenVSwitch("", t.Logf) == nil {

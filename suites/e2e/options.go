@@ -18,6 +18,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
@@ -94,7 +95,7 @@ func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	fs.StringVar(&o.KeepCluster, "tierproof.keep-cluster", "on-failure", "kind: keep what the run created: on-failure, always or never")
 	fs.StringVar(&o.AntreaVersion, "tierproof.antrea-version", antrea.DefaultVersion, "kind: the Antrea release")
 	fs.StringVar(&o.AntreaSHA256, "tierproof.antrea-manifest-sha256", "", "kind: the release manifest's sha256, if neither fixtures/antrea/checksums.txt nor GitHub's release digest gives it")
-	fs.StringVar(&o.NodeImage, "tierproof.node-image", "", "kind, kube-router: the node image (default: "+cluster.NodeImage+" for kind, the local "+nodeimage.Tag+" for kube-router)")
+	fs.StringVar(&o.NodeImage, "tierproof.node-image", "", "kind, kube-router: the node image (default: "+kind.NodeImage+" for kind, the local "+nodeimage.Tag+" for kube-router)")
 	fs.DurationVar(&o.Timeout, "tierproof.timeout", time.Second, "per-probe timeout")
 	fs.StringVar(&o.Kubeconfig, "tierproof.kubeconfig", "", "kind: use this existing kind cluster instead of creating one (any other cluster is refused)")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/suites/e2e"
@@ -77,8 +78,8 @@ func TestNightlyWorkflowUsesRealFlagsAndNestedTimeouts(t *testing.T) {
 	if required["1.36"] != "true" || required["1.37"] != "false" || !strings.Contains(string(data), "continue-on-error: ${{ !matrix.kubernetes.required }}") {
 		t.Errorf("cells %v: want 1.36 required and 1.37 best effort (continue-on-error)", required)
 	}
-	if !strings.Contains(string(data), "v1.36") || !strings.Contains(cluster.NodeImage, "v1.36") {
-		t.Errorf("the default node image %s is not the required 1.36 cell's", cluster.NodeImage)
+	if !strings.Contains(string(data), "v1.36") || !strings.Contains(kind.NodeImage, "v1.36") {
+		t.Errorf("the default node image %s is not the required 1.36 cell's", kind.NodeImage)
 	}
 }
 

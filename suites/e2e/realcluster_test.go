@@ -18,6 +18,7 @@ import (
 
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/nodeimage"
 )
 
@@ -36,7 +37,7 @@ func TestRealCluster(t *testing.T) {
 	if os.Getenv("TIERPROOF_CHILD") != "" {
 		t.Skip("inside a child run of the suite")
 	}
-	if err := cluster.CheckDocker(context.Background()); err != nil {
+	if err := kind.CheckDocker(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("docker", "image", "inspect", nodeimage.Tag).CombinedOutput(); err != nil {

@@ -1,10 +1,7 @@
-// Package cluster runs the walkthrough's estate on a kind cluster: it checks
-// the host, creates or attaches the cluster, installs its Enforcer (the data
-// plane, whose own package says how: framework/antrea, framework/kuberouter),
-// deploys the estate and the external hosts, proves with a canary that the
-// enforcer enforces, reads the live estate into a topology, executes commands
-// in pods, and plays stages on it as a walkthrough data plane.
-package cluster
+// Package kind is the kind cluster's lifecycle: the host's Docker engine,
+// the cluster's configuration and node image, its own Docker network, creating,
+// reusing, attaching and deleting it, and loading images into its nodes.
+package kind
 
 import (
 	"os"
@@ -12,6 +9,10 @@ import (
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 )
+
+// OwnerLabel marks every Docker object (and Kubernetes object) tierproof
+// creates, so cleanup finds exactly those; its value names the run.
+const OwnerLabel = "tierproof.io/run"
 
 // PodSubnet is the cluster's pod CIDR, as the seed walkthrough uses.
 const PodSubnet = "10.10.0.0/16"
@@ -39,10 +40,10 @@ func CgroupV1(root string) bool {
 	return err != nil
 }
 
-// KindConfig is the walkthrough's cluster: one control plane and two workers,
+// Config is the walkthrough's cluster: one control plane and two workers,
 // kind's default CNI off (Antrea is installed instead). On a cgroup v1 host
 // the kubelet is told to run anyway.
-func KindConfig(nodeImage string, cgroupV1 bool) *v1alpha4.Cluster {
+func Config(nodeImage string, cgroupV1 bool) *v1alpha4.Cluster {
 	if nodeImage == "" {
 		nodeImage = NodeImage
 	}

@@ -1,4 +1,4 @@
-package cluster
+package kind
 
 import (
 	"context"
@@ -19,10 +19,10 @@ import (
 	"sigs.k8s.io/kind/pkg/log"
 )
 
-// Kind creates, reuses and deletes tierproof's kind cluster through the kind
-// library. Its kubeconfig goes to its own file: without an explicit path kind
+// Cluster creates, reuses and deletes tierproof's kind cluster through the
+// kind library. Its kubeconfig goes to its own file: without an explicit path kind
 // would write into the user's ~/.kube/config.
-type Kind struct {
+type Cluster struct {
 	Name           string
 	KubeconfigPath string
 	NodeImage      string  // empty: NodeImage
@@ -30,12 +30,12 @@ type Kind struct {
 	provider       *kindcluster.Provider
 }
 
-// NewKind prepares a kind cluster handle; logger receives kind's progress.
-func NewKind(name, kubeconfigPath string, logger log.Logger) (*Kind, error) {
+// New prepares a kind cluster handle; logger receives kind's progress.
+func New(name, kubeconfigPath string, logger log.Logger) (*Cluster, error) {
 	if name == "" || kubeconfigPath == "" {
 		return nil, errors.New("a kind cluster needs a name and its own kubeconfig path")
 	}
-	return &Kind{Name: name, KubeconfigPath: kubeconfigPath,
+	return &Cluster{Name: name, KubeconfigPath: kubeconfigPath,
 		provider: kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(logger))}, nil
 }
 
@@ -44,7 +44,7 @@ func NewKind(name, kubeconfigPath string, logger log.Logger) (*Kind, error) {
 // the harness's to delete. kind's own wait for readiness is off: with no CNI
 // the nodes cannot become Ready until Antrea runs, and kind would wait out its
 // timeout and return nil anyway; readiness is waited for after Antrea is installed.
-func (k *Kind) Up(ctx context.Context) (created bool, err error) {
+func (k *Cluster) Up(ctx context.Context) (created bool, err error) {
 	if err := CheckDocker(ctx); err != nil {
 		return false, err
 	}
@@ -57,7 +57,7 @@ func (k *Kind) Up(ctx context.Context) (created bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("kind cluster %q: listing its nodes: %w", k.Name, err)
 		}
-		if len(nodes) != len(KindConfig("", false).Nodes) {
+		if len(nodes) != len(Config("", false).Nodes) {
 			return false, fmt.Errorf("kind cluster %q exists with %d nodes, not the walkthrough's 3: delete it (kind delete cluster --name %s) and run again: tierproof then creates it",
 				k.Name, len(nodes), k.Name)
 		}
@@ -71,21 +71,21 @@ func (k *Kind) Up(ctx context.Context) (created bool, err error) {
 	}
 	err = withEnv("KIND_EXPERIMENTAL_DOCKER_NETWORK", k.Network.Name, func() error {
 		return k.provider.Create(k.Name,
-			kindcluster.CreateWithV1Alpha4Config(KindConfig(k.NodeImage, CgroupV1(""))),
+			kindcluster.CreateWithV1Alpha4Config(Config(k.NodeImage, CgroupV1(""))),
 			kindcluster.CreateWithKubeconfigPath(k.KubeconfigPath),
 			kindcluster.CreateWithWaitForReady(0),
 			kindcluster.CreateWithDisplayUsage(false),
 			kindcluster.CreateWithDisplaySalutation(false))
 	})
 	if err != nil {
-		return false, fmt.Errorf("creating kind cluster %q (node image %s; is it pullable?): %w", k.Name, KindConfig(k.NodeImage, false).Nodes[0].Image, err)
+		return false, fmt.Errorf("creating kind cluster %q (node image %s; is it pullable?): %w", k.Name, Config(k.NodeImage, false).Nodes[0].Image, err)
 	}
 	return true, nil
 }
 
 // Down deletes the cluster, its kubeconfig entry and the network tierproof
 // made for it.
-func (k *Kind) Down(ctx context.Context) error {
+func (k *Cluster) Down(ctx context.Context) error {
 	if err := k.provider.Delete(k.Name, k.KubeconfigPath); err != nil {
 		return fmt.Errorf("deleting kind cluster %q: %w", k.Name, err)
 	}
@@ -94,7 +94,7 @@ func (k *Kind) Down(ctx context.Context) error {
 
 // findNetwork reads the network an existing cluster's nodes are on: the
 // external hosts must join that one, whatever made it.
-func (k *Kind) findNetwork(ctx context.Context) error {
+func (k *Cluster) findNetwork(ctx context.Context) error {
 	nodes, err := k.provider.ListNodes(k.Name)
 	if err != nil || len(nodes) == 0 {
 		return fmt.Errorf("kind cluster %q: listing its nodes: %v", k.Name, err)
@@ -125,7 +125,7 @@ func withEnv(key, value string, fn func() error) error {
 // LoadImageArchive loads a `docker save`-style archive into every node. kind's
 // `load docker-image` is not a library call; this is its core, with a fresh
 // reader per node because each load consumes the stream.
-func (k *Kind) LoadImageArchive(open func() (io.ReadCloser, error)) error {
+func (k *Cluster) LoadImageArchive(open func() (io.ReadCloser, error)) error {
 	nodes, err := k.provider.ListNodes(k.Name)
 	if err != nil {
 		return fmt.Errorf("kind cluster %q: listing its nodes: %w", k.Name, err)
@@ -145,7 +145,7 @@ func (k *Kind) LoadImageArchive(open func() (io.ReadCloser, error)) error {
 }
 
 // Nodes are the cluster's node containers, to run commands on.
-func (k *Kind) Nodes() ([]nodes.Node, error) {
+func (k *Cluster) Nodes() ([]nodes.Node, error) {
 	list, err := k.provider.ListNodes(k.Name)
 	if err != nil {
 		return nil, fmt.Errorf("kind cluster %q: listing its nodes: %w", k.Name, err)
@@ -155,13 +155,13 @@ func (k *Kind) Nodes() ([]nodes.Node, error) {
 
 // Preload copies images the local Docker daemon already has into the nodes,
 // sparing the nodes a pull; images it lacks are pulled by the nodes.
-func (k *Kind) Preload(ctx context.Context, images []string, logf func(string, ...any)) {
+func (k *Cluster) Preload(ctx context.Context, images []string, logf func(string, ...any)) {
 	for _, img := range images {
-		if _, err := docker(ctx, nil, "image", "inspect", img); err != nil {
+		if _, err := RunDocker(ctx, nil, "image", "inspect", img); err != nil {
 			continue
 		}
 		archive := filepath.Join(os.TempDir(), "tierproof-preload-"+strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(img)+".tar")
-		if _, err := docker(ctx, nil, "save", "-o", archive, img); err != nil {
+		if _, err := RunDocker(ctx, nil, "save", "-o", archive, img); err != nil {
 			logf("preloading %s: %v (the nodes will pull it)", img, err)
 			continue
 		}
@@ -173,13 +173,13 @@ func (k *Kind) Preload(ctx context.Context, images []string, logf func(string, .
 	}
 }
 
-// AttachKind is the handle of an existing cluster given by its kubeconfig,
+// Attach is the handle of an existing cluster given by its kubeconfig,
 // which must be a kind cluster on Docker: every node's providerID is
 // kind://docker/<cluster>/<node> (kind sets it). The harness applies drop-all
 // policies, and only kind's nodes can be given the agent image and its Docker
 // network the external hosts, so any other cluster is refused.
-func AttachKind(ctx context.Context, client kubernetes.Interface, kubeconfig string) (*Kind, error) {
-	name, why, err := KindClusterName(ctx, client)
+func Attach(ctx context.Context, client kubernetes.Interface, kubeconfig string) (*Cluster, error) {
+	name, why, err := ClusterName(ctx, client)
 	if err != nil {
 		return nil, err
 	}
@@ -187,16 +187,16 @@ func AttachKind(ctx context.Context, client kubernetes.Interface, kubeconfig str
 		return nil, fmt.Errorf("refusing the cluster of %s: %s. tierproof applies drop-all policies and runs only on kind clusters, "+
 			"whose nodes it can load its agent image into and whose Docker network its external hosts join", kubeconfig, why)
 	}
-	k, err := NewKind(name, kubeconfig, log.NoopLogger{})
+	k, err := New(name, kubeconfig, log.NoopLogger{})
 	if err != nil {
 		return nil, err
 	}
 	return k, k.findNetwork(ctx)
 }
 
-// KindClusterName reads the kind cluster's name from its nodes' providerIDs;
+// ClusterName reads the kind cluster's name from its nodes' providerIDs;
 // why says what makes it no kind cluster on Docker.
-func KindClusterName(ctx context.Context, client kubernetes.Interface) (name, why string, err error) {
+func ClusterName(ctx context.Context, client kubernetes.Interface) (name, why string, err error) {
 	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", "", fmt.Errorf("listing nodes: %w", err)

@@ -1,4 +1,4 @@
-package cluster
+package kind
 
 import (
 	"context"
@@ -14,7 +14,7 @@ type Network struct {
 	Name   string
 	Subnet netip.Prefix // IPv4
 	// Owned says tierproof created it (it carries OwnerLabel): it is removed
-	// with the cluster.
+	// with the kind.
 	Owned bool
 }
 
@@ -47,14 +47,14 @@ func EnsureNetwork(ctx context.Context, name, run string) (Network, error) {
 	}
 	args := []string{"network", "create", "-d=bridge", "-o", "com.docker.network.bridge.enable_ip_masquerade=true",
 		"--label", OwnerLabel + "=" + run}
-	if out, err := docker(ctx, nil, "network", "inspect", "bridge", "-f", `{{ index .Options "com.docker.network.driver.mtu" }}`); err == nil {
+	if out, err := RunDocker(ctx, nil, "network", "inspect", "bridge", "-f", `{{ index .Options "com.docker.network.driver.mtu" }}`); err == nil {
 		if mtu := strings.TrimSpace(string(out)); mtu != "" && mtu != "<no value>" {
 			args = append(args, "-o", "com.docker.network.driver.mtu="+mtu)
 		}
 	}
 	var tried []string
 	for _, subnet := range networkCandidates() {
-		_, err := docker(ctx, nil, append(args, "--subnet", subnet.String(), name)...)
+		_, err := RunDocker(ctx, nil, append(args, "--subnet", subnet.String(), name)...)
 		if err == nil {
 			return Network{Name: name, Subnet: subnet, Owned: true}, nil
 		}
@@ -69,7 +69,7 @@ func EnsureNetwork(ctx context.Context, name, run string) (Network, error) {
 
 // InspectNetwork reads a network's IPv4 subnet and whether tierproof owns it.
 func InspectNetwork(ctx context.Context, name string) (Network, error) {
-	out, err := docker(ctx, nil, "network", "inspect", name, "--format", "{{json .}}")
+	out, err := RunDocker(ctx, nil, "network", "inspect", name, "--format", "{{json .}}")
 	if err != nil {
 		return Network{}, err
 	}
@@ -97,7 +97,7 @@ func InspectNetwork(ctx context.Context, name string) (Network, error) {
 // ContainerNetwork is the network a container (a kind node) is attached to;
 // a kind node is on exactly one.
 func ContainerNetwork(ctx context.Context, container string) (string, error) {
-	out, err := docker(ctx, nil, "inspect", container, "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}")
+	out, err := RunDocker(ctx, nil, "inspect", container, "--format", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}")
 	if err != nil {
 		return "", fmt.Errorf("finding the network of %s: %w", container, err)
 	}
@@ -113,7 +113,7 @@ func RemoveNetwork(ctx context.Context, n Network) error {
 	if !n.Owned {
 		return nil
 	}
-	if _, err := docker(ctx, nil, "network", "rm", n.Name); err != nil && !strings.Contains(err.Error(), "No such network") {
+	if _, err := RunDocker(ctx, nil, "network", "rm", n.Name); err != nil && !strings.Contains(err.Error(), "No such network") {
 		return fmt.Errorf("removing Docker network %s: %w", n.Name, err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package cluster
+package kind
 
 import (
 	"bytes"
@@ -39,4 +39,20 @@ func CheckDocker(ctx context.Context) error {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// RunDocker runs the docker command with stdin (nil: none) and returns its
+// output; an error carries the first line docker wrote to stderr.
+func RunDocker(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("docker %s: %w: %s", args[0], err, firstLine(strings.TrimSpace(stderr.String())))
+	}
+	return out, nil
 }

@@ -1,4 +1,4 @@
-package cluster_test
+package testenv
 
 import (
 	"fmt"
@@ -8,19 +8,19 @@ import (
 	"testing"
 )
 
-// answer is what the fake docker command prints for invocations whose
-// arguments match pattern ("*" matches anything, the rest is literal).
-type answer struct {
-	pattern, stdout, stderr string
-	code                    int
+// DockerAnswer is what the fake docker command prints for invocations whose
+// arguments match Pattern ("*" matches anything, the rest is literal).
+type DockerAnswer struct {
+	Pattern, Stdout, Stderr string
+	Code                    int
 }
 
-// fakeDocker puts a docker command first on PATH that logs every invocation
+// FakeDocker puts a docker command first on PATH that logs every invocation
 // and answers from answers (first match; no match: exit 0, no output), so
-// that what the cluster code asks of Docker, and in what order, is testable
+// that what tierproof asks of Docker, and in what order, is testable
 // without an engine. It returns a function that reads the log, one
 // invocation per line.
-func fakeDocker(t *testing.T, answers ...answer) func() []string {
+func FakeDocker(t *testing.T, answers ...DockerAnswer) func() []string {
 	t.Helper()
 	dir := t.TempDir()
 	log := filepath.Join(dir, "calls.log")
@@ -28,10 +28,10 @@ func fakeDocker(t *testing.T, answers ...answer) func() []string {
 	fmt.Fprintf(&script, "#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\ncase \"$*\" in\n", log)
 	for _, a := range answers {
 		var pieces []string
-		for _, p := range strings.Split(a.pattern, "*") {
+		for _, p := range strings.Split(a.Pattern, "*") {
 			pieces = append(pieces, "'"+p+"'")
 		}
-		fmt.Fprintf(&script, "  %s) printf '%%s' '%s'; printf '%%s' '%s' >&2; exit %d;;\n", strings.Join(pieces, "*"), a.stdout, a.stderr, a.code)
+		fmt.Fprintf(&script, "  %s) printf '%%s' '%s'; printf '%%s' '%s' >&2; exit %d;;\n", strings.Join(pieces, "*"), a.Stdout, a.Stderr, a.Code)
 	}
 	script.WriteString("esac\nexit 0\n")
 	if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(script.String()), 0o755); err != nil {
@@ -47,5 +47,5 @@ func fakeDocker(t *testing.T, answers ...answer) func() []string {
 	}
 }
 
-// dockerInfo answers the engine check.
-var dockerInfo = answer{pattern: "info --format*", stdout: "20.10.24"}
+// DockerInfo answers the engine check.
+var DockerInfo = DockerAnswer{Pattern: "info --format*", Stdout: "20.10.24"}
