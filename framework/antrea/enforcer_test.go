@@ -19,13 +19,7 @@ import (
 	"github.com/tierproof/tierproof/framework/testenv"
 )
 
-func testScheme(t *testing.T) *runtime.Scheme {
-	s, err := testenv.Scheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func testScheme(t *testing.T) *runtime.Scheme { return testenv.MustScheme(t) }
 
 // The cluster plane applies a stage and waits for Antrea's realization of it.
 func TestClusterPlaneAppliesAndWaitsForRealization(t *testing.T) {

@@ -23,13 +23,7 @@ import (
 	"github.com/tierproof/tierproof/framework/testenv"
 )
 
-func testScheme(t *testing.T) *runtime.Scheme {
-	s, err := testenv.Scheme()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func testScheme(t *testing.T) *runtime.Scheme { return testenv.MustScheme(t) }
 
 func stageObjects(t *testing.T, dir string) []runtime.Object {
 	t.Helper()

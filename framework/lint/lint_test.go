@@ -174,12 +174,7 @@ func TestCatalogCasesBuiltOnShadowing(t *testing.T) {
 }
 
 func TestMissingReferencesAndAbsentKeys(t *testing.T) {
-	topo, err := fixtures.Topology("conformance")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "refs.yaml")
-	if err := os.WriteFile(path, []byte(`apiVersion: crd.antrea.io/v1beta1
+	topo, set := conformanceWith(t, "refs.yaml", `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy
 metadata: {name: in-a-missing-tier}
 spec:
@@ -195,13 +190,7 @@ spec:
   priority: 1
   appliedTo: [{podSelector: {matchExpressions: [{key: team, operator: DoesNotExist}]}}]
   ingress: [{action: Drop, from: [{group: ghosts}]}]
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, err := policy.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	findings := run(t, topo, set)
 	if f := find(findings, lint.CheckMissingTier, "ClusterNetworkPolicy/in-a-missing-tier", "spec.tier"); f == nil || f.Severity != lint.Error || !strings.Contains(f.Source, "refs.yaml (document 0)") {
 		t.Errorf("missing tier: %+v", f)
@@ -218,12 +207,7 @@ spec:
 // (networkpolicy_controller.go, processNetworkPolicy) and are ignored by the
 // spec (NetworkPolicySpec.PolicyTypes); left-out policyTypes agree.
 func TestRulesOutsidePolicyTypes(t *testing.T) {
-	topo, err := fixtures.Topology("conformance")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "types.yaml")
-	if err := os.WriteFile(path, []byte(`apiVersion: networking.k8s.io/v1
+	topo, set := conformanceWith(t, "types.yaml", `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: ingress-typed, namespace: x}
 spec:
@@ -238,13 +222,7 @@ metadata: {name: untyped, namespace: z}
 spec:
   podSelector: {}
   egress: [{to: [{podSelector: {}}]}]
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, err := policy.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	findings := run(t, topo, set)
 	f := find(findings, lint.CheckPolicyTypes, "K8sNetworkPolicy/x/ingress-typed", "spec.egress")
 	if f == nil || f.Severity != lint.Warning || !strings.Contains(f.Message, "Antrea enforces them") || !strings.Contains(f.Fix, "add Egress") {
@@ -256,4 +234,23 @@ spec:
 	if f := find(findings, lint.CheckPolicyTypes, "K8sNetworkPolicy/z/untyped", ""); f != nil {
 		t.Errorf("policyTypes left out: both readings agree, no finding expected: %+v", f)
 	}
+}
+
+// conformanceWith is the conformance topology with manifests written to a
+// file of that name, loaded as the CLI loads them.
+func conformanceWith(t *testing.T, name, manifests string) (*topology.Topology, *policy.Set) {
+	t.Helper()
+	topo, err := fixtures.Topology("conformance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(manifests), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo, set
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // HostRoot makes a host's root file system for tests of host checks: files
@@ -27,4 +29,14 @@ func HostRoot(t *testing.T, files map[string]string) string {
 		}
 	}
 	return root
+}
+
+// MustScheme is Scheme for a test, which fails if it cannot be built.
+func MustScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	s, err := Scheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
