@@ -14,8 +14,8 @@ import (
 	"github.com/tierproof/tierproof/framework/probe"
 )
 
-// canaryWait bounds how long the canary waits for a deny to take effect, and
-// to be lifted again.
+// canaryWait is how long the canary waits, unless told otherwise, for a
+// deny to take effect, and to be lifted again.
 const canaryWait = 30 * time.Second
 
 // Canary is the check that the enforcer enforces at all, before any stage is
@@ -29,7 +29,9 @@ type Canary struct {
 	Exec    probe.Executor
 	Applier *Applier
 	Denial  model.Verdict
-	Logf    func(format string, args ...any)
+	// Wait bounds how long a deny, and its lifting, may take; 0: 30 s.
+	Wait time.Duration
+	Logf func(format string, args ...any)
 }
 
 // Check probes from → to (pods of the estate, live) on TCP port.
@@ -37,6 +39,10 @@ func (c Canary) Check(ctx context.Context, from, to *corev1.Pod, port int32) err
 	flow := probe.Flow{From: from.Namespace + "/" + from.Name, To: to.Namespace + "/" + to.Name, ToIP: to.Status.PodIP,
 		Probe: model.Probe{Protocol: model.TCP, Port: port}}
 	engine := probe.NewEngine(c.Exec, probe.Config{Timeout: time.Second})
+	wait := c.Wait
+	if wait == 0 {
+		wait = canaryWait
+	}
 	observe := func() probe.Verdict {
 		obs, _ := engine.Run(ctx, []probe.Flow{flow}, nil)
 		return obs[0].Verdict()
@@ -45,7 +51,7 @@ func (c Canary) Check(ctx context.Context, from, to *corev1.Pod, port int32) err
 		start := time.Now()
 		for {
 			v := observe()
-			if want(v) || time.Since(start) > canaryWait || ctx.Err() != nil {
+			if want(v) || time.Since(start) > wait || ctx.Err() != nil {
 				return v, time.Since(start)
 			}
 			time.Sleep(500 * time.Millisecond)
@@ -68,7 +74,7 @@ func (c Canary) Check(ctx context.Context, from, to *corev1.Pod, port int32) err
 	cleanup := c.Applier.Cleanup(context.WithoutCancel(ctx))
 	switch {
 	case v == probe.Allow:
-		return fmt.Errorf("canary: a deny-all-ingress NetworkPolicy on %s left %s allowed for %v: the data plane enforces nothing (read its pods' logs in kube-system)", flow.To, flow, canaryWait)
+		return fmt.Errorf("canary: a deny-all-ingress NetworkPolicy on %s left %s allowed for %v: the data plane enforces nothing (read its pods' logs in kube-system)", flow.To, flow, wait)
 	case v != probe.FromModel(c.Denial):
 		return fmt.Errorf("canary: the data plane denied %s with %s, and the model expects %s of it", flow, v, c.Denial)
 	case cleanup != nil:
@@ -76,7 +82,7 @@ func (c Canary) Check(ctx context.Context, from, to *corev1.Pod, port int32) err
 	}
 	lifted, liftTook := awaitVerdict(allowed)
 	if lifted != probe.Allow {
-		return fmt.Errorf("canary: %s is still %s %v after its deny policy was deleted", flow, lifted, canaryWait)
+		return fmt.Errorf("canary: %s is still %s %v after its deny policy was deleted", flow, lifted, wait)
 	}
 	c.Logf("canary: %s denied (%s) %v after a deny-all policy, allowed again %v after its removal", flow, v, took.Round(100*time.Millisecond), liftTook.Round(100*time.Millisecond))
 	return nil
