@@ -242,10 +242,16 @@ func importImages(ctx context.Context, baseTag string, archives []string, key st
 	if out, err := run(ctx, nil, "docker", "exec", name, "sh", "-c", "kill $(pidof containerd) && while pidof containerd >/dev/null; do sleep 0.2; done"); err != nil {
 		return fmt.Errorf("stopping containerd in the build container: %w\n%s", err, tail(out))
 	}
+	previous, _ := run(ctx, nil, "docker", "image", "inspect", "--format", "{{.Id}}", Tag)
 	entrypoint := `ENTRYPOINT ["` + strings.Join(nodeEntrypoint, `", "`) + `"]`
 	if out, err := run(ctx, nil, "docker", "commit", "--change", entrypoint, "--change", "CMD []",
 		"--change", "LABEL "+KeyLabel+"="+key, name, Tag); err != nil {
 		return fmt.Errorf("committing the node image: %w\n%s", err, tail(out))
+	}
+	// The image Tag named before is left untagged: remove it, unless a
+	// cluster's nodes still run it (then Docker refuses, and it stays).
+	if old := strings.TrimSpace(string(previous)); old != "" {
+		run(context.WithoutCancel(ctx), nil, "docker", "image", "rm", old)
 	}
 	return nil
 }
