@@ -242,7 +242,10 @@ func importImages(ctx context.Context, baseTag string, archives []string, key st
 	if out, err := run(ctx, nil, "docker", "exec", name, "sh", "-c", "kill $(pidof containerd) && while pidof containerd >/dev/null; do sleep 0.2; done"); err != nil {
 		return fmt.Errorf("stopping containerd in the build container: %w\n%s", err, tail(out))
 	}
-	previous, _ := run(ctx, nil, "docker", "image", "inspect", "--format", "{{.Id}}", Tag)
+	previous, err := run(ctx, nil, "docker", "image", "inspect", "--format", "{{.Id}}", Tag)
+	if err != nil {
+		previous = nil // no image had the tag
+	}
 	entrypoint := `ENTRYPOINT ["` + strings.Join(nodeEntrypoint, `", "`) + `"]`
 	if out, err := run(ctx, nil, "docker", "commit", "--change", entrypoint, "--change", "CMD []",
 		"--change", "LABEL "+KeyLabel+"="+key, name, Tag); err != nil {
