@@ -151,6 +151,9 @@ func TestBadInputExitsWithAMessage(t *testing.T) {
 		"bad output":       {[]string{"simulate", "--topology", xyzTopology, "--output", "yaml"}, "want text or json"},
 		"unknown endpoint": {[]string{"explain", "--topology", xyzTopology, "--from", "x/q", "--to", "x/a"}, `--from "x/q": no such endpoint`},
 		"missing file":     {[]string{"simulate", "--topology", "nope.yaml"}, "nope.yaml"},
+		// Checked before the scenario is read or any lab exists.
+		"negative retries": {[]string{"lab", "--scenario", "nowhere", "--retries", "-1"}, "--retries -1: want 0 or more"},
+		"zero timeout":     {[]string{"lab", "--scenario", "nowhere", "--timeout", "0s"}, "--timeout 0s: want a positive duration"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -23,6 +23,13 @@ func newLabCommand() *cobra.Command {
 		Short: "Play a scenario in the network-namespace lab (a data-plane test double, not Antrea; needs root) and write reports",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A run that cannot probe must not start: it would report green.
+			if retries < 0 {
+				return fmt.Errorf("--retries %d: want 0 or more", retries)
+			}
+			if timeout <= 0 {
+				return fmt.Errorf("--timeout %v: want a positive duration", timeout)
+			}
 			s, err := scenario.Load(dir)
 			if err != nil {
 				return err

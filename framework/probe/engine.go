@@ -117,6 +117,9 @@ type Engine struct {
 
 // NewEngine applies the defaults to cfg.
 func NewEngine(exec Executor, cfg Config) *Engine {
+	if cfg.Retries < 0 {
+		cfg.Retries = 0 // every flow is probed at least once
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Second
 	}

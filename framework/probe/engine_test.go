@@ -215,3 +215,13 @@ func TestRetryRoundsBackOffAndAnInterruptEndsThem(t *testing.T) {
 		t.Errorf("interrupted during the backoff: %v, %d rounds, %d attempts; want it back at once after one round", took, stats.Rounds, len(obs[0].Attempts))
 	}
 }
+
+// A negative Retries still probes every flow once: an engine never returns
+// flows without a verdict.
+func TestNegativeRetriesStillProbeOnce(t *testing.T) {
+	obs, stats := probe.NewEngine(newScripted(), probe.Config{Retries: -1}).Run(context.Background(),
+		flows([]string{"a"}, map[string]string{"b": "10.0.0.2"}, tcp80), nil)
+	if len(obs) != 1 || len(obs[0].Attempts) != 1 || stats.Rounds != 1 {
+		t.Errorf("observations %+v, stats %+v: want one attempt in one round", obs, stats)
+	}
+}

@@ -150,6 +150,16 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		// What a cancelled probe saw says nothing about policy: no verdict.
 		return report.Stage{}, interrupted(ctx, st.Name)
 	}
+	unprobed := 0
+	for _, o := range obs {
+		if len(o.Attempts) == 0 {
+			unprobed++
+		}
+	}
+	if unprobed > 0 {
+		// Never a verdict from cells nothing looked at.
+		return report.Stage{}, fmt.Errorf("stage %s: %w: %d of its %d probeable flows were not probed", st.Name, ErrNothingProbed, unprobed, len(obs))
+	}
 	if err := x.Observe(obs); err != nil {
 		return report.Stage{}, err
 	}
