@@ -219,3 +219,39 @@ func TestDecisionFollowsWhatFailed(t *testing.T) {
 		t.Errorf("on-failure after a pass: %s", d)
 	}
 }
+
+// Every push and pull request runs the README's test command, within a job
+// timeout longer than its go test timeout.
+func TestTheTestWorkflowRunsMakeTest(t *testing.T) {
+	data, err := os.ReadFile("../../.github/workflows/test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{"push:", "pull_request:", "make test\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the test workflow lacks %q", want)
+		}
+	}
+	job := regexp.MustCompile(`timeout-minutes: (\d+)`).FindStringSubmatch(text)
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goTimeout := regexp.MustCompile(`(?m)^test:.*\n(?:\t.*\n)*?\t.*-timeout (\d+)m`).FindStringSubmatch(string(makefile))
+	if job == nil || goTimeout == nil {
+		t.Fatalf("job timeout %v, make test's go test timeout %v", job, goTimeout)
+	}
+	if j, g := atoi(t, job[1]), atoi(t, goTimeout[1]); j <= g {
+		t.Errorf("the job's %d min do not outlast go test's %d min", j, g)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
