@@ -155,5 +155,7 @@ $(CONTROLLER_GEN):
 	@echo "building controller-gen"
 	cd hack/tools/controller-gen && $(TOOLS_BUILD) -ldflags "-s -w" -o $@ sigs.k8s.io/controller-tools/cmd/controller-gen
 
+## clean: bin/ and the generated reports (reports/README.md is tracked and stays)
 clean:
-	rm -rf $(BIN) reports/*
+	rm -rf $(BIN)
+	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +25,7 @@ func newRootCommand() *cobra.Command {
 			"checks a cluster against it. simulate, explain and lint need no cluster.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
 	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newNodeImageCommand(), newLabCommand())
 	return root
@@ -106,6 +109,22 @@ func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, e
 	return model.Compile(topo, set)
 }
 
+// version is the module's version, or the commit it was built from.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			v += " (" + s.Value + ")"
+		}
+	}
+	return v
+}
+
+// parseProbes reads --probe values; a probe given twice is probed once.
 func parseProbes(specs []string) ([]model.Probe, error) {
 	var probes []model.Probe
 	for _, s := range specs {
@@ -113,7 +132,9 @@ func parseProbes(specs []string) ([]model.Probe, error) {
 		if err != nil {
 			return nil, err
 		}
-		probes = append(probes, p)
+		if !slices.Contains(probes, p) {
+			probes = append(probes, p)
+		}
 	}
 	return probes, nil
 }

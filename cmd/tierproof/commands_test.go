@@ -309,3 +309,18 @@ func TestLintExitStatuses(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionAndDuplicateProbes(t *testing.T) {
+	out, err := run(t, "--version")
+	if err != nil || !strings.HasPrefix(out, "tierproof version ") {
+		t.Errorf("--version: %q, %v", out, err)
+	}
+	once, err := run(t, "simulate", "--topology", xyzTopology, "--probe", "tcp/80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice, err := run(t, "simulate", "--topology", xyzTopology, "--probe", "tcp/80", "--probe", "tcp/80")
+	if err != nil || twice != once {
+		t.Errorf("a probe given twice changes the output:\n%s\nvs\n%s (%v)", twice, once, err)
+	}
+}

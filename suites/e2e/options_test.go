@@ -5,6 +5,8 @@ import (
 	"context"
 	"flag"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -254,4 +256,32 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// make clean removes what runs generate, never the tracked reports/README.md.
+func TestMakeCleanKeepsTheReportsReadme(t *testing.T) {
+	dir := t.TempDir()
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, data := range map[string]string{"Makefile": string(makefile), "reports/README.md": "tracked",
+		"reports/antrea-blog/report.html": "old", "reports/ginkgo-junit.xml": "old", "bin/tierproof": "old"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("make", "-C", dir, "clean").CombinedOutput(); err != nil {
+		t.Fatalf("make clean: %v\n%s", err, out)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "reports", "*"))
+	if len(left) != 1 || filepath.Base(left[0]) != "README.md" {
+		t.Errorf("reports/ after make clean: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bin")); err == nil {
+		t.Error("bin/ survived make clean")
+	}
 }
