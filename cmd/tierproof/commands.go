@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -39,9 +40,11 @@ type modelInputs struct {
 	scenario string
 	catalog  string
 	caseName string
+	cmd      *cobra.Command // notes go to its stderr
 }
 
 func (in *modelInputs) register(cmd *cobra.Command) {
+	in.cmd = cmd
 	cmd.Flags().StringVar(&in.topology, "topology", "", "topology file: namespaces, pods, externals (required with --policies; a scenario brings its own)")
 	cmd.Flags().StringArrayVar(&in.policies, "policies", nil, "policy manifests: a multi-document YAML file or a directory of *.yaml; repeat to stack stages in order (none: no policies)")
 	cmd.Flags().StringVar(&in.scenario, "scenario", "", "a scenario directory (scenario.yaml and its stages), instead of --policies")
@@ -105,6 +108,10 @@ func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, e
 	set, err := policy.Load(in.policies...)
 	if err != nil {
 		return nil, err
+	}
+	if len(in.policies) > 0 && len(set.Objects()) == 0 {
+		// Valid ("no policy" is a real question), but said, in case it was a mistake.
+		fmt.Fprintf(in.cmd.ErrOrStderr(), "tierproof: %s hold(s) no policies: every flow is allowed\n", strings.Join(in.policies, ", "))
 	}
 	return model.Compile(topo, set)
 }

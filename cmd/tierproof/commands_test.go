@@ -324,3 +324,34 @@ func TestVersionAndDuplicateProbes(t *testing.T) {
 		t.Errorf("a probe given twice changes the output:\n%s\nvs\n%s (%v)", twice, once, err)
 	}
 }
+
+// A --policies directory with no manifest is refused, like a scenario stage's;
+// an empty file is a valid "no policy" question, said on stderr.
+func TestPoliciesThatHoldNothing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "nested"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeAt := func(path, data string) {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeAt(filepath.Join(dir, "notes.txt"), "not a manifest")
+	writeAt(filepath.Join(dir, "nested", "p.yaml"), denyXFromY)
+	if _, err := run(t, "simulate", "--topology", xyzTopology, "--policies", dir); err == nil || !strings.Contains(err.Error(), "holds no *.yaml or *.yml files") {
+		t.Errorf("a directory without manifests: %v", err)
+	}
+	empty := writeFile(t, "empty.yaml", "")
+	cmd := newRootCommand()
+	var out, errOut strings.Builder
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"simulate", "--topology", xyzTopology, "--policies", empty})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "hold(s) no policies: every flow is allowed") {
+		t.Errorf("stderr %q does not say the file holds no policies", errOut.String())
+	}
+}

@@ -91,6 +91,11 @@ func manifestFiles(dir string) ([]string, error) {
 			files = append(files, filepath.Join(dir, e.Name()))
 		}
 	}
+	if len(files) == 0 {
+		// The same rule as a scenario stage's manifests: a directory that
+		// answers "no policy" by mistake must not print a confident matrix.
+		return nil, fmt.Errorf("reading manifests: directory %s holds no *.yaml or *.yml files (files one level down are not read)", dir)
+	}
 	sort.Strings(files)
 	return files, nil
 }
