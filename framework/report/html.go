@@ -86,8 +86,9 @@ func WriteHTML(w io.Writer, run Run) error {
 	return reportTemplate.Execute(w, struct {
 		Scenario, DataPlane string
 		Stages              []htmlStage
+		NotPlayed           []NotPlayed
 		Mismatches          int
-	}{run.Scenario, run.DataPlane, stages, total})
+	}{run.Scenario, run.DataPlane, stages, run.NotPlayed, total})
 }
 
 var cellMarks = map[probe.Verdict]string{probe.Allow: ".", probe.Drop: "X", probe.Reject: "R", probe.Error: "E"}

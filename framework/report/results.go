@@ -26,6 +26,15 @@ type Run struct {
 	Scenario  string
 	DataPlane string
 	Stages    []Stage
+	// NotPlayed are the scenario's stages that have no verdict, and why:
+	// after a failed stage, filtered out, or failed before probing.
+	NotPlayed []NotPlayed
+}
+
+// NotPlayed is a stage without a verdict.
+type NotPlayed struct {
+	Stage string `json:"stage"`
+	Why   string `json:"why"`
 }
 
 // CaseName names a flow's test case: stage/from→to/probe.
@@ -62,6 +71,7 @@ type junitSuite struct {
 	Name       string          `xml:"name,attr"`
 	Tests      int             `xml:"tests,attr"`
 	Failures   int             `xml:"failures,attr"`
+	Skipped    int             `xml:"skipped,attr,omitempty"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
 }
@@ -76,7 +86,12 @@ type junitCase struct {
 	ClassName string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -118,6 +133,13 @@ func WriteJUnit(w io.Writer, run Run) error {
 		doc.Failures += suite.Failures
 		doc.Suites = append(doc.Suites, suite)
 	}
+	for _, np := range run.NotPlayed {
+		doc.Suites = append(doc.Suites, junitSuite{Name: run.Scenario + "/" + np.Stage, Tests: 1, Skipped: 1,
+			Properties: []junitProperty{{Name: "data-plane", Value: run.DataPlane}},
+			Cases: []junitCase{{Name: np.Stage + " (not played)", ClassName: run.Scenario + "." + np.Stage, Time: "0",
+				Skipped: &junitSkipped{Message: np.Why}}}})
+		doc.Tests++
+	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -156,7 +178,8 @@ func WriteResultsJSON(w io.Writer, run Run) error {
 		Scenario  string         `json:"scenario"`
 		DataPlane string         `json:"dataPlane"`
 		Flows     []resultRecord `json:"flows"`
-	}{run.Scenario, run.DataPlane, records})
+		NotPlayed []NotPlayed    `json:"notPlayed,omitempty"`
+	}{run.Scenario, run.DataPlane, records, run.NotPlayed})
 }
 
 // WriteObservedTables writes, per stage and probe, what the model expected and
@@ -203,6 +226,9 @@ func WriteObservedTables(w io.Writer, run Run) error {
 				b.WriteString("\n")
 			}
 		}
+	}
+	for _, np := range run.NotPlayed {
+		fmt.Fprintf(&b, "\n== stage %s: not played (%s)\n", np.Stage, np.Why)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

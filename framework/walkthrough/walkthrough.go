@@ -82,6 +82,7 @@ func (r Runner) Run(ctx context.Context, s *scenario.Scenario, topo *topology.To
 			run.Stages = append(run.Stages, stage)
 		}
 		if err != nil {
+			run.NotPlayed = NotPlayed(s, i, stage.Matrix == nil, err)
 			return run, err
 		}
 	}
@@ -176,6 +177,20 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		return stage, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
 	}
 	return stage, nil
+}
+
+// NotPlayed lists the stages a run that stopped at stage failed gives no
+// verdict for: failed itself, when it stopped before probing (unprobed), and
+// every later one.
+func NotPlayed(s *scenario.Scenario, failed int, unprobed bool, err error) []report.NotPlayed {
+	var out []report.NotPlayed
+	if unprobed {
+		out = append(out, report.NotPlayed{Stage: s.Stages[failed].Name, Why: "failed before probing: " + err.Error()})
+	}
+	for _, st := range s.Stages[failed+1:] {
+		out = append(out, report.NotPlayed{Stage: st.Name, Why: "an earlier stage (" + s.Stages[failed].Name + ") failed"})
+	}
+	return out
 }
 
 // stageError says which stage failed, or that the run was interrupted there

@@ -146,6 +146,31 @@ type played struct {
 	values map[string]string
 	run    report.Run
 	close  func()
+	// attempted are the stages whose specs ran; failed the one that failed
+	// (with failedErr; failedUnprobed when it failed before probing).
+	attempted      []int
+	failed         int
+	failedErr      error
+	failedUnprobed bool
+}
+
+// notPlayed lists the stages without a verdict: from the failed stage on,
+// and any the run's filters left out.
+func (p *played) notPlayed(s *scenario.Scenario) []report.NotPlayed {
+	if p.failedErr != nil {
+		return walkthrough.NotPlayed(s, p.failed, p.failedUnprobed, p.failedErr)
+	}
+	why := "not selected by the run's -ginkgo.label-filter or -ginkgo.focus"
+	if p.runner.Plane == nil {
+		why = "the scenario's data plane was not set up (see its BeforeAll)"
+	}
+	var out []report.NotPlayed
+	for i, st := range s.Stages {
+		if !slices.Contains(p.attempted, i) {
+			out = append(out, report.NotPlayed{Stage: st.Name, Why: why})
+		}
+	}
+	return out
 }
 
 var _ = Describe("walkthrough", func() {
@@ -162,18 +187,21 @@ var _ = Describe("walkthrough", func() {
 				if p.close != nil {
 					p.close()
 				}
+				p.run.NotPlayed = p.notPlayed(s)
 				written, err := report.WriteFiles(filepath.Join(suite.reportsDir, s.Name), p.run)
 				Expect(err).NotTo(HaveOccurred())
 				GinkgoWriter.Printf("reports: %v\n", written)
 			})
 			for i, st := range s.Stages {
 				It(st.Name, Label("stage:"+st.Name), func(ctx SpecContext) {
+					p.attempted = append(p.attempted, i)
 					stage, err := p.runner.PlayStage(ctx, s, i, p.topo, p.values)
 					if stage.Matrix != nil {
 						p.run.Stages = append(p.run.Stages, stage)
 						AddReportEntry("mismatches", len(stage.Matrix.Mismatches()))
 					}
 					if err != nil {
+						p.failed, p.failedErr, p.failedUnprobed = i, err, stage.Matrix == nil
 						Fail(err.Error() + report.DescribeMismatches(stage, 20))
 					}
 				})

@@ -36,6 +36,12 @@ func TestTheSuiteFailsOnExactlyAnInjectedFault(t *testing.T) {
 		!strings.Contains(string(junit), `name="block-all/prod-app/ubuntu-16-04→ssh-server/tcp/22"`) {
 		t.Errorf("JUnit: %d failures, want exactly the faulted cell", len(got))
 	}
+	// The stages after the failed one are listed as not played, with why.
+	for _, stage := range []string{"allow-prod-ssh", "allow-yelb-frontend", "yelb-microsegmentation"} {
+		if !regexp.MustCompile(`<testcase name="` + stage + ` \(not played\)"[^>]*>\s*<skipped message="an earlier stage \(block-all\) failed"`).Match(junit) {
+			t.Errorf("JUnit does not list %s as skipped after block-all", stage)
+		}
+	}
 	page, err := os.ReadFile(filepath.Join(reports, "antrea-blog", "report.html"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,5 +49,8 @@ func TestTheSuiteFailsOnExactlyAnInjectedFault(t *testing.T) {
 	if n := strings.Count(string(page), `mismatch" data-from`); n != 1 ||
 		!strings.Contains(string(page), `class="drop mismatch" data-from="prod-app/ubuntu-16-04" data-to="ssh-server" data-probe="tcp/22"`) {
 		t.Errorf("HTML report marks %d cells, want exactly the faulted one", n)
+	}
+	if n := strings.Count(string(page), `<tr class="not-played"`); n != 3 {
+		t.Errorf("the HTML summary lists %d stages as not played, want 3", n)
 	}
 }
