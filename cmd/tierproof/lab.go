@@ -46,7 +46,9 @@ func newLabCommand() *cobra.Command {
 			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
 			runner := walkthrough.Runner{Plane: lab, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: logf}
 			run, runErr := runner.Run(cmd.Context(), s, topo, s.ValuesFor(topo))
-			return errors.Join(runErr, writeReports(reports, run, logf))
+			err = errors.Join(runErr, writeReports(reports, run, logf))
+			logf("%s", report.Summary(run, reports))
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&dir, "scenario", "", "the scenario directory (required)")

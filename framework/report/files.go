@@ -39,3 +39,19 @@ func WriteFiles(dir string, run Run) ([]string, error) {
 	}
 	return written, nil
 }
+
+// Summary is a run in one line: stages played and not, flows probed,
+// mismatches, and where the reports are.
+func Summary(run Run, dir string) string {
+	flows, mismatches := 0, 0
+	for _, st := range run.Stages {
+		for _, c := range st.Matrix.Cells() {
+			if len(c.Attempts) > 0 {
+				flows++
+			}
+		}
+		mismatches += len(st.Matrix.Mismatches())
+	}
+	return fmt.Sprintf("%s on %s: %d stage(s) played, %d not played; %d flows probed, %d mismatch(es); reports in %s",
+		run.Scenario, run.DataPlane, len(run.Stages), len(run.NotPlayed), flows, mismatches, dir)
+}

@@ -57,6 +57,9 @@ func TestStagesNotPlayedAreListedEverywhere(t *testing.T) {
 	if err := json.Unmarshal([]byte(results.String()), &parsed); err != nil || len(parsed.NotPlayed) != 2 {
 		t.Errorf("results JSON: %s (%v)", results.String(), err)
 	}
+	if got := report.Summary(run, "reports/antrea-blog"); got != "antrea-blog on lab: 0 stage(s) played, 2 not played; 0 flows probed, 0 mismatch(es); reports in reports/antrea-blog" {
+		t.Errorf("summary %q", got)
+	}
 	var html strings.Builder
 	if err := report.WriteHTML(&html, run); err != nil {
 		t.Fatal(err)

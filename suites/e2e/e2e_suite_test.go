@@ -190,7 +190,7 @@ var _ = Describe("walkthrough", func() {
 				p.run.NotPlayed = p.notPlayed(s)
 				written, err := report.WriteFiles(filepath.Join(suite.reportsDir, s.Name), p.run)
 				Expect(err).NotTo(HaveOccurred())
-				GinkgoWriter.Printf("reports: %v\n", written)
+				GinkgoWriter.Printf("reports: %v\n%s\n", written, report.Summary(p.run, filepath.Join(suite.reportsDir, s.Name)))
 			})
 			for i, st := range s.Stages {
 				It(st.Name, Label("stage:"+st.Name), func(ctx SpecContext) {
