@@ -355,3 +355,21 @@ func TestPoliciesThatHoldNothing(t *testing.T) {
 		t.Errorf("stderr %q does not say the file holds no policies", errOut.String())
 	}
 }
+
+func TestTheLabFindsItsAgentBesideTierproof(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "tierproof")
+	if _, err := findAgent("", exe); err == nil || !strings.Contains(err.Error(), "--agent-binary") || !strings.Contains(err.Error(), filepath.Join(dir, "tierproof-agent")) {
+		t.Errorf("no agent anywhere: %v", err)
+	}
+	beside := filepath.Join(dir, "tierproof-agent")
+	if err := os.WriteFile(beside, []byte("agent"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := findAgent("", exe); err != nil || got != beside {
+		t.Errorf("found %q, %v; want %s", got, err, beside)
+	}
+	if _, err := findAgent(filepath.Join(dir, "nope"), exe); err == nil || !strings.Contains(err.Error(), "--agent-binary") {
+		t.Errorf("a given agent that does not exist: %v", err)
+	}
+}

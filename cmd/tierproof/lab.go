@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,6 +33,11 @@ func newLabCommand() *cobra.Command {
 			if timeout <= 0 {
 				return fmt.Errorf("--timeout %v: want a positive duration", timeout)
 			}
+			exe, _ := os.Executable()
+			agentBinary, err := findAgent(agentBinary, exe)
+			if err != nil {
+				return err
+			}
 			s, err := scenario.Load(dir)
 			if err != nil {
 				return err
@@ -52,12 +60,32 @@ func newLabCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dir, "scenario", "", "the scenario directory (required)")
-	cmd.Flags().StringVar(&agentBinary, "agent-binary", "bin/tierproof-agent", "the static agent binary (make agent)")
+	cmd.Flags().StringVar(&agentBinary, "agent-binary", "", "the static agent binary (make agent; default: tierproof-agent beside tierproof, then bin/tierproof-agent)")
 	cmd.Flags().StringVar(&reports, "reports", "reports", "where the reports are written")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Second, "per-probe timeout")
 	cmd.Flags().IntVar(&retries, "retries", 1, "re-probes of cells that differ from the model or fail")
 	_ = cmd.MarkFlagRequired("scenario")
 	return cmd
+}
+
+// findAgent is the agent binary: the one given, else tierproof-agent beside
+// the tierproof executable exe (make build puts them side by side), else
+// bin/tierproof-agent under the working directory.
+func findAgent(given, exe string) (string, error) {
+	if given != "" {
+		if _, err := os.Stat(given); err != nil {
+			return "", fmt.Errorf("--agent-binary: %w (build it with make agent)", err)
+		}
+		return given, nil
+	}
+	var tried []string
+	for _, candidate := range []string{filepath.Join(filepath.Dir(exe), "tierproof-agent"), filepath.Join("bin", "tierproof-agent")} {
+		if _, err := os.Stat(candidate); err == nil {
+			return candidate, nil
+		}
+		tried = append(tried, candidate)
+	}
+	return "", fmt.Errorf("no agent binary at %s: build it with make agent, or give --agent-binary PATH", strings.Join(tried, " or "))
 }
 
 // writeReports writes every report of the run into dir and says where.
