@@ -110,6 +110,9 @@ func Parse(data []byte) (*Topology, error) {
 	if err := yamlcheck.Booleans(data); err != nil {
 		return nil, err
 	}
+	if err := yamlcheck.Fields(data, Topology{}); err != nil {
+		return nil, fmt.Errorf("decoding topology: %w", err)
+	}
 	var t Topology
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
 		return nil, fmt.Errorf("decoding topology: %w", err)

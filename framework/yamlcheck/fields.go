@@ -1,0 +1,127 @@
+package yamlcheck
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Fields checks a hand-written YAML document against the Go type it is
+// decoded into (its json tags name the fields, as sigs.k8s.io/yaml reads
+// them), and reports every unknown field and every value of the wrong shape
+// (a list where a mapping belongs, say), each with its line and path, where
+// the JSON decoder would stop at the first with neither.
+func Fields(data []byte, into any) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return nil // the decoder's own error says what does not parse
+	}
+	var problems []error
+	check(doc.Content[0], reflect.TypeOf(into), "", &problems)
+	return errors.Join(problems...)
+}
+
+func check(n *yaml.Node, t reflect.Type, path string, problems *[]error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return
+	}
+	fail := func(format string, args ...any) {
+		where := path
+		if where == "" {
+			where = "(document)"
+		}
+		*problems = append(*problems, fmt.Errorf("line %d: %s: %s", n.Line, where, fmt.Sprintf(format, args...)))
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			fail("want a mapping of %s, got %s", strings.Join(fieldNames(t), ", "), shape(n))
+			return
+		}
+		fields := jsonFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, value := n.Content[i], n.Content[i+1]
+			f, ok := fields[key.Value]
+			if !ok {
+				*problems = append(*problems, fmt.Errorf("line %d: %s: unknown field (known: %s)", key.Line, join(path, key.Value), strings.Join(fieldNames(t), ", ")))
+				continue
+			}
+			check(value, f, join(path, key.Value), problems)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			fail("want a mapping, got %s", shape(n))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), problems)
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			fail("want a list, got %s", shape(n))
+			return
+		}
+		for i, item := range n.Content {
+			check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), problems)
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			fail("want a %s, got %s", t.Kind(), shape(n))
+		}
+	}
+}
+
+// jsonFields maps a struct's json names to their types, embedded structs
+// flattened as encoding/json does.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case f.Anonymous && name == "":
+			for k, v := range jsonFields(f.Type) {
+				fields[k] = v
+			}
+		case name == "":
+			fields[f.Name] = f.Type
+		default:
+			fields[name] = f.Type
+		}
+	}
+	return fields
+}
+
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for name := range jsonFields(t) {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func shape(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
