@@ -40,6 +40,7 @@ type modelInputs struct {
 	scenario string
 	catalog  string
 	caseName string
+	strict   bool           // other kinds in --policies are errors
 	cmd      *cobra.Command // notes go to its stderr
 }
 
@@ -50,7 +51,24 @@ func (in *modelInputs) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&in.scenario, "scenario", "", "a scenario directory (scenario.yaml and its stages), instead of --policies")
 	cmd.Flags().StringVar(&in.catalog, "catalog", "", "a conformance catalog directory (scenarios/conformance), instead of --policies")
 	cmd.Flags().StringVar(&in.caseName, "case", "", "with --catalog: one case, by name")
+	cmd.Flags().BoolVar(&in.strict, "strict", false, "refuse --policies files that also hold other kinds (ConfigMaps, Deployments, …) instead of passing over them")
 	cmd.MarkFlagsMutuallyExclusive("policies", "scenario", "catalog")
+}
+
+// loadPolicies reads --policies; objects of other kinds are passed over with
+// a note on stderr, or refused with --strict.
+func (in *modelInputs) loadPolicies() (*policy.Set, error) {
+	if in.strict {
+		return policy.Load(in.policies...)
+	}
+	set, skipped, err := policy.LoadMixed(in.policies...)
+	if err != nil {
+		return nil, err
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(in.cmd.ErrOrStderr(), "tierproof: passed over %d object(s) of other kinds (--strict refuses them): %s\n", len(skipped), strings.Join(skipped, ", "))
+	}
+	return set, nil
 }
 
 // loadTopology reads --topology, or the scenario's fixture topology.
@@ -105,7 +123,7 @@ func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, e
 	if s != nil {
 		return s.Model(stage, topo)
 	}
-	set, err := policy.Load(in.policies...)
+	set, err := in.loadPolicies()
 	if err != nil {
 		return nil, err
 	}

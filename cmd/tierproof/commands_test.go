@@ -373,3 +373,27 @@ func TestTheLabFindsItsAgentBesideTierproof(t *testing.T) {
 		t.Errorf("a given agent that does not exist: %v", err)
 	}
 }
+
+// Real manifests mix kinds: the others are passed over with a count on
+// stderr, or refused with --strict.
+func TestMixedManifestsPassOverOtherKinds(t *testing.T) {
+	mixed := writeFile(t, "mixed.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n---\n"+denyXFromY)
+	cmd := newRootCommand()
+	var out, errOut strings.Builder
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"simulate", "--topology", xyzTopology, "--policies", mixed})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "passed over 1 object(s) of other kinds (--strict refuses them): ConfigMap settings (") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+	strict, _ := run(t, "simulate", "--topology", xyzTopology, "--policies", mixed)
+	if !strings.Contains(strict, "X") {
+		t.Errorf("the policy beside the ConfigMap was not evaluated:\n%s", strict)
+	}
+	if _, err := run(t, "simulate", "--topology", xyzTopology, "--policies", mixed, "--strict"); err == nil || !strings.Contains(err.Error(), `unsupported kind "ConfigMap"`) {
+		t.Errorf("--strict: %v", err)
+	}
+}

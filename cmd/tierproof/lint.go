@@ -102,7 +102,7 @@ func runLint(in *modelInputs, stageName string) ([]lint.Finding, error) {
 		if err != nil {
 			return nil, err
 		}
-	} else if set, err = policy.Load(in.policies...); err != nil {
+	} else if set, err = in.loadPolicies(); err != nil {
 		return nil, err
 	}
 	return lint.Run(topo, set)

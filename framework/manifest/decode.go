@@ -35,6 +35,9 @@ func (s Source) String() string { return fmt.Sprintf("%s (document %d)", s.File,
 type Object struct {
 	Source Source
 	Object runtime.Object
+	// Skipped names a document of another kind that a lenient decoder
+	// passed over ("ConfigMap settings"); Object is nil then.
+	Skipped string
 }
 
 // Decoder decodes the kinds of one scheme strictly: unknown kinds, unknown
@@ -43,6 +46,16 @@ type Decoder struct {
 	scheme    *runtime.Scheme
 	strict    runtime.Decoder
 	supported string
+	lenient   bool
+}
+
+// Lenient is d passing over documents of kinds outside its scheme (real
+// manifests mix a policy with a ConfigMap or a Deployment): they come back as
+// Skipped objects. Unknown fields in supported kinds stay errors.
+func (d *Decoder) Lenient() *Decoder {
+	l := *d
+	l.lenient = true
+	return &l
 }
 
 // NewDecoder decodes the kinds of scheme; supported lists them for errors.
@@ -118,11 +131,11 @@ func (d *Decoder) Decode(file string, data []byte) ([]Object, error) {
 		if isBlank(doc) {
 			continue
 		}
-		obj, err := d.decodeDocument(doc)
+		obj, skipped, err := d.decodeDocument(doc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
-		objects = append(objects, Object{Source: src, Object: obj})
+		objects = append(objects, Object{Source: src, Object: obj, Skipped: skipped})
 	}
 }
 
@@ -145,23 +158,26 @@ type header struct {
 	} `json:"metadata"`
 }
 
-func (d *Decoder) decodeDocument(doc []byte) (runtime.Object, error) {
+func (d *Decoder) decodeDocument(doc []byte) (obj runtime.Object, skipped string, err error) {
 	if err := yamlcheck.Booleans(doc); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var h header
 	if err := yaml.Unmarshal(doc, &h); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if h.APIVersion == "" || h.Kind == "" {
-		return nil, fmt.Errorf("apiVersion and kind are required")
+		return nil, "", fmt.Errorf("apiVersion and kind are required")
 	}
 	if !d.scheme.Recognizes(h.GroupVersionKind()) {
-		return nil, fmt.Errorf("unsupported kind %q in apiVersion %q (supported: %s)", h.Kind, h.APIVersion, d.supported)
+		if d.lenient {
+			return nil, strings.TrimSpace(h.Kind + " " + h.Metadata.Name), nil
+		}
+		return nil, "", fmt.Errorf("unsupported kind %q in apiVersion %q (supported: %s)", h.Kind, h.APIVersion, d.supported)
 	}
-	obj, _, err := d.strict.Decode(doc, nil, nil)
+	obj, _, err = d.strict.Decode(doc, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s %q: %w", h.Kind, h.Metadata.Name, err)
+		return nil, "", fmt.Errorf("%s %q: %w", h.Kind, h.Metadata.Name, err)
 	}
-	return obj, nil
+	return obj, "", nil
 }

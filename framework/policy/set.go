@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/manifest"
 )
 
 // Set is a policy input sorted by kind. Each slice keeps input order.
@@ -28,15 +29,35 @@ type Located[T any] struct {
 
 // Load reads files or directories, in the order given, into one Set.
 func Load(paths ...string) (*Set, error) {
+	set, _, err := load(decoder, paths)
+	return set, err
+}
+
+// LoadMixed is Load for manifests that also hold other kinds (ConfigMaps,
+// Deployments): those are passed over and listed in skipped, each as
+// "<Kind> <name> (<file> (document N))".
+func LoadMixed(paths ...string) (set *Set, skipped []string, err error) {
+	return load(decoder.Lenient(), paths)
+}
+
+func load(d *manifest.Decoder, paths []string) (*Set, []string, error) {
 	var objects []Object
+	var skipped []string
 	for _, path := range paths {
-		decoded, err := ReadPath(path)
+		decoded, err := d.ReadPath(path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		objects = append(objects, decoded...)
+		for _, o := range decoded {
+			if o.Skipped != "" {
+				skipped = append(skipped, o.Skipped+" ("+o.Source.String()+")")
+				continue
+			}
+			objects = append(objects, o)
+		}
 	}
-	return NewSet(objects)
+	set, err := NewSet(objects)
+	return set, skipped, err
 }
 
 // NewSet sorts objects by kind. Namespaced kinds must name their namespace
