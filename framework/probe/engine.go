@@ -63,11 +63,35 @@ func fromOutcome(o agent.Outcome) Verdict {
 	return Error
 }
 
-// Attempt is one probing of a flow.
+// Attempt is one probing of a flow. In JSON its duration is in milliseconds
+// ("durationMillis": 1.25), which a person reads, not nanoseconds.
 type Attempt struct {
 	Verdict  Verdict       `json:"verdict"`
 	Detail   string        `json:"detail,omitempty"`
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration `json:"-"`
+}
+
+type attemptJSON struct {
+	Verdict        Verdict `json:"verdict"`
+	Detail         string  `json:"detail,omitempty"`
+	DurationMillis float64 `json:"durationMillis"`
+}
+
+// MarshalJSON writes the duration in milliseconds, to the microsecond.
+func (a Attempt) MarshalJSON() ([]byte, error) {
+	ms := float64(a.Duration.Microseconds()) / 1000
+	return json.Marshal(attemptJSON{a.Verdict, a.Detail, ms})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (a *Attempt) UnmarshalJSON(data []byte) error {
+	var j attemptJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	a.Verdict, a.Detail = j.Verdict, j.Detail
+	a.Duration = time.Duration(j.DurationMillis * float64(time.Millisecond))
+	return nil
 }
 
 // Observation is a flow and every attempt made at it. The last attempt is the

@@ -225,3 +225,14 @@ func TestNegativeRetriesStillProbeOnce(t *testing.T) {
 		t.Errorf("observations %+v, stats %+v: want one attempt in one round", obs, stats)
 	}
 }
+
+func TestAttemptDurationsReadInMilliseconds(t *testing.T) {
+	data, err := json.Marshal(probe.Attempt{Verdict: probe.Reject, Duration: 1250 * time.Microsecond})
+	if err != nil || string(data) != `{"verdict":"Reject","durationMillis":1.25}` {
+		t.Fatalf("%s %v", data, err)
+	}
+	var back probe.Attempt
+	if err := json.Unmarshal(data, &back); err != nil || back.Duration != 1250*time.Microsecond || back.Verdict != probe.Reject {
+		t.Errorf("round trip: %+v %v", back, err)
+	}
+}
