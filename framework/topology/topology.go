@@ -120,6 +120,10 @@ func Parse(data []byte) (*Topology, error) {
 	if err := t.Validate().ToAggregate(); err != nil {
 		return nil, err
 	}
+	if len(t.Pods) == 0 && len(t.Externals) == 0 {
+		// A matrix of nothing would print, and pass, without a question asked.
+		return nil, errors.New("the topology has no endpoints: list pods (and externals) to probe between")
+	}
 	return &t, nil
 }
 

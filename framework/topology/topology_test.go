@@ -31,6 +31,7 @@ externals: [{name: ext, ip: 192.0.2.1}]
 
 func TestParseRejectsBadTopologies(t *testing.T) {
 	cases := map[string]struct{ doc, want string }{
+		"no endpoints":              {"namespaces: [{name: x}]\npods: []\n", "the topology has no endpoints"},
 		"unknown field":             {"namespaces: []\npods: []\nservices: []\n", `line 3: services: unknown field (known: externals, namespaces, nodes, pods)`},
 		"pod in missing ns":         {"namespaces: [{name: x}]\npods: [{namespace: q, name: a, ip: 10.0.0.1}]\n", `pods[0].namespace: Not found: "q"`},
 		"duplicate pod":             {"namespaces: [{name: x}]\npods: [{namespace: x, name: a, ip: 10.0.0.1}, {namespace: x, name: a, ip: 10.0.0.2}]\n", `pods[1].name: Duplicate value: "x/a"`},
