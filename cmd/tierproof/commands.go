@@ -127,11 +127,16 @@ func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, e
 	if err != nil {
 		return nil, err
 	}
+	m, err := model.Compile(topo, set)
+	if err != nil && strings.Contains(err.Error(), "{{ value ") {
+		// Scenario stages are templates: their values come from the scenario.
+		return nil, fmt.Errorf("%w\n(the manifests are a scenario stage's template: run simulate --scenario DIR [--stage NAME], which fills in {{ value … }})", err)
+	}
 	if len(in.policies) > 0 && len(set.Objects()) == 0 {
 		// Valid ("no policy" is a real question), but said, in case it was a mistake.
 		fmt.Fprintf(in.cmd.ErrOrStderr(), "tierproof: %s hold(s) no policies: every flow is allowed\n", strings.Join(in.policies, ", "))
 	}
-	return model.Compile(topo, set)
+	return m, err
 }
 
 // version is the module's version, or the commit it was built from.

@@ -152,6 +152,8 @@ func TestBadInputExitsWithAMessage(t *testing.T) {
 		"unknown endpoint": {[]string{"explain", "--topology", xyzTopology, "--from", "x/q", "--to", "x/a"}, `--from "x/q": no such endpoint`},
 		"missing file":     {[]string{"simulate", "--topology", "nope.yaml"}, "nope.yaml"},
 		// Checked before the scenario is read or any lab exists.
+		"a stage's template": {[]string{"simulate", "--topology", "../../fixtures/topologies/antrea-blog.yaml", "--policies", "../../scenarios/antrea-blog/04-allow-prod-ssh"},
+			"run simulate --scenario DIR [--stage NAME], which fills in {{ value … }}"},
 		"negative retries": {[]string{"lab", "--scenario", "nowhere", "--retries", "-1"}, "--retries -1: want 0 or more"},
 		"zero timeout":     {[]string{"lab", "--scenario", "nowhere", "--timeout", "0s"}, "--timeout 0s: want a positive duration"},
 	}
