@@ -345,16 +345,8 @@ func TestPoliciesThatHoldNothing(t *testing.T) {
 		t.Errorf("a directory without manifests: %v", err)
 	}
 	empty := writeFile(t, "empty.yaml", "")
-	cmd := newRootCommand()
-	var out, errOut strings.Builder
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs([]string{"simulate", "--topology", xyzTopology, "--policies", empty})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(errOut.String(), "hold(s) no policies: every flow is allowed") {
-		t.Errorf("stderr %q does not say the file holds no policies", errOut.String())
+	if errOut := stderrOf(t, "simulate", "--topology", xyzTopology, "--policies", empty); !strings.Contains(errOut, "hold(s) no policies: every flow is allowed") {
+		t.Errorf("stderr %q does not say the file holds no policies", errOut)
 	}
 }
 
@@ -380,16 +372,8 @@ func TestTheLabFindsItsAgentBesideTierproof(t *testing.T) {
 // stderr, or refused with --strict.
 func TestMixedManifestsPassOverOtherKinds(t *testing.T) {
 	mixed := writeFile(t, "mixed.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n---\n"+denyXFromY)
-	cmd := newRootCommand()
-	var out, errOut strings.Builder
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs([]string{"simulate", "--topology", xyzTopology, "--policies", mixed})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(errOut.String(), "passed over 1 object(s) of other kinds (--strict refuses them): ConfigMap settings (") {
-		t.Errorf("stderr %q", errOut.String())
+	if errOut := stderrOf(t, "simulate", "--topology", xyzTopology, "--policies", mixed); !strings.Contains(errOut, "passed over 1 object(s) of other kinds (--strict refuses them): ConfigMap settings (") {
+		t.Errorf("stderr %q", errOut)
 	}
 	strict, _ := run(t, "simulate", "--topology", xyzTopology, "--policies", mixed)
 	if !strings.Contains(strict, "X") {
@@ -398,4 +382,18 @@ func TestMixedManifestsPassOverOtherKinds(t *testing.T) {
 	if _, err := run(t, "simulate", "--topology", xyzTopology, "--policies", mixed, "--strict"); err == nil || !strings.Contains(err.Error(), `unsupported kind "ConfigMap"`) {
 		t.Errorf("--strict: %v", err)
 	}
+}
+
+// stderrOf runs a command that must succeed and returns what it wrote to stderr.
+func stderrOf(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := newRootCommand()
+	var out, errOut strings.Builder
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	return errOut.String()
 }
