@@ -60,8 +60,11 @@ func TestRealCluster(t *testing.T) {
 				t.Errorf("the run does not say %q:\n%s", want, out)
 			}
 		}
-		if n := strings.Count(string(out), ", 0 mismatch(es)"); n != 3 {
-			t.Errorf("%d of 3 stages probed with no mismatch", n)
+		// 13 agent endpoints (10 pods, 3 external hosts) probe 10 pods and 3
+		// hosts on 8 probes and the 2 CoreDNS replicas on TCP and UDP 53:
+		// 13 × (13 × 8 + 2 × 2) = 1 404 flows per stage.
+		if n := len(regexp.MustCompile(`(?m)stage \S+: 1404 flows, \d+ execs, \d+ round\(s\), \S+, 0 mismatch\(es\)$`).FindAll(out, -1)); n != 3 {
+			t.Errorf("%d of 3 stages probed all 1 404 flows with no mismatch", n)
 		}
 		for _, file := range []string{"junit.xml", "report.html", "results.json", "truth-tables.txt"} {
 			data, err := os.ReadFile(filepath.Join(reports, "k8s-networkpolicy-blog", file))
