@@ -63,11 +63,15 @@ func (Enforcer) Prepare(ctx context.Context, env cluster.PrepareEnv) error {
 // Install gives every node its pod network, then runs kube-router and waits
 // until it and CoreDNS are ready.
 func (Enforcer) Install(ctx context.Context, in cluster.Installation) error {
-	nodes, err := podCIDRs(ctx, in.Clientset, time.Minute)
+	kindNodes, err := in.Kind.Nodes()
 	if err != nil {
 		return err
 	}
-	kindNodes, err := in.Kind.Nodes()
+	var names []string
+	for _, kn := range kindNodes {
+		names = append(names, kn.String())
+	}
+	nodes, err := podCIDRs(ctx, in.Clientset, names, time.Minute)
 	if err != nil {
 		return err
 	}
@@ -137,9 +141,11 @@ func Routes(self Node, all []Node) [][]string {
 	return routes
 }
 
-// podCIDRs waits until the controller manager has given every node a pod
-// CIDR, and returns the nodes sorted by name.
-func podCIDRs(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) ([]Node, error) {
+// podCIDRs waits until every one of the named nodes has registered and the
+// controller manager has given it a pod CIDR (kind returns once kubeadm join
+// is done, which can be before a worker's Node object exists), and returns
+// the nodes sorted by name.
+func podCIDRs(ctx context.Context, cs kubernetes.Interface, names []string, timeout time.Duration) ([]Node, error) {
 	var nodes []Node
 	var missing []string
 	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
@@ -148,22 +154,28 @@ func podCIDRs(ctx context.Context, cs kubernetes.Interface, timeout time.Duratio
 			return false, nil
 		}
 		nodes, missing = nodes[:0], missing[:0]
+		byName := map[string]corev1.Node{}
 		for _, n := range list.Items {
-			node := Node{Name: n.Name, PodCIDR: n.Spec.PodCIDR}
+			byName[n.Name] = n
+		}
+		for _, name := range names {
+			n, ok := byName[name]
+			node := Node{Name: name, PodCIDR: n.Spec.PodCIDR}
 			for _, a := range n.Status.Addresses {
 				if a.Type == corev1.NodeInternalIP && !strings.Contains(a.Address, ":") {
 					node.IP = a.Address
 				}
 			}
-			if node.PodCIDR == "" || node.IP == "" {
-				missing = append(missing, n.Name)
+			if !ok || node.PodCIDR == "" || node.IP == "" {
+				missing = append(missing, name)
+				continue
 			}
 			nodes = append(nodes, node)
 		}
-		return len(nodes) > 0 && len(missing) == 0, nil
+		return len(missing) == 0, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pod network: after %v, nodes without a pod CIDR or an IPv4 address: %v (kube-controller-manager allocates pod CIDRs)", timeout, missing)
+		return nil, fmt.Errorf("pod network: after %v, nodes not registered or without a pod CIDR or an IPv4 address: %v (kube-controller-manager allocates pod CIDRs)", timeout, missing)
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	return nodes, nil
