@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -90,8 +91,14 @@ func New(ctx context.Context, cfg Config) (lab *Lab, err error) {
 	if _, err := rand.Read(suffix); err != nil {
 		return nil, err
 	}
+	if _, err := RemoveStale(); err != nil {
+		return nil, err
+	}
 	l := &Lab{id: hex.EncodeToString(suffix), endpoints: map[string]*node{}, agent: cfg.AgentBinary}
 	l.hub = "tplab-" + l.id + "-hub"
+	if err := l.claim(); err != nil {
+		return nil, fmt.Errorf("marking the lab as this process's: %w", err)
+	}
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -247,6 +254,8 @@ func (l *Lab) serve(ctx context.Context, ports agent.Ports) error {
 		n := l.endpoints[name]
 		cmd := exec.Command("ip", "netns", "exec", n.namespace, l.agent, "serve",
 			"--tcp", join(ports.TCP), "--udp", join(ports.UDP), "--sctp", join(ports.SCTP))
+		// The agent dies with the lab's process, however that ends.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
 			return err
@@ -307,6 +316,9 @@ func (l *Lab) Exec(ctx context.Context, endpoint string, command []string, stdin
 	return stdout.Bytes(), stderr.Bytes(), err
 }
 
+// ID names the lab: its namespaces are tplab-<ID>-*.
+func (l *Lab) ID() string { return l.id }
+
 // Close stops the agents and deletes every namespace, which removes the veths
 // and the bridge with them.
 func (l *Lab) Close() error {
@@ -323,6 +335,9 @@ func (l *Lab) Close() error {
 	}
 	if err := netns.DeleteNamed(l.hub); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		l.release()
 	}
 	return errors.Join(errs...)
 }
