@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/imagebuild"
 )
 
 func newAgentImageCommand() *cobra.Command {
@@ -19,7 +20,7 @@ func newAgentImageCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := agentimage.WriteArchive(img, tag, output); err != nil {
+			if err := imagebuild.WriteArchive(img, tag, output); err != nil {
 				return err
 			}
 			digest, err := img.Digest()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/imagebuild"
 )
 
 // buildAgent cross-compiles the real agent for goarch.
@@ -93,7 +94,7 @@ func TestTheCommandEveryExecutorRunsResolvesInTheImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	archive := filepath.Join(t.TempDir(), "agent.tar")
-	if err := agentimage.WriteArchive(img, agentimage.DefaultTag, archive); err != nil {
+	if err := imagebuild.WriteArchive(img, agentimage.DefaultTag, archive); err != nil {
 		t.Fatal(err)
 	}
 	tag, _ := name.NewTag(agentimage.DefaultTag)

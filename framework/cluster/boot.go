@@ -24,6 +24,7 @@ import (
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/topology"
 )
@@ -130,7 +131,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	archive := filepath.Join(o.WorkDir, "tierproof-agent-image.tar")
-	if err := agentimage.WriteArchive(img, agentimage.DefaultTag, archive); err != nil {
+	if err := imagebuild.WriteArchive(img, agentimage.DefaultTag, archive); err != nil {
 		return e, err
 	}
 	objects, err := fixtures.Estate(o.Estate.Fixture)

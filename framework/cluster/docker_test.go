@@ -14,6 +14,7 @@ import (
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
@@ -130,7 +131,7 @@ func loadAgentImage(ctx context.Context, t *testing.T, kind string) string {
 	}
 	tag := fmt.Sprintf("tierproof.local/agent:%s-%d", kind, os.Getpid())
 	archive := filepath.Join(t.TempDir(), "agent.tar")
-	if err := agentimage.WriteArchive(img, tag, archive); err != nil {
+	if err := imagebuild.WriteArchive(img, tag, archive); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.CommandContext(ctx, "docker", "load", "-i", archive).CombinedOutput(); err != nil {

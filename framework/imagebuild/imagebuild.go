@@ -8,6 +8,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -139,4 +141,33 @@ func WriteArchive(img v1.Image, tag, archive string) error {
 		return fmt.Errorf("writing %s: %w", archive, err)
 	}
 	return nil
+}
+
+// goarchOf maps ELF machines to the GOARCH names images use.
+var goarchOf = map[elf.Machine]string{
+	elf.EM_X86_64:  "amd64",
+	elf.EM_AARCH64: "arm64",
+	elf.EM_386:     "386",
+	elf.EM_ARM:     "arm",
+	elf.EM_PPC64:   "ppc64le",
+	elf.EM_S390:    "s390x",
+	elf.EM_RISCV:   "riscv64",
+}
+
+// Architecture is the architecture a Linux ELF binary was built for, as an
+// image's config names it; anything else is refused, as no node could run it.
+func Architecture(path string) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("%s is not a Linux executable (%v)", path, err)
+	}
+	defer f.Close()
+	arch, ok := goarchOf[f.Machine]
+	if f.Machine == elf.EM_PPC64 && f.ByteOrder == binary.BigEndian {
+		arch = "ppc64"
+	}
+	if !ok {
+		return "", fmt.Errorf("%s is built for %s, which tierproof cannot name as an image architecture", path, f.Machine)
+	}
+	return arch, nil
 }

@@ -17,7 +17,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 )
 
@@ -191,7 +190,7 @@ func baseImage(rootfs string, binaries map[string]string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	arch, err := agentimage.Architecture(binaries["kubelet"])
+	arch, err := imagebuild.Architecture(binaries["kubelet"])
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 )
 
@@ -85,7 +84,7 @@ func checkVersion(ctx context.Context, binary, want, flag string) error {
 func (c component) build(binaries map[string]string, netRoot string) (v1.Image, error) {
 	src := binaries[c.binary]
 	dest := "/usr/local/bin/" + c.binary
-	arch, err := agentimage.Architecture(src)
+	arch, err := imagebuild.Architecture(src)
 	if err != nil {
 		return nil, err
 	}
