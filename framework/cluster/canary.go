@@ -51,10 +51,14 @@ func (c Canary) Check(ctx context.Context, from, to *corev1.Pod, port int32) err
 		start := time.Now()
 		for {
 			v := observe()
-			if want(v) || time.Since(start) > wait || ctx.Err() != nil {
+			if want(v) || time.Since(start) > wait {
 				return v, time.Since(start)
 			}
-			time.Sleep(500 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return v, time.Since(start)
+			case <-time.After(500 * time.Millisecond):
+			}
 		}
 	}
 	allowed := func(v probe.Verdict) bool { return v == probe.Allow }

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/framework/policy"
@@ -54,8 +54,8 @@ func (Enforcer) Prepare(ctx context.Context, env cluster.PrepareEnv) error {
 	if env.NodeImage != nodeimage.Tag {
 		return fmt.Errorf("the kube-router data plane runs on the local node image %s (it holds kube-router and the CNI plugins), not %s: drop -tierproof.node-image, or give that one", nodeimage.Tag, env.NodeImage)
 	}
-	if out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", nodeimage.Tag).CombinedOutput(); err != nil {
-		return fmt.Errorf("the node image %s is not in Docker (%s): build it with make node-image", nodeimage.Tag, strings.TrimSpace(string(out)))
+	if _, err := kind.RunDocker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", nodeimage.Tag); err != nil {
+		return fmt.Errorf("the node image %s is not in Docker (%v): build it with make node-image", nodeimage.Tag, err)
 	}
 	return nil
 }

@@ -36,10 +36,7 @@ func (l *Lab) release() {
 // (normally killed with their parent) and their namespaces. It returns how
 // many namespaces it removed.
 func RemoveStale() (int, error) {
-	owners, err := os.ReadDir(OwnersDir)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
+	owners, err := readDirIfAny(OwnersDir)
 	if err != nil {
 		return 0, err
 	}
@@ -65,6 +62,15 @@ func RemoveStale() (int, error) {
 	return removed, errors.Join(errs...)
 }
 
+// readDirIfAny lists dir; a directory that does not exist lists nothing.
+func readDirIfAny(dir string) ([]os.DirEntry, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return entries, err
+}
+
 func alive(pid int) bool {
 	return pid > 0 && syscall.Kill(pid, 0) == nil
 }
@@ -72,10 +78,7 @@ func alive(pid int) bool {
 // removeNamespaces kills what runs in the namespaces named with prefix, then
 // deletes them.
 func removeNamespaces(prefix string) (int, error) {
-	entries, err := os.ReadDir(netnsDir)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
-	}
+	entries, err := readDirIfAny(netnsDir)
 	if err != nil {
 		return 0, err
 	}

@@ -159,7 +159,10 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	}
 	if unprobed > 0 {
 		// Never a verdict from cells nothing looked at.
-		return report.Stage{}, fmt.Errorf("stage %s: %w: %d of its %d probeable flows were not probed", st.Name, ErrNothingProbed, unprobed, len(obs))
+		// A failure, not ErrNothingProbed: that one means the plane can probe
+		// none of the stage (which the conformance suite skips); this is a
+		// plane that should have probed and did not.
+		return report.Stage{}, fmt.Errorf("stage %s: %d of its %d probeable flows were not probed: no verdict", st.Name, unprobed, len(obs))
 	}
 	if err := x.Observe(obs); err != nil {
 		return report.Stage{}, err

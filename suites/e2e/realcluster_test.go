@@ -244,11 +244,14 @@ func noLeftovers(t *testing.T) {
 	}
 }
 
-// figures are the lines of a run that say what it did and how long it took.
+// figureLine is a line of a run that says what it did and how long it took.
+var figureLine = regexp.MustCompile(`canary:|stage \S+: \d+ flows|kind cluster|Ran \d+ of|no registry|pod network`)
+
+// figures are a run's figure lines.
 func figures(out []byte) string {
 	var lines []string
 	for _, l := range strings.Split(string(out), "\n") {
-		if regexp.MustCompile(`canary:|stage \S+: \d+ flows|kind cluster|Ran \d+ of|no registry|pod network`).MatchString(l) {
+		if figureLine.MatchString(l) {
 			lines = append(lines, strings.TrimSpace(l))
 		}
 	}
