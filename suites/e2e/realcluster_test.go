@@ -49,7 +49,7 @@ func TestRealCluster(t *testing.T) {
 	base := []string{"-tierproof.data-plane=kube-router", "-tierproof.scenarios=" + realClusterScenario, "-tierproof.keep-cluster=never", "-ginkgo.v"}
 
 	t.Run("every probed cell matches the model", func(t *testing.T) {
-		reports := t.TempDir()
+		reports := keptReports(t, "walkthrough")
 		out, err := rerunSuiteFor(t, 15*time.Minute, append(base, "-tierproof.reports="+reports)...)
 		t.Logf("%s", figures(out))
 		if err != nil {
@@ -79,7 +79,7 @@ func TestRealCluster(t *testing.T) {
 	})
 
 	t.Run("an out-of-band NetworkPolicy fails exactly the cells it changes", func(t *testing.T) {
-		reports := t.TempDir()
+		reports := keptReports(t, "out-of-band")
 		fault, err := filepath.Abs("testdata/out-of-band-deny-prod-ubuntu-16-04.yaml")
 		if err != nil {
 			t.Fatal(err)
@@ -166,6 +166,20 @@ func TestRealCluster(t *testing.T) {
 		}
 		noLeftovers(t)
 	})
+}
+
+// keptReports is a fresh reports/cluster-test/<name> of the repository, kept
+// after the test for people (and CI artifacts) to read.
+func keptReports(t *testing.T, name string) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "reports", "cluster-test", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // rerunSuiteFor is rerunSuite with a deadline of its own.
