@@ -115,6 +115,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 			return report.Stage{}, stageError(ctx, st.Name, err)
 		}
 	}
+	r.logf("stage %s: applying %d objects on %s", st.Name, len(set.Objects()), r.Plane.Name())
 	if err := r.Plane.Apply(ctx, i, set); err != nil {
 		return report.Stage{}, stageError(ctx, st.Name, err)
 	}

@@ -51,6 +51,7 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	RegisterFailHandler(Fail)
+	defer outcome.WatchInterrupts()()
 	RunSpecs(t, "tierproof conformance")
 }
 
@@ -122,7 +123,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	if suite.closeLab != nil {
 		suite.closeLab()
 	}
-	GinkgoWriter.Println(opts.Decision(outcome.Failed()))
+	GinkgoWriter.Println(opts.Decision(&outcome))
 	if suite.estate != nil {
 		Expect(suite.estate.Finish(ctx, opts.Keep(outcome.Failed()))).To(Succeed())
 	}

@@ -55,6 +55,7 @@ func TestE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	RegisterFailHandler(Fail)
+	defer outcome.WatchInterrupts()()
 	RunSpecs(t, "tierproof e2e")
 }
 
@@ -133,7 +134,7 @@ var _ = ReportAfterSuite("something was checked", func(r Report) {
 var _ = ReportAfterEach(func(r SpecReport) { outcome.Record(r) })
 
 var _ = AfterSuite(func(ctx SpecContext) {
-	GinkgoWriter.Println(opts.Decision(outcome.Failed()))
+	GinkgoWriter.Println(opts.Decision(&outcome))
 	if suite.estate != nil {
 		Expect(suite.estate.Finish(ctx, opts.Keep(outcome.Failed()))).To(Succeed())
 	}
@@ -161,7 +162,10 @@ func (p *played) notPlayed(s *scenario.Scenario) []report.NotPlayed {
 		return walkthrough.NotPlayed(s, p.failed, p.failedUnprobed, p.failedErr)
 	}
 	why := "not selected by the run's -ginkgo.label-filter or -ginkgo.focus"
-	if p.runner.Plane == nil {
+	switch {
+	case outcome.Interrupted():
+		why = "the run was interrupted before this stage"
+	case p.runner.Plane == nil:
 		why = "the scenario's data plane was not set up (see its BeforeAll)"
 	}
 	var out []report.NotPlayed

@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/agnivade/levenshtein"
@@ -149,13 +151,18 @@ func (o *Options) Keep(failed bool) bool {
 }
 
 // Outcome records whether any part of a suite run failed — a stage, a
-// BeforeAll or AfterAll, a scenario that did not load, an interrupt — for the
-// keep/teardown decision AfterSuite makes. It is fed from ReportAfterEach and
-// BeforeSuite: ReportAfterSuite runs after AfterSuite, too late to decide.
-type Outcome struct{ failed atomic.Bool }
+// BeforeAll or AfterAll, a scenario that did not load — or was interrupted,
+// for the keep/teardown decision AfterSuite makes. It is fed from
+// ReportAfterEach, BeforeSuite and its own signal watch: ReportAfterSuite runs
+// after AfterSuite, too late to decide, and a spec an interrupt skips before
+// it starts reports a plain skip.
+type Outcome struct{ failed, interrupted atomic.Bool }
 
 // Record takes a spec's report.
 func (r *Outcome) Record(spec types.SpecReport) {
+	if spec.State.Is(types.SpecStateInterrupted) {
+		r.interrupted.Store(true)
+	}
 	if spec.State.Is(types.SpecStateFailureStates) {
 		r.failed.Store(true)
 	}
@@ -164,8 +171,37 @@ func (r *Outcome) Record(spec types.SpecReport) {
 // Fail records a failure outside any spec (BeforeSuite).
 func (r *Outcome) Fail() { r.failed.Store(true) }
 
-// Failed says whether anything failed.
-func (r *Outcome) Failed() bool { return r.failed.Load() }
+// WatchInterrupts records SIGINT and SIGTERM (Ginkgo gets them too, and
+// stops the run) until stop is called.
+func (r *Outcome) WatchInterrupts() (stop func()) {
+	signals := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-signals:
+			r.interrupted.Store(true)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(signals); close(done) }
+}
+
+// Interrupted says whether the run was interrupted.
+func (r *Outcome) Interrupted() bool { return r.interrupted.Load() }
+
+// Failed says whether anything failed or the run was interrupted.
+func (r *Outcome) Failed() bool { return r.failed.Load() || r.interrupted.Load() }
+
+func (r *Outcome) verdict() string {
+	switch {
+	case r.Interrupted():
+		return "was interrupted"
+	case r.Failed():
+		return "failed"
+	}
+	return "passed"
+}
 
 // LabUnavailable is why the lab cannot run here (not root), when the run asks
 // for it: such a suite skips, which is not a run that checked nothing.
@@ -188,16 +224,14 @@ func NothingChecked(r types.Report) error {
 		r.PreRunStats.TotalSpecs, r.PreRunStats.SpecsThatWillRun)
 }
 
-// Decision says what Finish will do, in one line for the log.
-func (o *Options) Decision(failed bool) string {
-	verdict := "passed"
-	if failed {
-		verdict = "failed"
-	}
+// Decision says what Finish will do after a run with this outcome, in one
+// line for the log.
+func (o *Options) Decision(outcome *Outcome) string {
+	verdict := outcome.verdict()
 	switch {
 	case !o.OnCluster():
 		return fmt.Sprintf("the run %s; the lab is removed (-tierproof.keep-cluster applies to kind and kube-router)", verdict)
-	case o.Keep(failed):
+	case o.Keep(outcome.Failed()):
 		return fmt.Sprintf("the run %s; keeping the cluster and estate (-tierproof.keep-cluster=%s)", verdict, o.KeepCluster)
 	default:
 		return fmt.Sprintf("the run %s; removing what it created (-tierproof.keep-cluster=%s)", verdict, o.KeepCluster)

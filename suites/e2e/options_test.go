@@ -10,7 +10,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
@@ -214,11 +216,38 @@ func TestDecisionFollowsWhatFailed(t *testing.T) {
 	if err := o.Check(fs); err != nil {
 		t.Fatal(err)
 	}
-	if d := o.Decision(true); !strings.Contains(d, "failed; keeping") {
+	var failed, passed e2e.Outcome
+	failed.Fail()
+	if d := o.Decision(&failed); !strings.Contains(d, "failed; keeping") {
 		t.Errorf("on-failure after a failure: %s", d)
 	}
-	if d := o.Decision(false); !strings.Contains(d, "passed; removing") {
+	if d := o.Decision(&passed); !strings.Contains(d, "passed; removing") {
 		t.Errorf("on-failure after a pass: %s", d)
+	}
+}
+
+// An interrupt that lands between two specs skips the rest without failing
+// any: the signal itself must mark the run, or it would read as passed.
+func TestAnInterruptBetweenSpecsIsNotAPass(t *testing.T) {
+	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.keep-cluster=never")
+	if err := o.Check(fs); err != nil {
+		t.Fatal(err)
+	}
+	var outcome e2e.Outcome
+	stop := outcome.WatchInterrupts()
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !outcome.Interrupted() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !outcome.Interrupted() || !outcome.Failed() {
+		t.Fatalf("after SIGINT: interrupted %v, failed %v", outcome.Interrupted(), outcome.Failed())
+	}
+	if d := o.Decision(&outcome); !strings.Contains(d, "the run was interrupted; removing what it created") {
+		t.Errorf("after an interrupt: %s", d)
 	}
 }
 

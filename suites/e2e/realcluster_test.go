@@ -153,8 +153,8 @@ func TestRealCluster(t *testing.T) {
 	})
 
 	t.Run("SIGINT during a stage stops the run, says interrupted and cleans up", func(t *testing.T) {
-		// The spec of the second stage has started: it is applying or probing.
-		out, err := interruptSuite(t, "walkthrough k8s-networkpolicy-blog isolate-environments", append(base, "-tierproof.reports="+t.TempDir())...)
+		// The second stage's spec is running: it has begun applying.
+		out, err := interruptSuite(t, "stage isolate-environments: applying", append(base, "-tierproof.reports="+t.TempDir())...)
 		if err == nil {
 			t.Fatalf("the interrupted run passed:\n%s", out)
 		}
@@ -193,7 +193,7 @@ func rerunSuiteFor(t *testing.T, timeout time.Duration, flags ...string) ([]byte
 }
 
 // interruptSuite starts the suite and sends it SIGINT once its output shows
-// after (a stage has been probed: the next one is running), then waits.
+// after (a line the running stage prints), then waits.
 func interruptSuite(t *testing.T, after string, flags ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestE2E$", "-test.v", "-ginkgo.no-color"}, flags...)...)
