@@ -339,7 +339,7 @@ func (c *compiler) selectPods(pods, namespaces *metav1.LabelSelector, path *fiel
 }
 
 func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *field.Path, scope policyScope) (peerMatcher, field.ErrorList) {
-	pm := peerMatcher{all: len(peers) == 0, set: c.estate.newSet()}
+	pm := peerMatcher{all: len(peers) == 0, pods: c.estate.newSet(), addresses: c.estate.newSet()}
 	var errs field.ErrorList
 	for i := range peers {
 		peer := &peers[i]
@@ -362,14 +362,15 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 			}
 			// A group that does not exist (yet) contributes no peers.
 			if g := c.group(scope, peer.Group); g != nil {
-				pm.set.union(g.members)
+				pm.pods.union(g.pods)
+				pm.addresses.union(g.addresses)
 			}
 		case peer.ServiceAccount != nil:
 			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil {
 				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only selector of its peer"))
 				continue
 			}
-			pm.set.union(c.estate.selectServiceAccount(peer.ServiceAccount.Namespace, peer.ServiceAccount.Name))
+			pm.pods.union(c.estate.selectServiceAccount(peer.ServiceAccount.Namespace, peer.ServiceAccount.Name))
 		case peer.IPBlock != nil:
 			// Antrea uses the ipBlock and ignores selectors set beside it.
 			cidr, except, err := parseIPBlock(peer.IPBlock.CIDR, peer.IPBlock.Except, p.Child("ipBlock"))
@@ -377,7 +378,7 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 				errs = append(errs, err)
 				continue
 			}
-			pm.set.union(c.estate.selectIPs(cidr, except))
+			pm.addresses.union(c.estate.selectIPs(cidr, except))
 		case peer.Namespaces != nil:
 			errs = append(errs, c.namespacesPeer(&pm, peer, p, scope)...)
 		case peer.PodSelector == nil && peer.NamespaceSelector == nil:
@@ -385,7 +386,7 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 		default:
 			pods, pErrs := c.selectPods(peer.PodSelector, peer.NamespaceSelector, p, scope)
 			errs = append(errs, pErrs...)
-			pm.set.union(pods)
+			pm.pods.union(pods)
 		}
 	}
 	return pm, errs

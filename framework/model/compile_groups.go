@@ -9,8 +9,8 @@ import (
 
 // groupMembers is a ClusterGroup or Group resolved against the estate.
 type groupMembers struct {
-	members           bitset // what the group matches as a peer: pods and, for ipBlocks, any endpoint by IP
-	pods              bitset // what it selects as appliedTo: selected pods only (ipBlocks apply to nothing)
+	pods              bitset // the pods it selects: its members as appliedTo, and as a peer
+	addresses         bitset // what its ipBlocks match as a peer, by IP (as appliedTo they select nothing)
 	namespaceSelector bool   // selects by namespace labels (not allowed as an ANP's appliedTo)
 	namespace         string // "" for a ClusterGroup
 	children          []antreav1beta1.ClusterGroupReference
@@ -40,8 +40,8 @@ func (c *compiler) compileGroups(set *policy.Set) {
 			if cg == nil || len(cg.children) > 0 {
 				continue
 			}
-			g.members.union(cg.members)
 			g.pods.union(cg.pods)
+			g.addresses.union(cg.addresses)
 			g.namespaceSelector = g.namespaceSelector || cg.namespaceSelector
 		}
 	}
@@ -60,7 +60,7 @@ func (c *compiler) compileGroup(src policy.Source, what, namespace, name string,
 	if ways != 1 {
 		errs = append(errs, field.Invalid(path, "", "set exactly one of podSelector/namespaceSelector, ipBlocks, serviceReference, childGroups, externalEntitySelector, nodeSelector"))
 	}
-	g := &groupMembers{members: c.estate.newSet(), pods: c.estate.newSet(), namespace: namespace, children: spec.ChildGroups}
+	g := &groupMembers{pods: c.estate.newSet(), addresses: c.estate.newSet(), namespace: namespace, children: spec.ChildGroups}
 	switch {
 	case spec.ServiceReference != nil:
 		errs = append(errs, unsupported(path.Child("serviceReference"), "Service-backed groups"))
@@ -75,7 +75,7 @@ func (c *compiler) compileGroup(src policy.Source, what, namespace, name string,
 				errs = append(errs, err)
 				continue
 			}
-			g.members.union(c.estate.selectIPs(cidr, except))
+			g.addresses.union(c.estate.selectIPs(cidr, except))
 		}
 	case spec.PodSelector != nil || spec.NamespaceSelector != nil:
 		// A ClusterGroup's podSelector alone spans every namespace; a Group's
@@ -85,7 +85,6 @@ func (c *compiler) compileGroup(src policy.Source, what, namespace, name string,
 		errs = append(errs, pErrs...)
 		if pods != nil {
 			g.pods = pods
-			g.members.union(pods)
 			g.namespaceSelector = spec.NamespaceSelector != nil
 		}
 	}

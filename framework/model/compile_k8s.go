@@ -96,7 +96,7 @@ func (c *compiler) k8sRule(ref PolicyRef, src policy.Source, dir Direction, inde
 	var errs field.ErrorList
 	r := &rule{
 		info: &RuleInfo{Policy: ref, Source: src, Direction: dir, Index: index, Action: ActionAllow},
-		peer: peerMatcher{all: len(peers) == 0, set: c.estate.newSet()},
+		peer: peerMatcher{all: len(peers) == 0, pods: c.estate.newSet(), addresses: c.estate.newSet()},
 		// No ports: every protocol and port, ICMP included.
 		ports: portMatcher{all: len(ports) == 0},
 	}
@@ -114,13 +114,13 @@ func (c *compiler) k8sRule(ref PolicyRef, src policy.Source, dir Direction, inde
 				errs = append(errs, err)
 				continue
 			}
-			r.peer.set.union(c.estate.selectIPs(cidr, except))
+			r.peer.addresses.union(c.estate.selectIPs(cidr, except))
 		case peer.PodSelector == nil && peer.NamespaceSelector == nil:
 			errs = append(errs, field.Required(p, "set podSelector, namespaceSelector or ipBlock"))
 		default:
 			pods, pErrs := c.selectPods(peer.PodSelector, peer.NamespaceSelector, p, scope)
 			errs = append(errs, pErrs...)
-			r.peer.set.union(pods)
+			r.peer.pods.union(pods)
 		}
 	}
 	for i, port := range ports {

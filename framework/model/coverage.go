@@ -31,14 +31,14 @@ func (m *Model) Matches(dir Direction, from, to int, p Probe) SideMatches {
 	s := &m.sides[dir][applied]
 	for _, chain := range [][]*rule{s.tiered, s.k8sRules} {
 		for _, r := range chain {
-			if r.peer.matches(m.estate, applied, other) && r.ports.matches(m.estate, to, p) {
+			if r.matches(m.estate, applied, other, to, p) {
 				sm.Matching = append(sm.Matching, r.info)
 			}
 		}
 	}
 	sm.Matching = append(sm.Matching, s.k8sIsolation...)
 	for _, r := range s.baseline {
-		if r.peer.matches(m.estate, applied, other) && r.ports.matches(m.estate, to, p) {
+		if r.matches(m.estate, applied, other, to, p) {
 			sm.Matching = append(sm.Matching, r.info)
 		}
 	}

@@ -13,7 +13,8 @@ import (
 // `sameLabels` peers depend on the namespace of the pod the rule is applied to.
 type peerMatcher struct {
 	all        bool   // no peers listed: every source or destination
-	set        bitset // endpoints matched whatever the applied-to pod
+	pods       bitset // pods matched as pods (selectors, groups of pods) whatever the applied-to pod
+	addresses  bitset // endpoints matched by address only (ipBlocks): no named port resolves on them
 	self       bitset // pods matched only when in the applied-to pod's namespace; nil if none
 	sameLabels []sameLabelsPeer
 }
@@ -27,20 +28,52 @@ type sameLabelsPeer struct {
 	group []int
 }
 
-func (m *peerMatcher) matches(e *estate, applied, other int) bool {
-	if m.all || m.set.has(other) {
-		return true
+// match says whether other is a peer and, if so, whether the rule holds it as
+// a pod (its group members, whose named ports Antrea resolves) or only by its
+// address. No peers at all means every pod as a pod: Antrea's controller adds
+// an all-pods address group beside 0.0.0.0/0 (matchAllPeerEgress in
+// pkg/controller/networkpolicy/networkpolicy_controller.go).
+func (m *peerMatcher) match(e *estate, applied, other int) (matched, asPod bool) {
+	if m.all || m.pods.has(other) {
+		return true, true
 	}
 	appliedNS, otherNS := e.endpoints[applied].namespace, e.endpoints[other].namespace
 	if m.self != nil && m.self.has(other) && otherNS == appliedNS {
-		return true
+		return true, true
 	}
 	for _, sl := range m.sameLabels {
 		if sl.pods.has(other) && sl.group[appliedNS] >= 0 && otherNS >= 0 && sl.group[otherNS] == sl.group[appliedNS] {
-			return true
+			return true, true
 		}
 	}
-	return false
+	return m.addresses.has(other), false
+}
+
+// outcome is how r relates to a flow whose applied-to endpoint is applied,
+// far end other and destination dst.
+//
+// Named ports resolve on pods only. At ingress that is the destination, the
+// rule's target, which Antrea resolves against its target members
+// (groupMembersByServices(rule.Services, rule.TargetMembers) in
+// pkg/agent/controller/networkpolicy/pod_reconciler.go). At egress Antrea
+// resolves them against the rule's `to` members (groupMembersByServices(
+// rule.Services, rule.ToAddresses)) and gives ipBlock destinations
+// filterUnresolvablePort(rule.Services): the named ports are dropped, and
+// only-named ports leave no port at all rather than every port. So a
+// destination the rule holds only by address never matches a named port.
+func (r *rule) outcome(e *estate, applied, other, dst int, p Probe) Outcome {
+	matched, asPod := r.peer.match(e, applied, other)
+	if !matched {
+		return PeerMismatch
+	}
+	if !r.ports.matches(e, dst, p, asPod || r.info.Direction == Ingress) {
+		return PortMismatch
+	}
+	return Matched
+}
+
+func (r *rule) matches(e *estate, applied, other, dst int, p Probe) bool {
+	return r.outcome(e, applied, other, dst, p) == Matched
 }
 
 // portMatcher decides whether a probe is among a rule's ports and protocols.
@@ -51,7 +84,8 @@ type portMatcher struct {
 }
 
 // portRange is one ports entry. A named port is resolved on the flow's
-// destination pod; a destination without that name does not match.
+// destination pod (see rule.outcome for when it resolves at all); a
+// destination without that name does not match.
 type portRange struct {
 	protocol             Protocol
 	anyPort              bool
@@ -63,7 +97,9 @@ type portRange struct {
 // icmpMatch matches ICMP by type and code; -1 matches any value.
 type icmpMatch struct{ icmpType, icmpCode int32 }
 
-func (m *portMatcher) matches(e *estate, dst int, p Probe) bool {
+// matches says whether p is among the ports; namedResolve says whether named
+// ports resolve on dst for this flow.
+func (m *portMatcher) matches(e *estate, dst int, p Probe, namedResolve bool) bool {
 	if m.all {
 		return true
 	}
@@ -82,6 +118,9 @@ func (m *portMatcher) matches(e *estate, dst int, p Probe) bool {
 		}
 		switch {
 		case pr.named != "":
+			if !namedResolve {
+				continue
+			}
 			port, ok := e.endpoints[dst].namedPorts[namedPort{pr.protocol, pr.named}]
 			if !ok || port != p.Port {
 				continue

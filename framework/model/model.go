@@ -237,13 +237,7 @@ func (m *Model) decide(dir Direction, applied, other, dst int, p Probe, trace *[
 }
 
 func (m *Model) try(stage Stage, r *rule, applied, other, dst int, p Probe, trace *[]Step) bool {
-	outcome := Matched
-	switch {
-	case !r.peer.matches(m.estate, applied, other):
-		outcome = PeerMismatch
-	case !r.ports.matches(m.estate, dst, p):
-		outcome = PortMismatch
-	}
+	outcome := r.outcome(m.estate, applied, other, dst, p)
 	if trace != nil {
 		*trace = append(*trace, Step{Stage: stage, Rule: r.info, Outcome: outcome})
 	}
@@ -258,7 +252,7 @@ func (m *Model) tie(rest []*rule, decided *rule, applied, other, dst int, p Prob
 		if r.info.TierPriority != d.TierPriority || r.info.Priority != d.Priority || r.info.Index != d.Index {
 			return nil
 		}
-		if r.info.Action != d.Action && r.peer.matches(m.estate, applied, other) && r.ports.matches(m.estate, dst, p) {
+		if r.info.Action != d.Action && r.matches(m.estate, applied, other, dst, p) {
 			return r.info
 		}
 	}
