@@ -92,7 +92,20 @@ func newCommand() *cobra.Command {
 			return agent.AddRoute(args[0], args[1])
 		},
 	}
-	root.AddCommand(serve, probe, route)
+	ephemeral := &cobra.Command{
+		Use:   "ephemeral-ports",
+		Short: "Print the client port range of this network namespace (net.ipv4.ip_local_port_range): FROM TO",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, to, err := agent.EphemeralPorts()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d %d\n", from, to)
+			return err
+		},
+	}
+	root.AddCommand(serve, probe, route, ephemeral)
 	return root
 }
 

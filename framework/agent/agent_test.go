@@ -143,3 +143,88 @@ func TestICMPSaysWhichSocketWorked(t *testing.T) {
 		t.Errorf("loopback echo: %s (%s)", got.Outcome, got.Detail)
 	}
 }
+
+// A pinned client port is the one the server sees, for TCP and UDP, again on
+// an immediate retry (no TIME_WAIT holds the 4-tuple) and towards two servers
+// at once (the port is shared, the 4-tuples differ).
+func TestAPinnedSourcePortIsTheOneTheServerSees(t *testing.T) {
+	seen := make(chan int, 16)
+	var tcpPorts []int
+	for i := 0; i < 2; i++ {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				seen <- conn.RemoteAddr().(*net.TCPAddr).Port
+				conn.Close()
+			}
+		}()
+		tcpPorts = append(tcpPorts, ln.Addr().(*net.TCPAddr).Port)
+	}
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, from, err := udp.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			seen <- from.(*net.UDPAddr).Port
+			udp.WriteTo(buf[:n], from)
+		}
+	}()
+	udpPort := udp.LocalAddr().(*net.UDPAddr).Port
+	pinned := freePort(t, "tcp")
+
+	for round := 0; round < 2; round++ {
+		got := run(t, agent.Batch{Timeout: agent.Duration{Duration: time.Second}, Requests: []agent.Request{
+			{ID: "tcp-1", IP: "127.0.0.1", Protocol: "TCP", Port: tcpPorts[0], SourcePort: pinned},
+			{ID: "tcp-2", IP: "127.0.0.1", Protocol: "TCP", Port: tcpPorts[1], SourcePort: pinned},
+			{ID: "udp", IP: "127.0.0.1", Protocol: "UDP", Port: udpPort, SourcePort: pinned},
+		}})
+		for id, r := range got {
+			if r.Outcome != agent.Connected {
+				t.Fatalf("round %d, %s: %s (%s), want connected", round, id, r.Outcome, r.Detail)
+			}
+		}
+		for i := 0; i < 3; i++ {
+			select {
+			case port := <-seen:
+				if port != pinned {
+					t.Errorf("round %d: a server saw client port %d, want the pinned %d", round, port, pinned)
+				}
+			case <-time.After(time.Second):
+				t.Fatalf("round %d: only %d of 3 connections reached the servers", round, i)
+			}
+		}
+	}
+	if got := run(t, agent.Batch{Requests: []agent.Request{{ID: "icmp", IP: "127.0.0.1", Protocol: "ICMP", SourcePort: pinned}}})["icmp"]; got.Outcome != agent.Error {
+		t.Errorf("ICMP with a source port: %s, want an error", got.Outcome)
+	}
+}
+
+func TestEphemeralPortsAreReadAsTheKernelWritesThem(t *testing.T) {
+	from, to, err := agent.ParseEphemeralPorts("32768\t60999\n")
+	if err != nil || from != 32768 || to != 60999 {
+		t.Errorf("ParseEphemeralPorts(kernel format) = %d, %d, %v", from, to, err)
+	}
+	for _, bad := range []string{"", "32768", "60999 32768", "0 10", "1 70000", "a b"} {
+		if _, _, err := agent.ParseEphemeralPorts(bad); err == nil {
+			t.Errorf("ParseEphemeralPorts(%q) accepted", bad)
+		}
+	}
+	if _, _, err := agent.EphemeralPorts(); err != nil {
+		t.Errorf("reading this namespace's range: %v", err)
+	}
+}

@@ -7,12 +7,14 @@ package agent
 import "time"
 
 // Request is one probe the agent runs: a TCP, UDP or SCTP connection to IP:Port,
-// or an ICMP echo to IP.
+// or an ICMP echo to IP. SourcePort, when set, pins the client's port: the
+// socket is bound to it before connecting.
 type Request struct {
-	ID       string `json:"id"`
-	IP       string `json:"ip"`
-	Protocol string `json:"protocol"` // TCP, UDP, SCTP or ICMP
-	Port     int    `json:"port,omitempty"`
+	ID         string `json:"id"`
+	IP         string `json:"ip"`
+	Protocol   string `json:"protocol"` // TCP, UDP, SCTP or ICMP
+	Port       int    `json:"port,omitempty"`
+	SourcePort int    `json:"sourcePort,omitempty"`
 }
 
 // Outcome classifies what the network did with a probe.

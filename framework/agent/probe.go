@@ -89,21 +89,30 @@ func probe(ctx context.Context, req Request, timeout time.Duration) (Outcome, st
 	if req.Protocol != "ICMP" && (req.Port < 1 || req.Port > 65535) {
 		return Error, fmt.Sprintf("port %d out of range", req.Port)
 	}
+	if req.SourcePort < 0 || req.SourcePort > 65535 || (req.SourcePort != 0 && req.Protocol == "ICMP") {
+		return Error, fmt.Sprintf("source port %d: want 1 to 65535, and no source port for ICMP", req.SourcePort)
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	addr := net.JoinHostPort(req.IP, strconv.Itoa(req.Port))
 	switch req.Protocol {
 	case "TCP":
-		var d net.Dialer
+		d := dialer(req.SourcePort, func() net.Addr { return &net.TCPAddr{Port: req.SourcePort} })
 		conn, err := d.DialContext(ctx, "tcp4", addr)
-		if err == nil {
-			conn.Close()
+		if err != nil {
+			return classify(err)
 		}
-		return classify(err)
+		if req.SourcePort != 0 {
+			// Close with a reset: no TIME_WAIT holds the pinned 4-tuple,
+			// so a retry of the same cell can connect again at once.
+			_ = conn.(*net.TCPConn).SetLinger(0)
+		}
+		conn.Close()
+		return Connected, ""
 	case "UDP":
-		return probeUDP(ctx, addr, timeout)
+		return probeUDP(ctx, addr, req.SourcePort, timeout)
 	case "SCTP":
-		return probeSCTP(ctx, ip, req.Port)
+		return probeSCTP(ctx, ip, req.Port, req.SourcePort)
 	case "ICMP":
 		return probeICMP(ctx, ip)
 	}
@@ -112,8 +121,8 @@ func probe(ctx context.Context, req Request, timeout time.Duration) (Outcome, st
 
 // probeUDP sends the payload twice within the timeout (UDP has no
 // retransmission of its own) and waits for the echo or an ICMP error.
-func probeUDP(ctx context.Context, addr string, timeout time.Duration) (Outcome, string) {
-	var d net.Dialer
+func probeUDP(ctx context.Context, addr string, sourcePort int, timeout time.Duration) (Outcome, string) {
+	d := dialer(sourcePort, func() net.Addr { return &net.UDPAddr{Port: sourcePort} })
 	conn, err := d.DialContext(ctx, "udp4", addr)
 	if err != nil {
 		return classify(err)
@@ -142,4 +151,14 @@ func probeUDP(ctx context.Context, addr string, timeout time.Duration) (Outcome,
 		}
 	}
 	return Dropped, "timed out"
+}
+
+// dialer binds to sourcePort when it is set. SO_REUSEADDR lets probes of one
+// batch share the pinned port towards different destinations: each
+// connection's 4-tuple stays unique.
+func dialer(sourcePort int, local func() net.Addr) *net.Dialer {
+	if sourcePort == 0 {
+		return &net.Dialer{}
+	}
+	return &net.Dialer{LocalAddr: local(), Control: reuseAddr}
 }

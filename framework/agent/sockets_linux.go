@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -144,12 +145,20 @@ func pingSocket(ctx context.Context, dst net.IP) (Outcome, string, error) {
 
 // probeSCTP opens an SCTP association the way a TCP client connects: the
 // kernel's one-to-one SCTP sockets behave like stream sockets.
-func probeSCTP(ctx context.Context, dst net.IP, port int) (Outcome, string) {
+func probeSCTP(ctx context.Context, dst net.IP, port, sourcePort int) (Outcome, string) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_SCTP)
 	if err != nil {
 		return Error, "SCTP socket: " + err.Error() + " (is the sctp kernel module loaded?)"
 	}
 	defer unix.Close(fd)
+	if sourcePort != 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return Error, "SO_REUSEADDR: " + err.Error()
+		}
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: sourcePort}); err != nil {
+			return Error, fmt.Sprintf("binding source port %d: %v", sourcePort, err)
+		}
+	}
 	sa := &unix.SockaddrInet4{Port: port}
 	copy(sa.Addr[:], dst.To4())
 	err = unix.Connect(fd, sa)
@@ -212,4 +221,15 @@ func listenSCTP(port int) (stop func(), err error) {
 		}
 	}()
 	return func() { _ = unix.Shutdown(fd, unix.SHUT_RDWR); unix.Close(fd) }, nil
+}
+
+// reuseAddr sets SO_REUSEADDR on a socket about to be bound.
+func reuseAddr(_, _ string, c syscall.RawConn) error {
+	var sockErr error
+	if err := c.Control(func(fd uintptr) {
+		sockErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	}); err != nil {
+		return err
+	}
+	return sockErr
 }

@@ -90,8 +90,10 @@ type Estate struct {
 	spec     EstateSpec
 	enforcer Enforcer
 	docker   Docker // runs the external hosts
-	undo     []step
-	logf     func(string, ...any)
+	// ephemeral is each agent endpoint's client port range, read at boot.
+	ephemeral map[string]topology.PortRange
+	undo      []step
+	logf      func(string, ...any)
 }
 
 type step struct {
@@ -227,6 +229,17 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if e.Topology, err = Snapshot(ctx, cs, externals, o.Estate.snapshotted); err != nil {
 		return e, err
 	}
+	pods := NewPodExecutor(cfg, cs, "")
+	exec := func(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+		if strings.Contains(endpoint, "/") {
+			return pods.Exec(ctx, endpoint, command, stdin)
+		}
+		return docker.Exec(ctx, endpoint, command, stdin)
+	}
+	if e.ephemeral, err = readEphemeralPorts(ctx, exec, e.agentEndpoints()); err != nil {
+		return e, err
+	}
+	withEphemeralPorts(e.Topology, e.ephemeral)
 	data, err := e.Topology.Marshal()
 	if err != nil {
 		return e, err
@@ -298,6 +311,21 @@ func isCoreDNS(p corev1.Pod) bool {
 	return p.Namespace == "kube-system" && p.Labels["k8s-app"] == "kube-dns"
 }
 
+// agentEndpoints are the endpoints running the agent: the estate's pods and
+// the external hosts.
+func (e *Estate) agentEndpoints() []string {
+	var out []string
+	for _, pod := range e.Topology.Pods {
+		if slices.Contains(e.spec.Namespaces, pod.Namespace) {
+			out = append(out, pod.EndpointName())
+		}
+	}
+	for _, ext := range e.Topology.Externals {
+		out = append(out, ext.Name)
+	}
+	return out
+}
+
 // Plane is the estate as a walkthrough data plane: its enforcer on this
 // cluster, probing from the pods and the external hosts Boot started. The
 // policies it applies, labelled as run's, are deleted at Teardown, before the
@@ -314,17 +342,19 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
 	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {
-		return Snapshot(ctx, cs, externals, e.spec.snapshotted)
+		topo, err := Snapshot(ctx, cs, externals, e.spec.snapshotted)
+		if err != nil {
+			return nil, err
+		}
+		return withEphemeralPorts(topo, e.ephemeral), nil
+	}
+	for _, ep := range e.agentEndpoints() {
+		p.Agents[ep] = true
 	}
 	for _, pod := range e.Topology.Pods {
-		if slices.Contains(e.spec.Namespaces, pod.Namespace) {
-			p.Agents[pod.EndpointName()] = true
-		} else {
+		if !p.Agents[pod.EndpointName()] {
 			p.DNS[pod.EndpointName()] = true
 		}
-	}
-	for _, ext := range e.Topology.Externals {
-		p.Agents[ext.Name] = true
 	}
 	e.push("delete the walkthrough's policies", p.Applier.Cleanup)
 	return p, nil

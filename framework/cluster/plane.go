@@ -62,7 +62,7 @@ func (p *ClusterPlane) Snapshot(ctx context.Context) (*topology.Topology, error)
 
 // Probeable says whether a flow can be probed on the cluster.
 func (p *ClusterPlane) Probeable(f probe.Flow) bool {
-	if !p.Agents[f.From] || f.Probe.SourcePort != 0 { // the agent cannot pin a client port yet
+	if !p.Agents[f.From] {
 		return false
 	}
 	if p.Agents[f.To] {

@@ -19,6 +19,7 @@ type endpoint struct {
 	namespace  int           // index into estate.namespaces; -1 for an external host
 	labels     labels.Set
 	namedPorts map[namedPort]int32
+	ephemeral  topology.PortRange // where the endpoint's clients take their ports from
 }
 
 type namedPort struct {
@@ -51,6 +52,7 @@ func newEstate(t *topology.Topology) *estate {
 			namespace:  e.namespaceIndex[pod.Namespace],
 			labels:     labels.Set(pod.Labels),
 			namedPorts: map[namedPort]int32{},
+			ephemeral:  topology.Ephemeral(pod.EphemeralPorts),
 		}
 		for _, port := range pod.Ports {
 			if port.Name != "" {
@@ -60,7 +62,7 @@ func newEstate(t *topology.Topology) *estate {
 		e.add(ep)
 	}
 	for _, ext := range t.Externals {
-		e.add(endpoint{name: ext.Name, ip: netip.MustParseAddr(ext.IP), namespace: -1})
+		e.add(endpoint{name: ext.Name, ip: netip.MustParseAddr(ext.IP), namespace: -1, ephemeral: topology.Ephemeral(ext.EphemeralPorts)})
 	}
 	return e
 }

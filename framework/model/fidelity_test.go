@@ -1,7 +1,11 @@
 package model_test
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/topology"
 )
 
 // Cases where Antrea's agent and controller do something subtler than its
@@ -130,4 +134,82 @@ func TestEgressNamedPortsResolveOnPodPeersOnly(t *testing.T) {
 			checkFlows(t, mustCompile(t, topo, tc.manifests), tc.flows)
 		})
 	}
+}
+
+// A probe that does not pin its client port gets one from its client's
+// ephemeral range: Linux's net.ipv4.ip_local_port_range, 32768–60999 by
+// default (Documentation/networking/ip-sysctl.rst). Antrea matches a rule's
+// sourcePort..sourceEndPort against the packet's source port
+// (docs/antrea-network-policy.md, "sourcePort and sourceEndPort"), so a range
+// that covers the client's whole ephemeral range always matches, one disjoint
+// from it never does, and only a partial overlap depends on the kernel's pick.
+func TestUnpinnedProbesUnderSourcePortRules(t *testing.T) {
+	topo := loadTopology(t, "xyz")
+	for i := range topo.Pods {
+		if topo.Pods[i].EndpointName() == "x/b" {
+			topo.Pods[i].EphemeralPorts = &topology.PortRange{From: 40000, To: 45000}
+		}
+	}
+	ingressFromAll := func(name, ports string) string {
+		return acnp(name, "  priority: 1\n"+toXA+"  ingress: [{action: Drop, ports: ["+ports+"]}]\n")
+	}
+	cases := []struct {
+		name      string
+		manifests string
+		flows     []flow
+	}{
+		{
+			name:      "a source range covering the default ephemeral range always matches",
+			manifests: ingressFromAll("covers", "{protocol: TCP, port: 80, sourcePort: 32768, sourceEndPort: 60999}"),
+			flows: []flow{
+				{from: "y/a", to: "x/a", probe: "tcp/80", verdict: drop, ingress: "ClusterNetworkPolicy/covers ingress[0]"},
+				{from: "ext", to: "x/a", probe: "tcp/80", verdict: drop, ingress: "ClusterNetworkPolicy/covers ingress[0]"},
+				{from: "y/a", to: "x/a", probe: "tcp/80,sourcePort=1000", verdict: allow, ingress: "default"},
+			},
+		},
+		{
+			name:      "a source range below the ephemeral range never matches",
+			manifests: ingressFromAll("disjoint", "{protocol: TCP, port: 80, sourcePort: 1000, sourceEndPort: 2000}"),
+			flows: []flow{
+				{from: "y/a", to: "x/a", probe: "tcp/80", verdict: allow, ingress: "default"},
+				{from: "y/a", to: "x/a", probe: "tcp/80,sourcePort=1500", verdict: drop, ingress: "ClusterNetworkPolicy/disjoint ingress[0]"},
+			},
+		},
+		{
+			name: "a pod's own ephemeral range from the topology decides for its egress",
+			manifests: acnp("x-b-out", "  priority: 1\n  appliedTo: [{podSelector: {matchLabels: {pod: b}}, namespaceSelector: {matchLabels: {ns: x}}}]\n"+
+				"  egress: [{action: Reject, ports: [{protocol: TCP, port: 80, sourcePort: 40000, sourceEndPort: 50000}]}]\n"),
+			flows: []flow{
+				{from: "x/b", to: "y/a", probe: "tcp/80", verdict: reject, egress: "ClusterNetworkPolicy/x-b-out egress[0]"},
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkFlows(t, mustCompile(t, topo, tc.manifests), tc.flows)
+		})
+	}
+
+	t.Run("a partial overlap depends on the kernel's pick: refused, pinning suggested", func(t *testing.T) {
+		m := mustCompile(t, topo, ingressFromAll("partial", "{protocol: TCP, port: 80, sourcePort: 40000, sourceEndPort: 50000}"))
+		err := m.CheckProbe(model.Probe{Protocol: model.TCP, Port: 80})
+		if err == nil || !strings.Contains(err.Error(), "ClusterNetworkPolicy/partial ingress[0]") ||
+			!strings.Contains(err.Error(), "32768-60999") || !strings.Contains(err.Error(), "tcp/80,sourcePort=N") {
+			t.Fatalf("CheckProbe(tcp/80) = %v, want a refusal naming the rule, the ephemeral range and the pinning option", err)
+		}
+		if err := m.CheckProbe(model.Probe{Protocol: model.UDP, Port: 80}); err != nil {
+			t.Errorf("a TCP-only source-port rule refuses a UDP probe: %v", err)
+		}
+		if err := m.CheckProbe(model.Probe{Protocol: model.TCP, Port: 80, SourcePort: 45000}); err != nil {
+			t.Errorf("a pinned probe is refused: %v", err)
+		}
+	})
+	t.Run("a partial overlap only for clients the rule cannot have is no refusal", func(t *testing.T) {
+		// Egress from x/b only, whose range 40000-45000 lies inside the rule's.
+		m := mustCompile(t, topo, acnp("x-b-only", "  priority: 1\n  appliedTo: [{podSelector: {matchLabels: {pod: b}}, namespaceSelector: {matchLabels: {ns: x}}}]\n"+
+			"  egress: [{action: Drop, ports: [{protocol: TCP, port: 80, sourcePort: 40000, sourceEndPort: 50000}]}]\n"))
+		if err := m.CheckProbe(model.Probe{Protocol: model.TCP, Port: 80}); err != nil {
+			t.Errorf("CheckProbe = %v, want none: x/b is the rule's only client", err)
+		}
+	})
 }

@@ -6,6 +6,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/tierproof/tierproof/framework/topology"
 )
 
 // peerMatcher decides whether the far end of a flow is one of a rule's peers.
@@ -66,7 +68,11 @@ func (r *rule) outcome(e *estate, applied, other, dst int, p Probe) Outcome {
 	if !matched {
 		return PeerMismatch
 	}
-	if !r.ports.matches(e, dst, p, asPod || r.info.Direction == Ingress) {
+	src := applied
+	if r.info.Direction == Ingress {
+		src = other
+	}
+	if !r.ports.matches(e, src, dst, p, asPod || r.info.Direction == Ingress) {
 		return PortMismatch
 	}
 	return Matched
@@ -97,9 +103,9 @@ type portRange struct {
 // icmpMatch matches ICMP by type and code; -1 matches any value.
 type icmpMatch struct{ icmpType, icmpCode int32 }
 
-// matches says whether p is among the ports; namedResolve says whether named
-// ports resolve on dst for this flow.
-func (m *portMatcher) matches(e *estate, dst int, p Probe, namedResolve bool) bool {
+// matches says whether p, from src to dst, is among the ports; namedResolve
+// says whether named ports resolve on dst for this flow.
+func (m *portMatcher) matches(e *estate, src, dst int, p Probe, namedResolve bool) bool {
 	if m.all {
 		return true
 	}
@@ -128,12 +134,31 @@ func (m *portMatcher) matches(e *estate, dst int, p Probe, namedResolve bool) bo
 		case !pr.anyPort && (p.Port < pr.from || p.Port > pr.to):
 			continue
 		}
-		if pr.sourceFrom != 0 && (p.SourcePort < pr.sourceFrom || p.SourcePort > pr.sourceTo) {
+		if pr.sourceFrom != 0 && !pr.matchesClient(e.endpoints[src].ephemeral, p.SourcePort) {
 			continue
 		}
 		return true
 	}
 	return false
+}
+
+// matchesClient says whether a client port is in the entry's source range:
+// the pinned one, or else any its ephemeral range gives it. A range that
+// covers the whole ephemeral range always matches and one disjoint from it
+// never does; a partial overlap depends on the port the kernel picks, which
+// Model.CheckProbe refuses to guess.
+func (pr *portRange) matchesClient(ephemeral topology.PortRange, pinned int32) bool {
+	if pinned != 0 {
+		return pinned >= pr.sourceFrom && pinned <= pr.sourceTo
+	}
+	return pr.sourceFrom <= ephemeral.From && ephemeral.To <= pr.sourceTo
+}
+
+// overlapsPartly says whether the client's port decides: the entry's source
+// range covers some but not all of the ephemeral range.
+func (pr *portRange) overlapsPartly(ephemeral topology.PortRange) bool {
+	disjoint := pr.sourceTo < ephemeral.From || pr.sourceFrom > ephemeral.To
+	return !disjoint && !pr.matchesClient(ephemeral, 0)
 }
 
 func (m *portMatcher) matchesSourcePorts() bool {

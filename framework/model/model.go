@@ -19,8 +19,9 @@ type Model struct {
 	// sides[direction][endpoint] lists, in evaluation order, the rules that
 	// apply to the endpoint in that direction.
 	sides [2][]side
-	// sourcePortRules match client ports; probes must pin theirs to be judged.
-	sourcePortRules []*RuleInfo
+	// sourcePortRules match client ports: CheckProbe refuses unpinned probes
+	// whose client port they would decide.
+	sourcePortRules []*rule
 	// compiled holds every rule, rules holds every RuleInfo (K8s isolation
 	// included), also those applied to nothing: for analysis.
 	compiled []*rule
@@ -85,7 +86,7 @@ func CompileFor(t *topology.Topology, set *policy.Set, semantics Semantics) (*Mo
 			}
 		})
 		if r.ports.matchesSourcePorts() {
-			m.sourcePortRules = append(m.sourcePortRules, r.info)
+			m.sourcePortRules = append(m.sourcePortRules, r)
 		}
 	}
 	for _, r := range c.rules {
@@ -146,18 +147,54 @@ func (m *Model) Endpoint(name string) (int, bool) {
 	return i, ok
 }
 
-// CheckProbe reports whether the model can judge p: a rule that matches
-// client ports can only be judged for a probe that pins its client port.
+// CheckProbe reports whether the model can judge p. A probe that does not pin
+// its client port gets one from its client's ephemeral range; a rule whose
+// source range covers part of that range makes the verdict depend on the port
+// the kernel picks, which the model cannot know.
 func (m *Model) CheckProbe(p Probe) error {
 	if p.Protocol == ICMP || p.SourcePort != 0 {
 		return nil
 	}
-	if len(m.sourcePortRules) == 0 {
-		return nil
+	for _, r := range m.sourcePortRules {
+		for i := range r.ports.ports {
+			pr := &r.ports.ports[i]
+			if pr.sourceFrom == 0 || pr.protocol != p.Protocol {
+				continue
+			}
+			for _, client := range m.clients(r) {
+				ep := &m.estate.endpoints[client]
+				if pr.overlapsPartly(ep.ephemeral) {
+					return fmt.Errorf("probe %s: %s %s matches client ports %d-%d, part of %s's ephemeral range %s, so the port the kernel picks decides: pin one with %s,sourcePort=N (or set the endpoint's ephemeralPorts in the topology)",
+						p, r.info.Policy, r.info.ID(), pr.sourceFrom, pr.sourceTo, ep.name, ep.ephemeral, p)
+				}
+			}
+		}
 	}
-	r := m.sourcePortRules[0]
-	return fmt.Errorf("probe %s: %s %s matches client (source) ports, so the probe must pin one: use %s,sourcePort=N",
-		p, r.Policy, r.ID(), p)
+	return nil
+}
+
+// clients lists the endpoints that can be a client under r: the pods it
+// applies to at egress, its peers at ingress.
+func (m *Model) clients(r *rule) []int {
+	set := m.estate.newSet()
+	switch {
+	case r.info.Direction == Egress:
+		set.union(r.appliedTo)
+	case r.peer.all:
+		for i := range m.estate.endpoints {
+			set.add(i)
+		}
+	default:
+		set.union(r.peer.pods)
+		set.union(r.peer.addresses)
+		set.union(r.peer.self)
+		for _, sl := range r.peer.sameLabels {
+			set.union(sl.pods)
+		}
+	}
+	var out []int
+	set.each(func(i int) { out = append(out, i) })
+	return out
 }
 
 // Evaluate decides one flow. from and to are endpoint indexes.

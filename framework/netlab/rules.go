@@ -1,8 +1,10 @@
 package netlab
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	nfqueue "github.com/florianl/go-nfqueue/v2"
@@ -36,16 +38,23 @@ type Plan struct {
 // Program replaces the lab's rules with plan. Verdicts are enforced on the
 // destination's input, after conntrack lets established traffic through (as
 // Antrea does): Drop as drop, Reject as a TCP reset or ICMP host-prohibited
-// (the answers Antrea's Reject sends).
+// (the answers Antrea's Reject sends). A cell that pins its client port
+// matches that port only, ahead of the cells that do not; its Allow, when
+// listed, accepts.
 func (l *Lab) Program(plan Plan) error {
 	byDestination := map[string][]Cell{}
 	for cell, v := range plan.Verdicts {
 		if err := l.checkCell(cell); err != nil {
 			return err
 		}
-		if v != model.Allow {
+		if v != model.Allow || cell.Probe.SourcePort != 0 {
 			byDestination[cell.To] = append(byDestination[cell.To], cell)
 		}
+	}
+	for _, cells := range byDestination {
+		// A cell that pins its client port is more specific than one that
+		// does not: its rule goes first.
+		slices.SortStableFunc(cells, func(a, b Cell) int { return cmp.Compare(unpinned(a), unpinned(b)) })
 	}
 	lossy := map[string][]Cell{}
 	for cell, pct := range plan.Loss {
@@ -63,6 +72,14 @@ func (l *Lab) Program(plan Plan) error {
 		}
 	}
 	return l.programDelays(plan.Delay)
+}
+
+// unpinned orders cells that pin their client port first.
+func unpinned(c Cell) int {
+	if c.Probe.SourcePort != 0 {
+		return 0
+	}
+	return 1
 }
 
 func (l *Lab) checkCell(c Cell) error {
@@ -138,6 +155,11 @@ func (l *Lab) match(c Cell) []expr.Any {
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{8}}) // echo request
 	}
+	if c.Probe.SourcePort != 0 {
+		exprs = append(exprs,
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 2},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(uint16(c.Probe.SourcePort))})
+	}
 	return append(exprs,
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(uint16(c.Probe.Port))})
@@ -157,6 +179,8 @@ func ipProtocol(p model.Protocol) byte {
 
 func verdictExpr(v model.Verdict, p model.Protocol) expr.Any {
 	switch {
+	case v == model.Allow:
+		return &expr.Verdict{Kind: expr.VerdictAccept}
 	case v == model.Drop:
 		return &expr.Verdict{Kind: expr.VerdictDrop}
 	case p == model.TCP:

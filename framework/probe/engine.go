@@ -259,7 +259,8 @@ func (e *Engine) probeBatch(ctx context.Context, obs []Observation, batch []int)
 	b.Deadline = agent.Duration{Duration: time.Duration(waves)*e.cfg.Timeout + time.Second}
 	for k, i := range batch {
 		f := obs[i].Flow
-		b.Requests = append(b.Requests, agent.Request{ID: strconv.Itoa(k), IP: f.ToIP, Protocol: f.Probe.Protocol.String(), Port: int(f.Probe.Port)})
+		b.Requests = append(b.Requests, agent.Request{ID: strconv.Itoa(k), IP: f.ToIP, Protocol: f.Probe.Protocol.String(),
+			Port: int(f.Probe.Port), SourcePort: int(f.Probe.SourcePort)})
 	}
 	stdin, err := json.Marshal(b)
 	if err != nil {

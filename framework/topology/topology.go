@@ -47,7 +47,29 @@ type Pod struct {
 	Node           string            `json:"node,omitempty"`
 	ServiceAccount string            `json:"serviceAccount,omitempty"` // empty means "default"
 	Ports          []ContainerPort   `json:"ports,omitempty"`
+	// EphemeralPorts is the range the pod's clients pick their ports from
+	// (net.ipv4.ip_local_port_range); nil means Linux's default.
+	EphemeralPorts *PortRange `json:"ephemeralPorts,omitempty"`
 }
+
+// PortRange is an inclusive range of ports.
+type PortRange struct {
+	From int32 `json:"from"`
+	To   int32 `json:"to"`
+}
+
+// DefaultEphemeralPorts is Linux's default net.ipv4.ip_local_port_range.
+var DefaultEphemeralPorts = PortRange{From: 32768, To: 60999}
+
+// Ephemeral is an endpoint's client port range: r, or Linux's default.
+func Ephemeral(r *PortRange) PortRange {
+	if r == nil {
+		return DefaultEphemeralPorts
+	}
+	return *r
+}
+
+func (r PortRange) String() string { return fmt.Sprintf("%d-%d", r.From, r.To) }
 
 // ContainerPort is a port a pod's containers declare; only named ones matter to
 // policies, which may refer to them by name.
@@ -66,8 +88,9 @@ type Node struct {
 
 // External is an IP-only endpoint outside the cluster.
 type External struct {
-	Name string `json:"name"`
-	IP   string `json:"ip"`
+	Name           string     `json:"name"`
+	IP             string     `json:"ip"`
+	EphemeralPorts *PortRange `json:"ephemeralPorts,omitempty"` // as a Pod's
 }
 
 // EndpointName is how a pod is named in flags, JSON and reports.
@@ -193,6 +216,7 @@ func (t *Topology) Validate() field.ErrorList {
 		}
 		errs = append(errs, metav1validation.ValidateLabels(p.Labels, path.Child("labels"))...)
 		errs = append(errs, validatePorts(p.Ports, path.Child("ports"))...)
+		errs = append(errs, validateRange(p.EphemeralPorts, path.Child("ephemeralPorts"))...)
 	}
 
 	for i, e := range t.Externals {
@@ -205,6 +229,24 @@ func (t *Topology) Validate() field.ErrorList {
 		}
 		endpoints[e.Name] = true
 		checkIP("external "+e.Name, e.IP, path.Child("ip"))
+		errs = append(errs, validateRange(e.EphemeralPorts, path.Child("ephemeralPorts"))...)
+	}
+	return errs
+}
+
+func validateRange(r *PortRange, path *field.Path) field.ErrorList {
+	if r == nil {
+		return nil
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsValidPortNum(int(r.From)) {
+		errs = append(errs, field.Invalid(path.Child("from"), r.From, msg))
+	}
+	for _, msg := range validation.IsValidPortNum(int(r.To)) {
+		errs = append(errs, field.Invalid(path.Child("to"), r.To, msg))
+	}
+	if r.To < r.From {
+		errs = append(errs, field.Invalid(path.Child("to"), r.To, fmt.Sprintf("must not be below from (%d)", r.From)))
 	}
 	return errs
 }

@@ -331,10 +331,9 @@ func (*LabPlane) Name() string {
 func (*LabPlane) Semantics() model.Semantics { return model.Antrea }
 
 // Probeable is true for every flow, SCTP ones when the kernel has SCTP: every
-// lab endpoint runs the agent. The agent cannot pin a client port yet, so
-// probes that pin one are checked offline only.
+// lab endpoint runs the agent.
 func (p *LabPlane) Probeable(f probe.Flow) bool {
-	return f.Probe.SourcePort == 0 && (p.sctp || f.Probe.Protocol != model.SCTP)
+	return p.sctp || f.Probe.Protocol != model.SCTP
 }
 
 // Relabel changes the lab's labels; the next Apply programs their verdicts.
@@ -376,7 +375,9 @@ func (p *LabPlane) Apply(_ context.Context, stage int, policies *policy.Set) err
 	}
 	plan := netlab.Plan{Verdicts: map[netlab.Cell]model.Verdict{}}
 	for _, c := range expected.Cells() {
-		if c.Expected.Verdict != model.Allow {
+		// A pinned probe's Allow is listed: the lab must let it through even
+		// where the same port's unpinned probe is denied.
+		if c.Expected.Verdict != model.Allow || c.Probe.SourcePort != 0 {
 			plan.Verdicts[netlab.Cell{From: c.From, To: c.To, Probe: c.Probe}] = c.Expected.Verdict
 		}
 	}
