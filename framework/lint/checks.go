@@ -16,20 +16,22 @@ import (
 )
 
 // references finds Tiers and Groups that policies name but the input lacks,
-// and returns the input without the policies whose tier is missing (the model
-// cannot place them; Antrea's webhook refuses them).
+// and groups as appliedTo beside per-namespace peers, and returns the input
+// without the policies the model cannot judge: those whose tier is missing
+// (Antrea's webhook refuses them) and those whose group Antrea's controller
+// would ignore.
 func references(set *policy.Set) ([]Finding, *policy.Set) {
 	var findings []Finding
 	tiers := map[string]bool{}
 	for _, t := range set.Tiers {
 		tiers[t.Object.Name] = true
 	}
-	missingTier := map[model.PolicyRef]bool{}
+	unjudgeable := map[model.PolicyRef]bool{}
 	for _, p := range antreaPolicies(set) {
 		if model.IsStaticTier(p.tier) || tiers[p.tier] {
 			continue
 		}
-		missingTier[p.ref] = true
+		unjudgeable[p.ref] = true
 		findings = append(findings, Finding{Severity: Error, Check: CheckMissingTier, Object: p.ref.String(), Source: p.source.String(),
 			Field: "spec.tier", Message: fmt.Sprintf("Tier %q is neither a static tier nor in the input; Antrea refuses the policy", p.tier),
 			Fix: fmt.Sprintf("create Tier %s (a priority below 250) before the policy, or name a static tier", p.tier)})
@@ -54,15 +56,24 @@ func references(set *policy.Set) ([]Finding, *policy.Set) {
 			Field: r.path.String(), Message: kind + " is not in the input; the reference matches nothing",
 			Fix: "create " + kind + " in the same stage, or fix the name"})
 	}
-	if len(missingTier) == 0 {
+	for _, p := range set.ClusterNetworkPolicies {
+		ref := model.PolicyRef{Kind: model.KindClusterNetworkPolicy, Name: p.Object.Name}
+		for _, path := range model.PerNamespaceGroupConflicts(p.Object.Spec.AppliedTo, p.Object.Spec.Ingress, p.Object.Spec.Egress) {
+			unjudgeable[ref] = true // the model cannot judge it either
+			findings = append(findings, Finding{Severity: Error, Check: CheckGroupPerNS, Object: ref.String(), Source: p.Source.String(),
+				Field: path.String(), Message: "the rule's appliedTo is a group and this peer is per namespace: Antrea's controller ignores the group for such rules and applies them to every pod of every affected namespace (its docs say otherwise)",
+				Fix: "write the group's podSelector/namespaceSelector in appliedTo instead of the group"})
+		}
+	}
+	if len(unjudgeable) == 0 {
 		return findings, set
 	}
 	usable := *set
 	usable.ClusterNetworkPolicies = slices.DeleteFunc(slices.Clone(set.ClusterNetworkPolicies), func(p policy.Located[*antreav1beta1.ClusterNetworkPolicy]) bool {
-		return missingTier[model.PolicyRef{Kind: model.KindClusterNetworkPolicy, Name: p.Object.Name}]
+		return unjudgeable[model.PolicyRef{Kind: model.KindClusterNetworkPolicy, Name: p.Object.Name}]
 	})
 	usable.NetworkPolicies = slices.DeleteFunc(slices.Clone(set.NetworkPolicies), func(p policy.Located[*antreav1beta1.NetworkPolicy]) bool {
-		return missingTier[model.PolicyRef{Kind: model.KindAntreaNetworkPolicy, Namespace: p.Object.Namespace, Name: p.Object.Name}]
+		return unjudgeable[model.PolicyRef{Kind: model.KindAntreaNetworkPolicy, Namespace: p.Object.Namespace, Name: p.Object.Name}]
 	})
 	return findings, &usable
 }

@@ -68,6 +68,7 @@ const (
 	CheckBaselineIsolated = "baseline-allow-under-k8s-isolation"
 	CheckDNSCutOff        = "dns-cut-off"
 	CheckPolicyTypes      = "rules-outside-policy-types"
+	CheckGroupPerNS       = "group-applied-to-with-namespaces-peer"
 )
 
 // Run lints set on topo. An error means input the model cannot evaluate at

@@ -254,3 +254,28 @@ func conformanceWith(t *testing.T, name, manifests string) (*topology.Topology, 
 	}
 	return topo, set
 }
+
+// A group as appliedTo beside a `namespaces` peer is admitted by Antrea's
+// webhook but its controller ignores the group for that rule
+// (antreaclusternetworkpolicy.go, per-namespace createAppliedToGroup): lint
+// flags it, and judges the rest of the input without that policy.
+func TestGroupAppliedToWithANamespacesPeer(t *testing.T) {
+	topo, set := conformanceWith(t, "per-ns.yaml", `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterGroup
+metadata: {name: a-pods}
+spec: {podSelector: {matchLabels: {pod: a}}}
+---
+apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: same-ns-only}
+spec:
+  priority: 1
+  appliedTo: [{group: a-pods}]
+  ingress: [{action: Allow, from: [{namespaces: {match: Self}}]}, {action: Drop}]
+`)
+	findings := run(t, topo, set)
+	f := find(findings, lint.CheckGroupPerNS, "ClusterNetworkPolicy/same-ns-only", "spec.ingress[0].from[0].namespaces")
+	if f == nil || f.Severity != lint.Error || !strings.Contains(f.Fix, "podSelector/namespaceSelector in appliedTo") {
+		t.Fatalf("group appliedTo with a Self peer: %+v (all: %+v)", f, findings)
+	}
+}

@@ -1,11 +1,14 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
@@ -24,6 +27,10 @@ var staticTierAliases = map[string]string{
 	"Emergency": "emergency", "SecurityOps": "securityops", "NetworkOps": "networkops",
 	"Platform": "platform", "Application": "application", "Baseline": "baseline",
 }
+
+// maxTiers is how many Tiers Antrea admits, its static ones included
+// (maxSupportedTiers, pkg/controller/networkpolicy).
+const maxTiers = 20
 
 // reservedTierPriorities cannot be used by custom Tiers (Antrea keeps them for
 // the AdminNetworkPolicy tiers and the end of the baseline range).
@@ -62,9 +69,14 @@ func (c *compiler) compileTiers(tiers []policy.Located[*antreav1beta1.Tier]) {
 		c.tiers[name] = prio
 		used[prio] = name
 	}
-	for _, t := range tiers {
+	for i, t := range tiers {
 		var errs field.ErrorList
 		prio := t.Object.Spec.Priority
+		if len(staticTiers)+i >= maxTiers {
+			errs = append(errs, field.TooMany(field.NewPath("metadata", "name"), len(staticTiers)+len(tiers), maxTiers))
+			c.fail(t.Source, "Tier "+t.Object.Name, errs)
+			continue
+		}
 		path := field.NewPath("spec", "priority")
 		switch {
 		case staticTiers[t.Object.Name] != 0:
@@ -138,6 +150,7 @@ func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tie
 	}
 
 	names := map[string]*field.Path{}
+	generated := map[string]*field.Path{}
 	var compiled []*rule
 	for _, dir := range []Direction{Ingress, Egress} {
 		list := ingress
@@ -149,9 +162,15 @@ func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tie
 			r := &list[i]
 			if r.Name != "" {
 				if first, dup := names[r.Name]; dup {
-					errs = append(errs, field.Duplicate(path.Child("name"), r.Name+" (also at "+first.String()+")"))
+					errs = append(errs, field.Duplicate(path.Child("name"), r.Name+" (also at "+first.String()+"): Antrea's webhook refuses the policy, rules names must be unique within the policy"))
 				}
 				names[r.Name] = path
+			} else if key, err := generatedRuleName(dir, r); err == nil {
+				if first, dup := generated[key]; dup {
+					errs = append(errs, field.Duplicate(path.Child("name"),
+						"unset, and the rule is identical to "+first.String()+": Antrea's mutating webhook names an unnamed rule from a hash of its content, so both get the same name and the validating webhook refuses the policy (rules names must be unique within the policy); give one of them a name"))
+				}
+				generated[key] = path
 			}
 			info := &RuleInfo{Policy: scope.ref, Source: src, Tier: tier, TierPriority: tierPrio,
 				Priority: priority, Direction: dir, Index: i, Name: r.Name}
@@ -160,6 +179,11 @@ func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tie
 			if cr != nil {
 				compiled = append(compiled, cr)
 			}
+		}
+	}
+	if scope.cluster {
+		for _, p := range PerNamespaceGroupConflicts(appliedTo, ingress, egress) {
+			errs = append(errs, field.Forbidden(p, perNamespaceGroupReason))
 		}
 	}
 	if len(appliedTo) == 0 && len(compiled) == 0 && len(ingress)+len(egress) == 0 {
@@ -356,8 +380,8 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 		case peer.Scope != "" && peer.Scope != antreav1beta1.ScopeCluster:
 			errs = append(errs, field.NotSupported(p.Child("scope"), peer.Scope, []string{"Cluster", "ClusterSet"}))
 		case peer.Group != "":
-			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil || peer.ServiceAccount != nil {
-				errs = append(errs, field.Forbidden(p.Child("group"), "a group must be the only selector of its peer"))
+			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil || peer.ServiceAccount != nil || peer.Scope != "" {
+				errs = append(errs, field.Forbidden(p.Child("group"), "a group must be the only field of its peer (Antrea's webhook: group cannot be set with other peers in rules)"))
 				continue
 			}
 			// A group that does not exist (yet) contributes no peers.
@@ -366,8 +390,8 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 				pm.addresses.union(g.addresses)
 			}
 		case peer.ServiceAccount != nil:
-			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil {
-				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only selector of its peer"))
+			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil || peer.Scope != "" {
+				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only field of its peer (Antrea's webhook: serviceAccount cannot be set with other peers in rules)"))
 				continue
 			}
 			pm.pods.union(c.estate.selectServiceAccount(peer.ServiceAccount.Namespace, peer.ServiceAccount.Name))
@@ -408,6 +432,11 @@ func (c *compiler) namespacesPeer(pm *peerMatcher, peer *antreav1beta1.NetworkPo
 		return field.ErrorList{field.NotSupported(np.Child("match"), ns.Match, []string{"Self"})}
 	case ns.Match == "" && len(ns.SameLabels) == 0:
 		return field.ErrorList{field.Required(np, "set match: Self or sameLabels")}
+	}
+	for i, k := range ns.SameLabels {
+		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+			return field.ErrorList{field.Invalid(np.Child("sameLabels").Index(i), k, "not a label key: "+strings.Join(msgs, "; "))}
+		}
 	}
 	podSel, err := optionalSelector(peer.PodSelector, p.Child("podSelector"))
 	if err != nil {
@@ -479,4 +508,55 @@ func IsStaticTier(name string) bool {
 		name = lower
 	}
 	return name == "" || staticTiers[name] != 0
+}
+
+// generatedRuleName is what Antrea's mutating webhook effectively names an
+// unnamed rule: its direction, action and a hash of its content
+// (generateRuleNames and hashRule in pkg/controller/networkpolicy/mutate.go).
+// Identical content in one direction gives identical names; the key here is
+// the content itself.
+func generatedRuleName(dir Direction, r *antreav1beta1.Rule) (string, error) {
+	content, err := json.Marshal(r)
+	if err != nil {
+		return "", err
+	}
+	return dir.String() + "\x00" + string(content), nil
+}
+
+const perNamespaceGroupReason = "a group as appliedTo together with a `namespaces` (match: Self or sameLabels) peer: " +
+	"Antrea's controller builds the per-namespace applied-to groups of such a rule from the appliedTo's podSelector " +
+	"and namespaceSelector only and ignores the group, so it would apply the rule to every pod of every affected namespace " +
+	"(antreaclusternetworkpolicy.go, its per-namespace createAppliedToGroup calls); the model refuses rather than guess. " +
+	"Write the group's podSelector/namespaceSelector in appliedTo instead"
+
+// PerNamespaceGroupConflicts lists the `namespaces` peers of an ACNP's rules
+// whose appliedTo (the policy's, or the rule's own) includes a group: Antrea's
+// webhook admits them, but its controller ignores the group for them (see
+// perNamespaceGroupReason). lint reports the same paths.
+func PerNamespaceGroupConflicts(specAppliedTo []antreav1beta1.AppliedTo, ingress, egress []antreav1beta1.Rule) []*field.Path {
+	hasGroup := func(entries []antreav1beta1.AppliedTo) bool {
+		return slices.ContainsFunc(entries, func(a antreav1beta1.AppliedTo) bool { return a.Group != "" })
+	}
+	var out []*field.Path
+	for _, dir := range []Direction{Ingress, Egress} {
+		rules, peersField := ingress, "from"
+		if dir == Egress {
+			rules, peersField = egress, "to"
+		}
+		for i, r := range rules {
+			if !hasGroup(specAppliedTo) && !hasGroup(r.AppliedTo) {
+				continue
+			}
+			peers := r.From
+			if dir == Egress {
+				peers = r.To
+			}
+			for j, peer := range peers {
+				if peer.Namespaces != nil {
+					out = append(out, field.NewPath("spec").Child(dir.String()).Index(i).Child(peersField).Index(j).Child("namespaces"))
+				}
+			}
+		}
+	}
+	return out
 }

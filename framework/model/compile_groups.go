@@ -1,6 +1,8 @@
 package model
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
@@ -14,6 +16,8 @@ type groupMembers struct {
 	namespaceSelector bool   // selects by namespace labels (not allowed as an ANP's appliedTo)
 	namespace         string // "" for a ClusterGroup
 	children          []antreav1beta1.ClusterGroupReference
+	source            policy.Source
+	what              string // "ClusterGroup name" or "Group namespace/name", for errors
 }
 
 func groupKey(namespace, name string) string { return namespace + "/" + name }
@@ -33,11 +37,17 @@ func (c *compiler) compileGroups(set *policy.Set) {
 		c.compileGroup(g.Source, "Group "+g.Object.Namespace+"/"+g.Object.Name, g.Object.Namespace, g.Object.Name, &g.Object.Spec)
 	}
 	// Children are resolved once every group is known. Antrea nests one level
-	// only: a child that has children of its own contributes nothing.
+	// only: its webhook refuses a child that has children of its own
+	// (validateChildClusterGroup and validateChildGroup in validate.go).
 	for _, g := range c.groups {
-		for _, child := range g.children {
+		for i, child := range g.children {
 			cg := c.groups[groupKey(g.namespace, string(child))]
-			if cg == nil || len(cg.children) > 0 {
+			if cg == nil {
+				continue // a child not created yet contributes nothing
+			}
+			if len(cg.children) > 0 {
+				c.fail(g.source, g.what, field.ErrorList{field.Forbidden(field.NewPath("spec", "childGroups").Index(i),
+					fmt.Sprintf("%s has childGroups itself: Antrea nests groups one level only, and its webhook refuses the second level", child))})
 				continue
 			}
 			g.pods.union(cg.pods)
@@ -60,7 +70,8 @@ func (c *compiler) compileGroup(src policy.Source, what, namespace, name string,
 	if ways != 1 {
 		errs = append(errs, field.Invalid(path, "", "set exactly one of podSelector/namespaceSelector, ipBlocks, serviceReference, childGroups, externalEntitySelector, nodeSelector"))
 	}
-	g := &groupMembers{pods: c.estate.newSet(), addresses: c.estate.newSet(), namespace: namespace, children: spec.ChildGroups}
+	g := &groupMembers{pods: c.estate.newSet(), addresses: c.estate.newSet(), namespace: namespace, children: spec.ChildGroups,
+		source: src, what: what}
 	switch {
 	case spec.ServiceReference != nil:
 		errs = append(errs, unsupported(path.Child("serviceReference"), "Service-backed groups"))

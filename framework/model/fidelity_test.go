@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -211,5 +212,96 @@ func TestUnpinnedProbesUnderSourcePortRules(t *testing.T) {
 		if err := m.CheckProbe(model.Probe{Protocol: model.TCP, Port: 80}); err != nil {
 			t.Errorf("CheckProbe = %v, want none: x/b is the rule's only client", err)
 		}
+	})
+}
+
+// What Antrea's webhooks refuse, the model refuses with the same reason, so
+// that simulate never predicts a policy the cluster will not admit. Each case
+// names the check of pkg/controller/networkpolicy/validate.go (or mutate.go).
+func TestTheModelRefusesWhatAntreasWebhooksRefuse(t *testing.T) {
+	topo := loadTopology(t, "xyz")
+	tiers := func(n int) string {
+		var d []string
+		for i := 0; i < n; i++ {
+			d = append(d, "apiVersion: crd.antrea.io/v1beta1\nkind: Tier\nmetadata: {name: t"+strconv.Itoa(i)+"}\nspec: {priority: "+strconv.Itoa(10+i)+"}")
+		}
+		return docs(d...)
+	}
+	cases := map[string]struct{ manifests, want string }{
+		// mutate.go generateRuleNames names an unnamed rule "<direction>-<action>-<hash of the rule>";
+		// validateRuleName then finds the two names equal.
+		"two identical unnamed rules": {acnp("twins", "  priority: 1\n"+toXA+
+			"  ingress:\n  - {action: Drop, from: [{podSelector: {}}]}\n  - {action: Drop, from: [{podSelector: {}}]}\n"),
+			"spec.ingress[1].name: Duplicate value: \"unset, and the rule is identical to spec.ingress[0]"},
+		// validateRuleName keeps one set of names across ingress and egress.
+		"a name used in both directions": {acnp("same-name", "  priority: 1\n"+toXA+
+			"  ingress: [{name: r, action: Drop}]\n  egress: [{name: r, action: Drop}]\n"),
+			"spec.egress[0].name: Duplicate value: \"r (also at spec.ingress[0])"},
+		// validatePeers: numFieldsSetInStruct(peer) > 1 with a group, scope included.
+		"a group peer with a scope": {acnp("group-scope", "  priority: 1\n"+toXA+
+			"  ingress: [{action: Drop, from: [{group: g, scope: Cluster}]}]\n"),
+			"group cannot be set with other peers in rules"},
+		// validatePeers: sameLabels keys must be qualified names.
+		"a sameLabels key that is no label key": {acnp("bad-key", "  priority: 1\n"+toXA+
+			"  ingress: [{action: Drop, from: [{namespaces: {sameLabels: [\"bad key!\"]}}]}]\n"),
+			"spec.ingress[0].from[0].namespaces.sameLabels[0]: Invalid value: \"bad key!\""},
+		// tierValidator.createValidate: maximum number of Tiers supported: 20 (the 6 static ones count).
+		"a 21st Tier": {tiers(15), "Tier t14: metadata.name: Too many: 21: must have at most 20 items"},
+		// validateChildClusterGroup: a child with childGroups of its own is refused.
+		"groups nested two levels": {docs(
+			clusterGroup("leaf", "  podSelector: {}\n"),
+			clusterGroup("middle", "  childGroups: [leaf]\n"),
+			clusterGroup("top", "  childGroups: [middle]\n")),
+			"ClusterGroup top: spec.childGroups[0]: Forbidden: middle has childGroups itself"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := compileYAML(t, topo, tc.manifests)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	t.Run("14 custom Tiers, 20 in all, are admitted", func(t *testing.T) {
+		if _, err := compileYAML(t, topo, tiers(14)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("identical unnamed rules in different directions get different names", func(t *testing.T) {
+		if _, err := compileYAML(t, topo, acnp("mirror", "  priority: 1\n"+toXA+
+			"  ingress: [{action: Drop}]\n  egress: [{action: Drop}]\n")); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// A ClusterGroup as appliedTo with a `namespaces` peer: Antrea's docs say the
+// per-namespace rule applies to the appliedTo's pods, but its controller
+// (pkg/controller/networkpolicy/antreaclusternetworkpolicy.go, the
+// per-namespace createAppliedToGroup calls) builds the per-namespace applied-to
+// group from the appliedTo's pod selector only and ignores the group. The
+// webhook admits it; the model refuses it and says what to write instead.
+func TestAGroupAppliedToWithANamespacesPeerIsRefused(t *testing.T) {
+	topo := loadTopology(t, "xyz")
+	group := clusterGroup("a-pods", "  podSelector: {matchLabels: {pod: a}}\n")
+	cases := map[string]string{
+		"policy appliedTo, Self":     acnp("p", "  priority: 1\n  appliedTo: [{group: a-pods}]\n  ingress: [{action: Allow, from: [{namespaces: {match: Self}}]}]\n"),
+		"rule appliedTo, sameLabels": acnp("p", "  priority: 1\n  egress: [{action: Drop, appliedTo: [{group: a-pods}], to: [{namespaces: {sameLabels: [ns]}}]}]\n"),
+	}
+	for name, p := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := compileYAML(t, topo, docs(group, p))
+			if err == nil || !strings.Contains(err.Error(), "namespaces: Forbidden: a group as appliedTo together with a `namespaces`") ||
+				!strings.Contains(err.Error(), "Write the group's podSelector/namespaceSelector in appliedTo instead") {
+				t.Fatalf("error = %v, want a refusal that says why and what to write", err)
+			}
+		})
+	}
+	t.Run("the same rule with the group's selector as appliedTo compiles", func(t *testing.T) {
+		m := mustCompile(t, topo, acnp("p", "  priority: 1\n  appliedTo: [{podSelector: {matchLabels: {pod: a}}}]\n  ingress: [{action: Drop, from: [{namespaces: {match: Self}}]}]\n"))
+		checkFlows(t, m, []flow{
+			{from: "x/b", to: "x/a", probe: "tcp/80", verdict: drop},
+			{from: "y/b", to: "x/a", probe: "tcp/80", verdict: allow},
+		})
 	})
 }
