@@ -173,6 +173,8 @@ func shadowed(m *model.Model) []Finding {
 		by                 map[*model.RuleInfo]int
 	}
 	tallies := map[*model.RuleInfo]*tally{}
+	type tieKey struct{ decided, other *model.RuleInfo }
+	ties := map[tieKey]int{}
 	probes := m.AnalysisProbes()
 	n := len(m.Endpoints())
 	for from := 0; from < n; from++ {
@@ -190,6 +192,11 @@ func shadowed(m *model.Model) []Finding {
 						decider = d.PassedBy
 					}
 					for _, r := range sm.Matching {
+						blame := decider
+						if d.PassedBy != nil && passSkips(r) {
+							// The Pass, not what decided after it, kept r from the flow.
+							blame = d.PassedBy
+						}
 						t := tallies[r]
 						if t == nil {
 							t = &tally{by: map[*model.RuleInfo]int{}}
@@ -200,8 +207,11 @@ func shadowed(m *model.Model) []Finding {
 						case r == d.Rule || r == d.PassedBy || r == d.Tie,
 							r.Policy.Kind == model.KindK8sNetworkPolicy && k8sDecided:
 							t.effective++
-						case decider != nil:
-							t.by[decider]++
+						case blame != nil:
+							t.by[blame]++
+						}
+						if d.Tie != nil && r == d.Rule {
+							ties[tieKey{d.Rule, d.Tie}]++
 						}
 					}
 				}
@@ -224,6 +234,13 @@ func shadowed(m *model.Model) []Finding {
 		}
 	}
 	var findings []Finding
+	for k, n := range ties {
+		findings = append(findings, Finding{Severity: Warning, Check: CheckTie, Object: k.decided.Policy.String(), Source: k.decided.Source.String(),
+			Field: "spec." + k.decided.ID(),
+			Message: fmt.Sprintf("ties with %s %s on tier, priority and rule index and acts differently (%s vs %s) on %d flow side(s): which one Antrea applies is undefined",
+				k.other.Policy, k.other.ID(), k.decided.Action, k.other.Action, n),
+			Fix: "give one of the two policies another priority"})
+	}
 	reported := map[model.PolicyRef]bool{}
 	for _, r := range m.Rules() {
 		t := tallies[r]
@@ -250,6 +267,10 @@ func shadowed(m *model.Model) []Finding {
 			findings = append(findings, Finding{Severity: Warning, Check: CheckBaselineIsolated, Object: r.Policy.String(), Source: r.Source.String(),
 				Field: field, Message: "this baseline Allow only matches pods that K8s NetworkPolicies isolate (" + shadowers(t.by) + "); K8s isolation is final, so baseline is never consulted for them",
 				Fix: "allow the flow in the K8s NetworkPolicy, or move the Allow to a tier before K8s (application or earlier)"})
+		case onlyPasses(t.by):
+			findings = append(findings, Finding{Severity: Warning, Check: CheckShadowedRule, Object: r.Policy.String(), Source: r.Source.String(),
+				Field: field, Message: fmt.Sprintf("%s (%s) matches %d flow side(s) but is never reached: %s passes them on to K8s NetworkPolicies and baseline first, skipping the rest of the Antrea tiers", r.ID(), r.Action, t.matched, shadowers(t.by)),
+				Fix: "narrow the Pass, or move this rule ahead of it (an earlier tier or priority), or into baseline"})
 		default:
 			findings = append(findings, Finding{Severity: Warning, Check: CheckShadowedRule, Object: r.Policy.String(), Source: r.Source.String(),
 				Field: field, Message: fmt.Sprintf("%s (%s) matches %d flow side(s) but never decides one: %s decides them first", r.ID(), r.Action, t.matched, shadowers(t.by)),
@@ -257,6 +278,22 @@ func shadowed(m *model.Model) []Finding {
 		}
 	}
 	return findings
+}
+
+// passSkips says whether a Pass skips r: the Antrea-native rules of every
+// tier but baseline that come after it (it hands the flow to K8s NetworkPolicies).
+func passSkips(r *model.RuleInfo) bool {
+	return r.Policy.Kind != model.KindK8sNetworkPolicy && r.TierPriority < 253
+}
+
+// onlyPasses: every rule that kept r from its flows is a Pass.
+func onlyPasses(by map[*model.RuleInfo]int) bool {
+	for d := range by {
+		if d.Action != model.ActionPass {
+			return false
+		}
+	}
+	return len(by) > 0
 }
 
 // isBaselineAllowUnderK8s: a baseline Allow whose flows K8s decides.

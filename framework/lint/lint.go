@@ -69,6 +69,7 @@ const (
 	CheckDNSCutOff        = "dns-cut-off"
 	CheckPolicyTypes      = "rules-outside-policy-types"
 	CheckGroupPerNS       = "group-applied-to-with-namespaces-peer"
+	CheckTie              = "undefined-order-tie"
 )
 
 // Run lints set on topo. An error means input the model cannot evaluate at

@@ -279,3 +279,61 @@ spec:
 		t.Fatalf("group appliedTo with a Self peer: %+v (all: %+v)", f, findings)
 	}
 }
+
+// A rule after a Pass is skipped by the Pass (Antrea's docs, "Pass": the flow
+// skips the remaining Antrea tiers), not by the K8s NetworkPolicy that then
+// decides: lint names the Pass.
+func TestARulePassSkipsIsBlamedOnThePass(t *testing.T) {
+	topo, set := conformanceWith(t, "pass.yaml", `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: hand-to-k8s}
+spec:
+  tier: securityops
+  priority: 1
+  appliedTo: [{namespaceSelector: {matchLabels: {ns: "y"}}}]
+  ingress: [{action: Pass}]
+---
+apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: too-late}
+spec:
+  priority: 1
+  appliedTo: [{namespaceSelector: {matchLabels: {ns: "y"}}}]
+  ingress: [{action: Drop, from: [{namespaceSelector: {matchLabels: {ns: x}}}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: "y"}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+`)
+	f := find(run(t, topo, set), lint.CheckShadowedRule, "ClusterNetworkPolicy/too-late", "spec.ingress[0]")
+	if f == nil || !strings.Contains(f.Message, "ClusterNetworkPolicy/hand-to-k8s") || !strings.Contains(f.Message, "passes them on") || strings.Contains(f.Message, "isolation") {
+		t.Fatalf("a rule the Pass skips: %+v, want it blamed on the Pass", f)
+	}
+}
+
+// Two rules tied on tier, priority and rule index that act differently:
+// Antrea's order between them is undefined (its priority assigner gives equal
+// priorities to both), so lint warns.
+func TestTiedRulesThatDisagreeAreAWarning(t *testing.T) {
+	topo, set := conformanceWith(t, "tie.yaml", `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: allow-x}
+spec:
+  priority: 5
+  appliedTo: [{namespaceSelector: {matchLabels: {ns: "y"}}}]
+  ingress: [{action: Allow, from: [{namespaceSelector: {matchLabels: {ns: x}}}]}]
+---
+apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: drop-x}
+spec:
+  priority: 5
+  appliedTo: [{namespaceSelector: {matchLabels: {ns: "y"}}}]
+  ingress: [{action: Drop, from: [{namespaceSelector: {matchLabels: {ns: x}}}]}]
+`)
+	f := find(run(t, topo, set), lint.CheckTie, "ClusterNetworkPolicy/allow-x", "spec.ingress[0]")
+	if f == nil || f.Severity != lint.Warning || !strings.Contains(f.Message, "ClusterNetworkPolicy/drop-x ingress[0]") || !strings.Contains(f.Message, "undefined") {
+		t.Fatalf("a tie: %+v", f)
+	}
+}

@@ -27,6 +27,9 @@ type SideWalk struct {
 	K8sPolicies []string
 	// Skipped says what the deciding rule kept from being consulted.
 	Skipped []string
+	// PassSkipped are the Antrea rules after a matching Pass that would have
+	// matched the flow: the Pass kept them from deciding it.
+	PassSkipped []*RuleInfo
 }
 
 // Explain evaluates one flow and records every rule tried on each side.
@@ -64,6 +67,15 @@ func (m *Model) walk(dir Direction, applied, other, dst int, p Probe) (SideWalk,
 		w.K8sPolicies = append(w.K8sPolicies, ref.String())
 	}
 	sort.Strings(w.K8sPolicies)
+	if d.PassedBy != nil {
+		after := false
+		for _, r := range s.tiered {
+			if after && r.matches(m.estate, applied, other, dst, p) {
+				w.PassSkipped = append(w.PassSkipped, r.info)
+			}
+			after = after || r.info == d.PassedBy
+		}
+	}
 	if d.Stage == StageTiers {
 		if len(w.K8sPolicies) > 0 {
 			w.Skipped = append(w.Skipped, fmt.Sprintf("K8s NetworkPolicies %s (an Antrea %s in an earlier tier is final)",
@@ -120,13 +132,33 @@ func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
 		b.WriteString("  not evaluated: an external endpoint has no policies of its own\n")
 		return
 	}
+	// The walk in evaluation order: Antrea tiers, what a Pass skipped, K8s
+	// NetworkPolicies (or that none select the pod), baseline.
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	k8sShown := false
+	showK8s := func() {
+		if k8sShown {
+			return
+		}
+		k8sShown = true
+		if d.PassedBy != nil {
+			tw.Flush()
+			fmt.Fprintf(b, "  %s %s: Pass → the rest of the Antrea tiers is skipped%s\n", d.PassedBy.Policy, d.PassedBy.ID(), passSkippedText(s.PassSkipped))
+		}
+		if len(s.K8sPolicies) == 0 {
+			tw.Flush()
+			fmt.Fprintf(b, "  K8s NetworkPolicies: none select %s for %s\n", s.Endpoint, s.Direction)
+		}
+	}
 	for _, st := range s.Steps {
+		if st.Stage != StageTiers {
+			showK8s()
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", stageColumn(st), st.Rule.Policy, ruleColumn(st.Rule), st.Rule.Action, outcomeText(st.Outcome, other))
 	}
 	tw.Flush()
-	if d.Stage >= StageK8sAllow && len(s.K8sPolicies) == 0 {
-		fmt.Fprintf(b, "  K8s NetworkPolicies: none select %s for %s\n", s.Endpoint, s.Direction)
+	if d.Stage >= StageK8sAllow {
+		showK8s()
 	}
 	if d.Stage == StageDefault {
 		b.WriteString("  no rule matched → default Allow\n")
@@ -138,6 +170,17 @@ func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
 	if d.Tie != nil {
 		fmt.Fprintf(b, "  ⚠ %s %s has the same tier, priority and rule index and acts differently: Antrea's choice between them is undefined\n", d.Tie.Policy, d.Tie.ID())
 	}
+}
+
+func passSkippedText(rules []*RuleInfo) string {
+	if len(rules) == 0 {
+		return " (no later Antrea rule matches this flow)"
+	}
+	names := make([]string, len(rules))
+	for i, r := range rules {
+		names[i] = fmt.Sprintf("%s %s (%s, %s)", r.Policy, r.ID(), r.Tier, r.Action)
+	}
+	return "; it would have matched " + strings.Join(names, ", ")
 }
 
 func stageColumn(st Step) string {

@@ -305,3 +305,40 @@ func TestAGroupAppliedToWithANamespacesPeerIsRefused(t *testing.T) {
 		})
 	})
 }
+
+// explain prints the walk in evaluation order — Antrea tiers, K8s
+// NetworkPolicies, baseline (README "How the model decides"; Antrea's docs:
+// K8s NetworkPolicies are enforced after every tier but baseline) — and a
+// Pass names the later Antrea rules it kept from the flow ("Pass": the flow
+// skips the remaining Antrea-native tiers).
+func TestExplainWalksInOrderAndNamesWhatAPassSkipped(t *testing.T) {
+	m := mustCompile(t, loadTopology(t, "xyz"), docs(
+		acnp("hand-to-k8s", "  tier: securityops\n  priority: 1\n  appliedTo: [{namespaceSelector: {matchLabels: {ns: \"y\"}}}]\n  ingress: [{action: Pass}]\n"),
+		acnp("too-late", "  priority: 1\n  appliedTo: [{namespaceSelector: {matchLabels: {ns: \"y\"}}}]\n  ingress: [{action: Drop, from: [{namespaceSelector: {matchLabels: {ns: x}}}]}]\n"),
+		acnp("base", "  tier: baseline\n  priority: 1\n  appliedTo: [{namespaceSelector: {matchLabels: {ns: \"y\"}}}]\n  ingress: [{action: Reject}]\n"),
+	))
+	from, _ := m.Endpoint("x/a")
+	to, _ := m.Endpoint("y/a")
+	e := m.Explain(from, to, model.Probe{Protocol: model.TCP, Port: 80})
+	var b strings.Builder
+	if err := e.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	order := []string{"ClusterNetworkPolicy/hand-to-k8s  priority 1 ingress[0]  Pass  MATCH",
+		"Pass → the rest of the Antrea tiers is skipped; it would have matched ClusterNetworkPolicy/too-late ingress[0] (application, Drop)",
+		"K8s NetworkPolicies: none select y/a for ingress",
+		"ClusterNetworkPolicy/base  priority 1 ingress[0]  Reject  MATCH",
+		"⇒ Reject"}
+	at := 0
+	for _, want := range order {
+		i := strings.Index(out[at:], want)
+		if i < 0 {
+			t.Fatalf("explain does not show %q after position %d:\n%s", want, at, out)
+		}
+		at += i + len(want)
+	}
+	if len(e.Ingress.PassSkipped) != 1 || e.Ingress.PassSkipped[0].Policy.Name != "too-late" {
+		t.Errorf("PassSkipped = %v", e.Ingress.PassSkipped)
+	}
+}

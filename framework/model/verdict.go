@@ -186,6 +186,14 @@ type Result struct {
 	Ingress Decision
 }
 
+// Tied says whether the verdict rests on a tie: a deciding rule with a rival
+// of the same tier, priority and rule index that acts differently, on the
+// egress side or, when egress lets the packet out, on the ingress side.
+// Antrea's order between such rules is undefined.
+func (r Result) Tied() bool {
+	return r.Egress.Tie != nil || (r.Egress.Verdict == Allow && r.Ingress.Tie != nil)
+}
+
 // SideSummary is a Decision as the simulate JSON contract writes it. A side no
 // policy decides has rule "default"; Stage says why.
 type SideSummary struct {

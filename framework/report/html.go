@@ -110,6 +110,11 @@ func htmlCellOf(c matrix.Cell) htmlCell {
 			hc.Mark += "~"
 		}
 	}
+	if c.Expected.Tied() {
+		hc.Class += " tied"
+		hc.Mark += "?"
+		title += "\n? the verdict rests on a tie: rules of equal tier, priority and rule index disagree, and Antrea's choice between them is undefined"
+	}
 	hc.Title = title
 	return hc
 }

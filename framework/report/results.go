@@ -202,7 +202,11 @@ func WriteObservedTables(w io.Writer, run Run) error {
 			width = max(width, len(name))
 		}
 		for pi, p := range x.Probes {
-			fmt.Fprintf(&b, "%s — observed   . Allow   X Drop   R Reject   E Error   ! differs from the model   ~ matched on retry\n", p)
+			tieLegend := ""
+			if tiedCells(x, pi) > 0 {
+				tieLegend = "   ? the model's verdict rests on a tie"
+			}
+			fmt.Fprintf(&b, "%s — observed   . Allow   X Drop   R Reject   E Error   ! differs from the model   ~ matched on retry%s\n", p, tieLegend)
 			fmt.Fprintf(&b, "%3s  %-*s", "", width, "")
 			for to := range x.Endpoints {
 				fmt.Fprintf(&b, " %3d", to+1)
@@ -221,7 +225,7 @@ func WriteObservedTables(w io.Writer, run Run) error {
 					case c.MatchedOnRetry():
 						mark += "~"
 					}
-					fmt.Fprintf(&b, " %3s", mark)
+					fmt.Fprintf(&b, " %3s", mark+tieMark(c.Expected))
 				}
 				b.WriteString("\n")
 			}

@@ -28,22 +28,48 @@ func WriteExpectedTables(w io.Writer, x *matrix.Matrix) error {
 		if pi > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "%s — expected (model)   . Allow   X Drop   R Reject   rows: from, columns: to\n", p)
+		ties := tiedCells(x, pi)
+		cellWidth, legend := idWidth, ""
+		if ties > 0 {
+			cellWidth, legend = max(idWidth, 2), fmt.Sprintf("   ? tie: %d cell(s) rest on rules of equal tier, priority and rule index that disagree (Antrea's choice is undefined)", ties)
+		}
+		fmt.Fprintf(&b, "%s — expected (model)   . Allow   X Drop   R Reject%s   rows: from, columns: to\n", p, legend)
 		fmt.Fprintf(&b, "%*s  %-*s", idWidth, "", width, "")
 		for to := range x.Endpoints {
-			fmt.Fprintf(&b, " %*d", idWidth, to+1)
+			fmt.Fprintf(&b, " %*d", cellWidth, to+1)
 		}
 		b.WriteString("\n")
 		for from, name := range x.Endpoints {
 			fmt.Fprintf(&b, "%*d  %-*s", idWidth, from+1, width, name)
 			for to := range x.Endpoints {
-				fmt.Fprintf(&b, " %*s", idWidth, verdictMarks[x.Expected(pi, from, to).Verdict])
+				r := x.Expected(pi, from, to)
+				fmt.Fprintf(&b, " %*s", cellWidth, verdictMarks[r.Verdict]+tieMark(r))
 			}
 			b.WriteString("\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// tieMark is "?" for a verdict that rests on a tie (model.Result.Tied).
+func tieMark(r model.Result) string {
+	if r.Tied() {
+		return "?"
+	}
+	return ""
+}
+
+func tiedCells(x *matrix.Matrix, probe int) int {
+	n := 0
+	for from := range x.Endpoints {
+		for to := range x.Endpoints {
+			if x.Expected(probe, from, to).Tied() {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // WriteJSON writes {"flows": [...]}, the simulate contract.
