@@ -229,14 +229,8 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if e.Topology, err = Snapshot(ctx, cs, externals, o.Estate.snapshotted); err != nil {
 		return e, err
 	}
-	pods := NewPodExecutor(cfg, cs, "")
-	exec := func(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
-		if strings.Contains(endpoint, "/") {
-			return pods.Exec(ctx, endpoint, command, stdin)
-		}
-		return docker.Exec(ctx, endpoint, command, stdin)
-	}
-	if e.ephemeral, err = readEphemeralPorts(ctx, exec, e.agentEndpoints()); err != nil {
+	exec := endpointExec{NewPodExecutor(cfg, cs, ""), docker}
+	if e.ephemeral, err = readEphemeralPorts(ctx, exec.Exec, e.agentEndpoints()); err != nil {
 		return e, err
 	}
 	withEphemeralPorts(e.Topology, e.ephemeral)

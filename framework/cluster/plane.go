@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -119,10 +118,7 @@ func (p *ClusterPlane) IP(endpoint string) string {
 
 // Exec runs in a pod's agent sidecar ("ns/pod") or an external host's container.
 func (p *ClusterPlane) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
-	if strings.Contains(endpoint, "/") {
-		return p.Pods.Exec(ctx, endpoint, command, stdin)
-	}
-	return p.Docker.Exec(ctx, endpoint, command, stdin)
+	return endpointExec{p.Pods, p.Docker}.Exec(ctx, endpoint, command, stdin)
 }
 
 // Relabel merge-patches the labels of namespaces and pods, remembering each
