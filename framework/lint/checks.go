@@ -283,7 +283,7 @@ func shadowed(m *model.Model) []Finding {
 // passSkips says whether a Pass skips r: the Antrea-native rules of every
 // tier but baseline that come after it (it hands the flow to K8s NetworkPolicies).
 func passSkips(r *model.RuleInfo) bool {
-	return r.Policy.Kind != model.KindK8sNetworkPolicy && r.TierPriority < 253
+	return r.Policy.Kind != model.KindK8sNetworkPolicy && r.TierPriority < antreav1beta1.BaselineTierPriority
 }
 
 // onlyPasses: every rule that kept r from its flows is a Pass.

@@ -156,12 +156,16 @@ func (m *Model) CheckProbe(p Probe) error {
 		return nil
 	}
 	for _, r := range m.sourcePortRules {
+		var clients []int // computed once per rule, when an entry needs them
 		for i := range r.ports.ports {
 			pr := &r.ports.ports[i]
 			if pr.sourceFrom == 0 || pr.protocol != p.Protocol {
 				continue
 			}
-			for _, client := range m.clients(r) {
+			if clients == nil {
+				clients = m.clients(r)
+			}
+			for _, client := range clients {
 				ep := &m.estate.endpoints[client]
 				if pr.overlapsPartly(ep.ephemeral) {
 					return fmt.Errorf("probe %s: %s %s matches client ports %d-%d, part of %s's ephemeral range %s, so the port the kernel picks decides: pin one with %s,sourcePort=N (or set the endpoint's ephemeralPorts in the topology)",
