@@ -43,15 +43,37 @@ func WriteFiles(dir string, run Run) ([]string, error) {
 // Summary is a run in one line: stages played and not, flows probed,
 // mismatches, and where the reports are.
 func Summary(run Run, dir string) string {
-	flows, mismatches := 0, 0
-	for _, st := range run.Stages {
-		for _, c := range st.Matrix.Cells() {
-			if len(c.Attempts) > 0 {
-				flows++
-			}
-		}
-		mismatches += len(st.Matrix.Mismatches())
-	}
+	t := tallyRun(run)
 	return fmt.Sprintf("%s on %s: %d stage(s) played, %d not played; %d flows probed, %d mismatch(es); reports in %s",
-		run.Scenario, run.DataPlane, len(run.Stages), len(run.NotPlayed), flows, mismatches, dir)
+		run.Scenario, run.DataPlane, len(run.Stages), len(run.NotPlayed), t.probed, t.mismatches, dir)
+}
+
+// tally counts a stage's (or a run's) probed flows, mismatches and cells that
+// matched only on retry.
+type tally struct{ probed, mismatches, retried int }
+
+func tallyStage(st Stage) tally {
+	var t tally
+	for _, c := range st.Matrix.Cells() {
+		if len(c.Attempts) == 0 {
+			continue
+		}
+		t.probed++
+		switch {
+		case !c.Matches():
+			t.mismatches++
+		case c.MatchedOnRetry():
+			t.retried++
+		}
+	}
+	return t
+}
+
+func tallyRun(run Run) tally {
+	var t tally
+	for _, st := range run.Stages {
+		s := tallyStage(st)
+		t.probed, t.mismatches, t.retried = t.probed+s.probed, t.mismatches+s.mismatches, t.retried+s.retried
+	}
+	return t
 }

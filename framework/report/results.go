@@ -188,9 +188,13 @@ func WriteResultsJSON(w io.Writer, run Run) error {
 func WriteObservedTables(w io.Writer, run Run) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s — data plane: %s\n", run.Scenario, run.DataPlane)
+	t := tallyRun(run)
+	fmt.Fprintf(&b, "summary: %d stage(s) played, %d not played; %d flows probed, %d mismatch(es), %d matched only on retry\n",
+		len(run.Stages), len(run.NotPlayed), t.probed, t.mismatches, t.retried)
 	for _, st := range run.Stages {
 		x := st.Matrix
-		fmt.Fprintf(&b, "\n== stage %s: %d mismatch(es)\n", st.Name, len(x.Mismatches()))
+		s := tallyStage(st)
+		fmt.Fprintf(&b, "\n== stage %s: %d mismatch(es); %d flows probed, %d matched only on retry\n", st.Name, s.mismatches, s.probed, s.retried)
 		if err := WriteExpectedTables(&b, x); err != nil {
 			return err
 		}

@@ -14,30 +14,11 @@ import (
 // Two ACNPs of one tier and priority whose rule 0 disagree on x → y:
 // Antrea's order between them is undefined, so every table marks those cells.
 func TestTiedCellsAreMarkedInEveryTable(t *testing.T) {
-	topo, err := fixtures.Topology("xyz")
-	if err != nil {
-		t.Fatal(err)
-	}
 	policyYAML := func(name, action string) string {
 		return "apiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: " + name + "}\nspec:\n  priority: 5\n" +
 			"  appliedTo: [{namespaceSelector: {matchLabels: {ns: \"y\"}}}]\n  ingress: [{action: " + action + ", from: [{namespaceSelector: {matchLabels: {ns: x}}}]}]\n"
 	}
-	objects, err := policy.Decode("tie.yaml", []byte(policyYAML("allow-x", "Allow")+"---\n"+policyYAML("drop-x", "Drop")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := policy.NewSet(objects)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Compile(topo, set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := matrix.Expected(m, []model.Probe{{Protocol: model.TCP, Port: 80}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := expectedMatrix(t, policyYAML("allow-x", "Allow")+"---\n"+policyYAML("drop-x", "Drop"))
 	var tables strings.Builder
 	if err := report.WriteExpectedTables(&tables, x); err != nil {
 		t.Fatal(err)
@@ -53,4 +34,30 @@ func TestTiedCellsAreMarkedInEveryTable(t *testing.T) {
 	if got := strings.Count(html.String(), " tied\""); got != 9 {
 		t.Errorf("the HTML report marks %d tied cells, want 9", got)
 	}
+}
+
+// expectedMatrix is the model's tcp/80 matrix of manifests on the xyz estate.
+func expectedMatrix(t *testing.T, manifests string) *matrix.Matrix {
+	t.Helper()
+	topo, err := fixtures.Topology("xyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, err := policy.Decode("test.yaml", []byte(manifests))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.NewSet(objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Compile(topo, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := matrix.Expected(m, []model.Probe{{Protocol: model.TCP, Port: 80}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
