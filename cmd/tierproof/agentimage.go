@@ -14,6 +14,7 @@ func newAgentImageCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "agent-image --binary bin/tierproof-agent --output agent.tar",
 		Short: "Build the probe agent's container image archive (no Docker daemon needed)",
+		Example: `  make agent && tierproof agent-image --binary bin/tierproof-agent --output bin/tierproof-agent-image.tar`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			img, err := agentimage.Build(binary)

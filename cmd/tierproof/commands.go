@@ -176,6 +176,12 @@ func newSimulateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "simulate (--topology T [--policies P] [--probe tcp/80 ...] | --scenario DIR | --catalog DIR [--case NAME]) [--output text|json]",
 		Short: "Print the expected verdict of every ordered pair of endpoints, per probe",
+		Example: `  # one stage of the blog on its estate, two probes
+  tierproof simulate --topology fixtures/topologies/antrea-blog.yaml --policies scenarios/antrea-blog/01-isolate-environments --probe tcp/80 --probe udp/53
+  # every stage of a scenario, with its templates filled in
+  tierproof simulate --scenario scenarios/antrea-blog
+  # one case of the conformance catalog, its assertions checked, as JSON
+  tierproof simulate --catalog scenarios/conformance --case drop-is-silent -o json`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
@@ -221,6 +227,10 @@ func newExplainCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain (--topology T [--policies P] | --scenario DIR [--stage NAME] | --catalog DIR --case NAME [--stage NAME]) --from NS/POD --to NS/POD|EXTERNAL [--probe tcp/80]",
 		Short: "Show how each side of one flow is evaluated, tier by tier",
+		Example: `  # why the blog's test pod cannot reach a prod pod once block-all is applied
+  tierproof explain --scenario scenarios/antrea-blog --stage block-all --from test-app/ubuntu-16-04 --to prod-app/ubuntu-16-04 --probe tcp/22
+  # one flow of a conformance case
+  tierproof explain --catalog scenarios/conformance --case drop-is-silent --from x/a --to y/b --probe udp/80`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			probe, err := model.ParseProbe(probeSpec)

@@ -32,6 +32,9 @@ func newLintCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lint (--topology T --policies P... | --scenario DIR [--stage NAME] | --catalog DIR --case NAME [--stage NAME]) [--fail-on warning] [--output text|json]",
 		Short: "Find policies that apply but do not do what they seem to: exit 0 clean, 1 findings at or above --fail-on, 2 bad input",
+		Example: `  tierproof lint --topology fixtures/topologies/antrea-blog.yaml --policies scenarios/antrea-blog/03-block-all
+  tierproof lint --scenario scenarios/antrea-blog -o json
+  tierproof lint --catalog scenarios/conformance --case drop-is-silent --fail-on error`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
