@@ -12,10 +12,10 @@ import (
 func newAgentImageCommand() *cobra.Command {
 	var binary, output, tag string
 	cmd := &cobra.Command{
-		Use:   "agent-image --binary bin/tierproof-agent --output agent.tar",
-		Short: "Build the probe agent's container image archive (no Docker daemon needed)",
+		Use:     "agent-image --binary bin/tierproof-agent --output agent.tar",
+		Short:   "Build the probe agent's container image archive (no Docker daemon needed)",
 		Example: `  make agent && tierproof agent-image --binary bin/tierproof-agent --output bin/tierproof-agent-image.tar`,
-		Args:  cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			img, err := agentimage.Build(binary)
 			if err != nil {

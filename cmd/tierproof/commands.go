@@ -182,7 +182,7 @@ func newSimulateCommand() *cobra.Command {
   tierproof simulate --scenario scenarios/antrea-blog
   # one case of the conformance catalog, its assertions checked, as JSON
   tierproof simulate --catalog scenarios/conformance --case drop-is-silent -o json`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
@@ -231,7 +231,7 @@ func newExplainCommand() *cobra.Command {
   tierproof explain --scenario scenarios/antrea-blog --stage block-all --from test-app/ubuntu-16-04 --to prod-app/ubuntu-16-04 --probe tcp/22
   # one flow of a conformance case
   tierproof explain --catalog scenarios/conformance --case drop-is-silent --from x/a --to y/b --probe udp/80`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			probe, err := model.ParseProbe(probeSpec)
 			if err != nil {

@@ -26,7 +26,7 @@ func newLabCommand() *cobra.Command {
 		Short: "Play a scenario in the network-namespace lab (a data-plane test double, not Antrea; needs root) and write reports",
 		Example: `  sudo bin/tierproof lab --scenario scenarios/antrea-blog
   sudo bin/tierproof lab --scenario scenarios/k8s-networkpolicy-blog --reports /tmp/lab-reports --retries 2 --timeout 2s`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// A run that cannot probe must not start: it would report green.
 			if retries < 0 {

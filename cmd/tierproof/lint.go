@@ -35,7 +35,7 @@ func newLintCommand() *cobra.Command {
 		Example: `  tierproof lint --topology fixtures/topologies/antrea-blog.yaml --policies scenarios/antrea-blog/03-block-all
   tierproof lint --scenario scenarios/antrea-blog -o json
   tierproof lint --catalog scenarios/conformance --case drop-is-silent --fail-on error`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
 				return &exitError{lintBadInput, fmt.Errorf("--output %q: want text or json", output)}
