@@ -4,11 +4,9 @@
 package manifest
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tierproof/tierproof/framework/yamlcheck"
@@ -115,28 +112,65 @@ func manifestFiles(dir string) ([]string, error) {
 
 // Decode splits data into YAML documents and decodes each strictly. Empty
 // documents are skipped but still counted, so indexes match what an editor shows
-// between '---' separators.
+// between '---' separators. Problems carry the file's line numbers.
 func (d *Decoder) Decode(file string, data []byte) ([]Object, error) {
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: splitting YAML: %w", file, err)
+	}
 	var objects []Object
-	for index := 0; ; index++ {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			return objects, nil
-		}
-		src := Source{File: file, Index: index}
-		if err != nil {
-			return nil, fmt.Errorf("%s: splitting YAML: %w", src, err)
-		}
-		if isBlank(doc) {
+	for index, doc := range docs {
+		if isBlank(doc.data) {
 			continue
 		}
+		src := Source{File: file, Index: index}
 		obj, skipped, err := d.decodeDocument(doc)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", src, err)
+			return nil, prefixEach(src.String(), err)
 		}
 		objects = append(objects, Object{Source: src, Object: obj, Skipped: skipped})
 	}
+	return objects, nil
+}
+
+// document is one YAML document of a file and the line it starts at.
+type document struct {
+	data      []byte
+	firstLine int
+}
+
+// splitDocuments splits data as Kubernetes' YAMLReader does, and remembers
+// where each document starts, which YAMLReader does not: a line that starts
+// with "---", then nothing but spaces or a comment, ends the document before
+// it; with no document before it, YAMLReader keeps the line as the start of
+// the next one (isBlank passes over it).
+func splitDocuments(data []byte) ([]document, error) {
+	var docs []document
+	var current *document
+	for n, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte("---")); ok {
+			trimmed := strings.TrimSpace(string(rest))
+			if trimmed != "" && trimmed[0] != '#' {
+				return nil, fmt.Errorf("line %d: only spaces and a comment may follow the document separator ---", n+1)
+			}
+			if current != nil {
+				current = nil
+				continue
+			}
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if line[len(line)-1] != '\n' {
+			line = append(line[:len(line):len(line)], '\n') // as YAMLReader ends a last line
+		}
+		if current == nil {
+			docs = append(docs, document{firstLine: n + 1})
+			current = &docs[len(docs)-1]
+		}
+		current.data = append(current.data, line...)
+	}
+	return docs, nil
 }
 
 func isBlank(doc []byte) bool {
@@ -158,8 +192,9 @@ type header struct {
 	} `json:"metadata"`
 }
 
-func (d *Decoder) decodeDocument(doc []byte) (obj runtime.Object, skipped string, err error) {
-	if err := yamlcheck.Booleans(doc); err != nil {
+func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped string, err error) {
+	doc, at := document.data, yamlcheck.At(document.firstLine)
+	if err := at.Booleans(doc); err != nil {
 		return nil, "", err
 	}
 	var h header
@@ -177,7 +212,28 @@ func (d *Decoder) decodeDocument(doc []byte) (obj runtime.Object, skipped string
 	}
 	obj, _, err = d.strict.Decode(doc, nil, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s %q: %w", h.Kind, h.Metadata.Name, err)
+		// The strict decoder names fields but no lines; the field check
+		// names every problem with the file's line and path.
+		if typed, newErr := d.scheme.New(h.GroupVersionKind()); newErr == nil {
+			if problems := at.Fields(doc, typed); problems != nil {
+				err = problems
+			}
+		}
+		return nil, "", prefixEach(fmt.Sprintf("%s %q", h.Kind, h.Metadata.Name), err)
 	}
 	return obj, "", nil
+}
+
+// prefixEach puts prefix before every problem of err (one line each, as
+// errors.Join writes them), so that each line names its file and object.
+func prefixEach(prefix string, err error) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return fmt.Errorf("%s: %w", prefix, err)
+	}
+	var out []error
+	for _, e := range joined.Unwrap() {
+		out = append(out, prefixEach(prefix, e))
+	}
+	return errors.Join(out...)
 }

@@ -41,8 +41,12 @@ func TestBadInputNamesFileDocumentObjectAndField(t *testing.T) {
 		name, data string
 		want       []string
 	}{
-		{"unknown field", tier + "---\napiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: p}\nspec:\n  priority: 1\n  ingress: [{action: Drop, fromm: []}]\n",
-			[]string{"in.yaml (document 1)", `ClusterNetworkPolicy "p"`, `unknown field "spec.ingress[0].fromm"`}},
+		// Every unknown field, each on its own line naming file, document and
+		// object, with its line counted from the file's start (the Tier takes
+		// lines 1-4, the separator line 5).
+		{"unknown fields", tier + "---\napiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: p}\nspec:\n  priority: 1\n  prio: 2\n  ingress: [{action: Drop, fromm: []}]\n",
+			[]string{"in.yaml (document 1): ClusterNetworkPolicy \"p\": line 11: spec.prio: unknown field",
+				"\nin.yaml (document 1): ClusterNetworkPolicy \"p\": line 12: spec.ingress[0].fromm: unknown field"}},
 		{"unknown kind", "apiVersion: crd.antrea.io/v1beta1\nkind: Foo\nmetadata: {name: x}\n",
 			[]string{"in.yaml (document 0)", `unsupported kind "Foo"`}},
 		{"kind of another API", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n",
@@ -51,6 +55,8 @@ func TestBadInputNamesFileDocumentObjectAndField(t *testing.T) {
 		{"broken YAML", "apiVersion: crd.antrea.io/v1beta1\nkind: Tier\nmetadata: {name: x\n", []string{"in.yaml (document 0)", "yaml"}},
 		{"wrong type (bare y is a YAML 1.1 boolean)", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: y}\nspec: {podSelector: {}}\n",
 			[]string{"in.yaml (document 0)", `line 3: unquoted y is read as a boolean (YAML 1.1); write "y"`}},
+		{"a bare y in a later document", tier + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: y}\nspec: {podSelector: {}}\n",
+			[]string{"in.yaml (document 1): line 8: unquoted y"}},
 		{"duplicate field", "apiVersion: crd.antrea.io/v1beta1\nkind: Tier\nmetadata: {name: x}\nspec: {priority: 1, priority: 2}\n",
 			[]string{`Tier "x"`, "priority"}},
 	}

@@ -83,7 +83,7 @@ func TestLoadValidatesEverythingUpFront(t *testing.T) {
 		"duplicate stage":   {"scenario.yaml", "name: allow-core-dns", "name: block-all", `stages[3].name: Duplicate value: "block-all"`},
 		"unknown value":     {"05-allow-yelb-frontend/allow-yelb-frontend.yaml", `value "lb-pool.cidr"`, `value "lb-pool"`, `unknown template value "lb-pool"`},
 		"broken template":   {"04-allow-prod-ssh/allow-prod-env-ssh.yaml", `{{ value "ssh-server.ip" }}`, `{{ value "ssh-server.ip" }`, "allow-prod-env-ssh.yaml"},
-		"bad manifest":      {"02-allow-core-dns/allow-core-dns.yaml", "priority: 10", "priority: 10\n  prio: 3", `unknown field "spec.prio"`},
+		"bad manifest":      {"02-allow-core-dns/allow-core-dns.yaml", "priority: 10", "priority: 10\n  prio: 3", `line 8: spec.prio: unknown field`},
 		"unquoted boolean":  {"scenario.yaml", "name: antrea-blog", "name: antrea-blog\ndescription: no", "unquoted no"},
 	}
 	for name, tc := range cases {

@@ -19,9 +19,16 @@ var yaml11Booleans = map[string]bool{
 	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
 }
 
+// At checks a document that starts at line At of its file (a later document
+// of a multi-document file), so that the lines it reports are the file's.
+type At int
+
 // Booleans reports every unquoted YAML 1.1 boolean in data, with its line.
 // Documents that do not parse are left to the decoder's own error.
-func Booleans(data []byte) error {
+func Booleans(data []byte) error { return At(1).Booleans(data) }
+
+// Booleans is the package's Booleans for a document starting at line first.
+func (first At) Booleans(data []byte) error {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var problems []error
 	for {
@@ -31,7 +38,7 @@ func Booleans(data []byte) error {
 		}
 		walk(&doc, func(n *yaml.Node) {
 			if n.Kind == yaml.ScalarNode && n.Style == 0 && yaml11Booleans[n.Value] {
-				problems = append(problems, fmt.Errorf("line %d: unquoted %s is read as a boolean (YAML 1.1); write \"%s\"", n.Line, n.Value, n.Value))
+				problems = append(problems, fmt.Errorf("line %d: unquoted %s is read as a boolean (YAML 1.1); write \"%s\"", first.line(n), n.Value, n.Value))
 			}
 		})
 	}
@@ -44,3 +51,6 @@ func walk(n *yaml.Node, visit func(*yaml.Node)) {
 		walk(c, visit)
 	}
 }
+
+// line is n's line in the file.
+func (first At) line(n *yaml.Node) int { return n.Line + int(first) - 1 }

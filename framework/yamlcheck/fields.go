@@ -1,6 +1,7 @@
 package yamlcheck
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -15,21 +16,29 @@ import (
 // them), and reports every unknown field and every value of the wrong shape
 // (a list where a mapping belongs, say), each with its line and path, where
 // the JSON decoder would stop at the first with neither.
-func Fields(data []byte, into any) error {
+func Fields(data []byte, into any) error { return At(1).Fields(data, into) }
+
+// Fields is the package's Fields for a document starting at line first.
+func (first At) Fields(data []byte, into any) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
 		return nil // the decoder's own error says what does not parse
 	}
 	var problems []error
-	check(doc.Content[0], reflect.TypeOf(into), "", &problems)
+	first.check(doc.Content[0], reflect.TypeOf(into), "", &problems)
 	return errors.Join(problems...)
 }
 
-func check(n *yaml.Node, t reflect.Type, path string, problems *[]error) {
+// unmarshaler is a type that decodes itself from JSON (IntOrString, Time,
+// Quantity): its YAML shape is its own business, and the decoder's.
+var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+func (first At) check(n *yaml.Node, t reflect.Type, path string, problems *[]error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if n.Kind == yaml.AliasNode || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+	if n.Kind == yaml.AliasNode || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") ||
+		t.Implements(unmarshaler) || reflect.PointerTo(t).Implements(unmarshaler) {
 		return
 	}
 	fail := func(format string, args ...any) {
@@ -37,7 +46,7 @@ func check(n *yaml.Node, t reflect.Type, path string, problems *[]error) {
 		if where == "" {
 			where = "(document)"
 		}
-		*problems = append(*problems, fmt.Errorf("line %d: %s: %s", n.Line, where, fmt.Sprintf(format, args...)))
+		*problems = append(*problems, fmt.Errorf("line %d: %s: %s", first.line(n), where, fmt.Sprintf(format, args...)))
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -50,10 +59,10 @@ func check(n *yaml.Node, t reflect.Type, path string, problems *[]error) {
 			key, value := n.Content[i], n.Content[i+1]
 			f, ok := fields[key.Value]
 			if !ok {
-				*problems = append(*problems, fmt.Errorf("line %d: %s: unknown field (known: %s)", key.Line, join(path, key.Value), strings.Join(fieldNames(t), ", ")))
+				*problems = append(*problems, fmt.Errorf("line %d: %s: unknown field (known: %s)", first.line(key), join(path, key.Value), strings.Join(fieldNames(t), ", ")))
 				continue
 			}
-			check(value, f, join(path, key.Value), problems)
+			first.check(value, f, join(path, key.Value), problems)
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -61,7 +70,7 @@ func check(n *yaml.Node, t reflect.Type, path string, problems *[]error) {
 			return
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), problems)
+			first.check(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), problems)
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
@@ -69,7 +78,7 @@ func check(n *yaml.Node, t reflect.Type, path string, problems *[]error) {
 			return
 		}
 		for i, item := range n.Content {
-			check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), problems)
+			first.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), problems)
 		}
 	default:
 		if n.Kind != yaml.ScalarNode {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/topology"
 	"github.com/tierproof/tierproof/framework/yamlcheck"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Every problem at once, each with its line and path: a typo in a field, a
@@ -47,5 +48,20 @@ func TestTopologyParseGivesTheLine(t *testing.T) {
 	_, err := topology.Parse([]byte("namespaces: [{name: x}]\npods:\n  - {namespace: x, name: a, ip: 10.0.0.1, lables: {a: b}}\n"))
 	if err == nil || !strings.Contains(err.Error(), "line 3: pods[0].lables: unknown field") {
 		t.Errorf("%v", err)
+	}
+}
+
+// Types that decode themselves from JSON (IntOrString reads 80 and "http")
+// are left to their decoder: no false "want a mapping" for them.
+func TestFieldsLeavesSelfDecodingTypesAlone(t *testing.T) {
+	type port struct {
+		Port *intstr.IntOrString `json:"port"`
+	}
+	type rule struct {
+		Ports []port `json:"ports"`
+	}
+	err := yamlcheck.At(10).Fields([]byte("ports:\n- port: 80\n- port: http\n- prot: 1\n"), rule{})
+	if err == nil || err.Error() != "line 13: ports[2].prot: unknown field (known: port)" {
+		t.Errorf("Fields = %v, want only the unknown field, on the file's line 13", err)
 	}
 }
