@@ -57,7 +57,7 @@ bench:
 
 ## lab: play the blog walkthrough in the network-namespace lab (root); reports in reports/
 lab: build
-	$(BIN)/tierproof lab --scenario scenarios/antrea-blog --reports reports
+	$(BIN)/tierproof lab --scenario scenarios/antrea-blog --reports reports/lab
 
 ## bench-lab: probe engine vs one-process-per-flow on a 1 920-flow stage in the lab (root)
 bench-lab:
@@ -77,8 +77,8 @@ generate: $(CONTROLLER_GEN)
 ## -tierproof.node-image=..., -ginkgo.label-filter=stage:block-all, -ginkgo.focus=...
 e2e: agent
 	$(GO) test ./suites/e2e -count=1 -timeout 100m -run '^TestE2E$$' -args -ginkgo.v -ginkgo.timeout=90m \
-		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports \
-		-ginkgo.junit-report=$(CURDIR)/reports/ginkgo-junit.xml $(E2E_FLAGS)
+		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/e2e \
+		-ginkgo.junit-report=$(CURDIR)/reports/e2e/ginkgo-junit.xml $(E2E_FLAGS)
 
 ## conformance: the conformance catalog (scenarios/conformance) on kind + Antrea; a summary by
 ## feature and per-case reports in reports/conformance/. Same E2E_FLAGS as e2e, e.g.

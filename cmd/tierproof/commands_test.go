@@ -397,3 +397,20 @@ func stderrOf(t *testing.T, args ...string) string {
 	}
 	return errOut.String()
 }
+
+// lab refuses a reports directory it did not write, before building a lab,
+// and leaves it as it was.
+func TestTheLabRefusesSomeoneElsesReportsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	notes := writeFile(t, "notes.txt", "mine")
+	if err := os.Rename(notes, filepath.Join(dir, "notes.txt")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "lab", "--scenario", blogStages, "--reports", dir)
+	if err == nil || !strings.Contains(err.Error(), "holds files tierproof did not write there (notes.txt") {
+		t.Fatalf("lab with a foreign reports directory: %v", err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(data) != "mine" {
+		t.Errorf("the directory was touched: %q, %v", data, err)
+	}
+}

@@ -35,6 +35,11 @@ func newLabCommand() *cobra.Command {
 			if timeout <= 0 {
 				return fmt.Errorf("--timeout %v: want a positive duration", timeout)
 			}
+			// One run per reports directory: an earlier run's files go first,
+			// and a directory tierproof did not write is refused before the lab is built.
+			if err := report.PrepareDir(reports); err != nil {
+				return err
+			}
 			exe, _ := os.Executable()
 			agentBinary, err := findAgent(agentBinary, exe)
 			if err != nil {
@@ -63,7 +68,7 @@ func newLabCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dir, "scenario", "", "the scenario directory (required)")
 	cmd.Flags().StringVar(&agentBinary, "agent-binary", "", "the static agent binary (make agent; default: tierproof-agent beside tierproof, then bin/tierproof-agent)")
-	cmd.Flags().StringVar(&reports, "reports", "reports", "where the reports are written")
+	cmd.Flags().StringVar(&reports, "reports", filepath.Join("reports", "lab"), "where the reports are written (cleared of an earlier run's first; a directory tierproof did not write is refused)")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Second, "per-probe timeout")
 	cmd.Flags().IntVar(&retries, "retries", 1, "re-probes of cells that differ from the model or fail")
 	_ = cmd.MarkFlagRequired("scenario")

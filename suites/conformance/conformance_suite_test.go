@@ -86,7 +86,9 @@ var (
 )
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	suite.reportsDir = opts.ReportsDir(GinkgoT().TempDir)
+	var err error
+	suite.reportsDir, err = opts.ReportsDir(GinkgoT().TempDir)
+	Expect(err).NotTo(HaveOccurred())
 	logf := func(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
 	switch opts.DataPlane {
 	case e2e.Lab:

@@ -96,7 +96,9 @@ var suite struct {
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	suite.reportsDir = opts.ReportsDir(GinkgoT().TempDir)
+	var err error
+	suite.reportsDir, err = opts.ReportsDir(GinkgoT().TempDir)
+	Expect(err).NotTo(HaveOccurred())
 	dir := GinkgoT().TempDir()
 	switch opts.DataPlane {
 	case e2e.Lab:

@@ -25,6 +25,7 @@ import (
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/nodeimage"
+	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
 	"github.com/tierproof/tierproof/framework/walkthrough"
@@ -116,6 +117,13 @@ func (o *Options) Check(fs *flag.FlagSet) error {
 	if o.Timeout <= 0 {
 		return fmt.Errorf("-tierproof.timeout %v: want a positive duration", o.Timeout)
 	}
+	if o.Kubeconfig != "" && o.Reports != "" {
+		// Each run clears its reports directory (report.PrepareDir): a kept
+		// run's kubeconfig there would be gone before the cluster is reached.
+		if rel, err := filepath.Rel(o.Reports, o.Kubeconfig); err == nil && !strings.HasPrefix(rel, "..") {
+			return fmt.Errorf("-tierproof.kubeconfig %s lies in -tierproof.reports %s, which this run clears first: copy it out (cp %s /tmp/kubeconfig) and pass that", o.Kubeconfig, o.Reports, o.Kubeconfig)
+		}
+	}
 	names := make([]string, 0, len(planeFlags))
 	for name := range planeFlags {
 		names = append(names, name)
@@ -137,12 +145,13 @@ func (o *Options) Hint(flag, value string) string {
 	return fmt.Sprintf(`make %s E2E_FLAGS="-tierproof.%s=%s"`, o.Suite, flag, value)
 }
 
-// ReportsDir is -tierproof.reports, or a temporary directory from temp.
-func (o *Options) ReportsDir(temp func() string) string {
+// ReportsDir is -tierproof.reports, made ready for this run's reports (an
+// earlier run's cleared: report.PrepareDir), or a temporary directory from temp.
+func (o *Options) ReportsDir(temp func() string) (string, error) {
 	if o.Reports == "" {
-		return temp()
+		return temp(), nil
 	}
-	return o.Reports
+	return o.Reports, report.PrepareDir(o.Reports)
 }
 
 // Keep says whether a run's cluster and estate are kept.

@@ -314,3 +314,17 @@ func TestMakeCleanKeepsTheReportsReadme(t *testing.T) {
 		t.Error("bin/ survived make clean")
 	}
 }
+
+// Each run clears its reports directory, so a kubeconfig kept there by an
+// earlier run would be deleted before the run could reach its cluster.
+func TestAKubeconfigInsideTheReportsIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.reports="+dir, "-tierproof.kubeconfig="+filepath.Join(dir, "kubeconfig"))
+	if err := o.Check(fs); err == nil || !strings.Contains(err.Error(), "which this run clears first: copy it out") {
+		t.Errorf("Check = %v, want a refusal that says to copy the kubeconfig out", err)
+	}
+	o, fs, _ = parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.reports="+dir, "-tierproof.kubeconfig="+filepath.Join(t.TempDir(), "kubeconfig"))
+	if err := o.Check(fs); err != nil {
+		t.Errorf("a kubeconfig elsewhere: %v", err)
+	}
+}
