@@ -82,7 +82,14 @@ func (x *Matrix) Observe(observations []probe.Observation) error {
 
 // Cells lists every cell, probe by probe, row by row.
 func (x *Matrix) Cells() []Cell {
-	var cells []Cell
+	cells := make([]Cell, 0, len(x.Probes)*len(x.Endpoints)*len(x.Endpoints))
+	x.EachCell(func(c Cell) bool { cells = append(cells, c); return true })
+	return cells
+}
+
+// EachCell calls fn with every cell in Cells' order, without holding them
+// all, until fn returns false: writers stream a large matrix through it.
+func (x *Matrix) EachCell(fn func(Cell) bool) {
 	n := len(x.Endpoints)
 	for pi, p := range x.Probes {
 		for from, fromName := range x.Endpoints {
@@ -91,11 +98,12 @@ func (x *Matrix) Cells() []Cell {
 				if x.attempts != nil {
 					c.Attempts = x.attempts[pi][from*n+to]
 				}
-				cells = append(cells, c)
+				if !fn(c) {
+					return
+				}
 			}
 		}
 	}
-	return cells
 }
 
 // Mismatches lists the probed cells where the data plane and the model disagree.
