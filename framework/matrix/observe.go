@@ -80,6 +80,14 @@ func (x *Matrix) Observe(observations []probe.Observation) error {
 	return nil
 }
 
+// Attempts are the probe attempts of one cell; nil if it was not probed.
+func (x *Matrix) Attempts(probeIndex, from, to int) []probe.Attempt {
+	if x.attempts == nil {
+		return nil
+	}
+	return x.attempts[probeIndex][from*len(x.Endpoints)+to]
+}
+
 // Cells lists every cell, probe by probe, row by row.
 func (x *Matrix) Cells() []Cell {
 	cells := make([]Cell, 0, len(x.Probes)*len(x.Endpoints)*len(x.Endpoints))
@@ -90,14 +98,10 @@ func (x *Matrix) Cells() []Cell {
 // EachCell calls fn with every cell in Cells' order, without holding them
 // all, until fn returns false: writers stream a large matrix through it.
 func (x *Matrix) EachCell(fn func(Cell) bool) {
-	n := len(x.Endpoints)
 	for pi, p := range x.Probes {
 		for from, fromName := range x.Endpoints {
 			for to, toName := range x.Endpoints {
-				c := Cell{From: fromName, To: toName, Probe: p, Expected: x.Expected(pi, from, to)}
-				if x.attempts != nil {
-					c.Attempts = x.attempts[pi][from*n+to]
-				}
+				c := Cell{From: fromName, To: toName, Probe: p, Expected: x.Expected(pi, from, to), Attempts: x.Attempts(pi, from, to)}
 				if !fn(c) {
 					return
 				}

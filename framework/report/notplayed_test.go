@@ -64,7 +64,7 @@ func TestStagesNotPlayedAreListedEverywhere(t *testing.T) {
 	if err := report.WriteHTML(&html, run); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(html.String(), `<tr class="not-played" data-stage="allow-prod-ssh"><td>allow-prod-ssh</td><td colspan="3" class="why">not played: an earlier stage (block-all) failed</td></tr>`) {
+	if !strings.Contains(html.String(), `<tr class="not-played" data-stage="allow-prod-ssh"><td>allow-prod-ssh</td><td colspan="4" class="why">not played: an earlier stage (block-all) failed</td></tr>`) {
 		t.Errorf("the HTML summary does not list the stage as not played")
 	}
 }
