@@ -191,39 +191,67 @@ type resultRecord struct {
 
 // WriteResultsJSON writes every probed flow with its expectation and attempts.
 func WriteResultsJSON(w io.Writer, run Run) error {
-	var records []resultRecord
+	b := bufio.NewWriterSize(w, 64<<10)
+	head, err := json.Marshal(struct {
+		Scenario  string `json:"scenario"`
+		DataPlane string `json:"dataPlane"`
+	}{run.Scenario, run.DataPlane})
+	if err != nil {
+		return err
+	}
+	// Streamed, a flow per line: the header's fields, then the flows as met.
+	b.Write(head[:len(head)-1])
+	b.WriteString(`,"flows":[`)
+	first := true
 	for _, st := range run.Stages {
-		for _, c := range st.Matrix.Cells() {
+		st.Matrix.EachCell(func(c matrix.Cell) bool {
 			if len(c.Attempts) == 0 {
-				continue
+				return true
 			}
-			records = append(records, resultRecord{Record: c.Record(), Stage: st.Name, Observed: c.Observed(), Matches: c.Matches(), Attempts: c.Attempts})
+			var record []byte
+			record, err = json.Marshal(resultRecord{Record: c.Record(), Stage: st.Name, Observed: c.Observed(), Matches: c.Matches(), Attempts: c.Attempts})
+			if err != nil {
+				return false
+			}
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteString("\n")
+			b.Write(record)
+			return true
+		})
+		if err != nil {
+			return err
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Scenario  string         `json:"scenario"`
-		DataPlane string         `json:"dataPlane"`
-		Flows     []resultRecord `json:"flows"`
-		NotPlayed []NotPlayed    `json:"notPlayed,omitempty"`
-	}{run.Scenario, run.DataPlane, records, run.NotPlayed})
+	b.WriteString("\n]")
+	if len(run.NotPlayed) > 0 {
+		notPlayed, err := json.Marshal(run.NotPlayed)
+		if err != nil {
+			return err
+		}
+		b.WriteString(`,"notPlayed":`)
+		b.Write(notPlayed)
+	}
+	b.WriteString("}\n")
+	return b.Flush()
 }
 
 // WriteObservedTables writes, per stage and probe, what the model expected and
 // what the data plane did: the observed mark, followed by ! where the model
 // expected otherwise (the comparison) and ~ where the cell matched only on retry.
 func WriteObservedTables(w io.Writer, run Run) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s — data plane: %s\n", run.Scenario, run.DataPlane)
+	b := bufio.NewWriterSize(w, 64<<10) // streamed, as the expected tables are
+	fmt.Fprintf(b, "%s — data plane: %s\n", run.Scenario, run.DataPlane)
 	t := tallyRun(run)
-	fmt.Fprintf(&b, "summary: %d stage(s) played, %d not played; %d flows probed, %d mismatch(es), %d matched only on retry\n",
+	fmt.Fprintf(b, "summary: %d stage(s) played, %d not played; %d flows probed, %d mismatch(es), %d matched only on retry\n",
 		len(run.Stages), len(run.NotPlayed), t.probed, t.mismatches, t.retried)
 	for _, st := range run.Stages {
 		x := st.Matrix
 		s := tallyStage(st)
-		fmt.Fprintf(&b, "\n== stage %s: %d mismatch(es); %d flows probed, %d matched only on retry\n", st.Name, s.mismatches, s.probed, s.retried)
-		if err := WriteExpectedTables(&b, x); err != nil {
+		fmt.Fprintf(b, "\n== stage %s: %d mismatch(es); %d flows probed, %d matched only on retry\n", st.Name, s.mismatches, s.probed, s.retried)
+		if err := WriteExpectedTables(b, x); err != nil {
 			return err
 		}
 		b.WriteString("\n")
@@ -238,14 +266,14 @@ func WriteObservedTables(w io.Writer, run Run) error {
 			if tiedCells(x, pi) > 0 {
 				tieLegend = "   ? the model's verdict rests on a tie"
 			}
-			fmt.Fprintf(&b, "%s — observed   . Allow   X Drop   R Reject   E Error   ! differs from the model   ~ matched on retry%s\n", p, tieLegend)
-			fmt.Fprintf(&b, "%3s  %-*s", "", width, "")
+			fmt.Fprintf(b, "%s — observed   . Allow   X Drop   R Reject   E Error   ! differs from the model   ~ matched on retry%s\n", p, tieLegend)
+			fmt.Fprintf(b, "%3s  %-*s", "", width, "")
 			for to := range x.Endpoints {
-				fmt.Fprintf(&b, " %3d", to+1)
+				fmt.Fprintf(b, " %3d", to+1)
 			}
 			b.WriteString("\n")
 			for from, name := range x.Endpoints {
-				fmt.Fprintf(&b, "%3d  %-*s", from+1, width, name)
+				fmt.Fprintf(b, "%3d  %-*s", from+1, width, name)
 				for to := range x.Endpoints {
 					c := cells[pi*n*n+from*n+to]
 					mark := observedMarks[c.Observed()]
@@ -257,17 +285,16 @@ func WriteObservedTables(w io.Writer, run Run) error {
 					case c.MatchedOnRetry():
 						mark += "~"
 					}
-					fmt.Fprintf(&b, " %3s", mark+tieMark(c.Expected))
+					fmt.Fprintf(b, " %3s", mark+tieMark(c.Expected))
 				}
 				b.WriteString("\n")
 			}
 		}
 	}
 	for _, np := range run.NotPlayed {
-		fmt.Fprintf(&b, "\n== stage %s: not played (%s)\n", np.Stage, np.Why)
+		fmt.Fprintf(b, "\n== stage %s: not played (%s)\n", np.Stage, np.Why)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
 var observedMarks = map[probe.Verdict]string{probe.Allow: ".", probe.Drop: "X", probe.Reject: "R", probe.Error: "E"}
