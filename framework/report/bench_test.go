@@ -10,11 +10,12 @@ import (
 	"github.com/tierproof/tierproof/framework/report"
 )
 
-// BenchmarkOutputs writes simulate's two outputs for the full tcp/80 matrix of
-// the large estate (1 000 pods, 500 policies: 10⁶ cells); "model" computes
-// the matrix, the baseline for the writers' time and memory. Targets: JSON
-// within 2× the text output's time; peak memory (run one sub-benchmark per
-// process under /usr/bin/time -v) within 2× the model's.
+// BenchmarkOutputs writes simulate's two outputs, and the HTML report, for the
+// full tcp/80 matrix of the large estate (1 000 pods, 500 policies: 10⁶
+// cells); "model" computes the matrix, the baseline for the writers' time and
+// memory. Targets: JSON within 2× the text output's time; peak memory within
+// 2× the model's (run one sub-benchmark per process under /usr/bin/time -v;
+// -test.bench 'Outputs/none' gives the model's own peak).
 func BenchmarkOutputs(b *testing.B) {
 	topo, set := fixtures.LargeEstate()
 	m, err := model.Compile(topo, set)
@@ -36,6 +37,9 @@ func BenchmarkOutputs(b *testing.B) {
 	for name, write := range map[string]func(io.Writer, *matrix.Matrix) error{
 		"text": report.WriteExpectedTables,
 		"json": report.WriteJSON,
+		"html": func(w io.Writer, x *matrix.Matrix) error {
+			return report.WriteHTML(w, report.Run{Scenario: "large", DataPlane: "none", Stages: []report.Stage{{Name: "all", Matrix: x}}})
+		},
 	} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()

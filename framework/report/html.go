@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"iter"
 	"strings"
 
 	"github.com/tierproof/tierproof/framework/matrix"
@@ -23,9 +24,35 @@ type htmlPage struct {
 	Stages              []htmlStage
 	NotPlayed           []NotPlayed
 	Mismatches          []htmlFlow
-	// Explanations are the model's distinct reasons; cells refer to them by
-	// index (data-e), so that the page carries each once.
-	Explanations template.JS
+	reasons             *reasons
+}
+
+// ExplanationsJS are the model's distinct reasons, as a JSON list; cells refer
+// to them by index (data-e), so that the page carries each once. The template
+// calls it last, once every matrix row has been rendered.
+func (p *htmlPage) ExplanationsJS() (template.JS, error) {
+	data, err := json.Marshal(p.reasons.texts)
+	return template.JS(data), err
+}
+
+// reasons numbers the distinct explanations of a page's cells.
+type reasons struct {
+	index map[string]int
+	texts []string
+}
+
+func (r *reasons) of(c matrix.Cell) int {
+	text := Explanation(c)
+	if c.Expected.Tied() {
+		text += "; ? the verdict rests on a tie: rules of equal tier, priority and rule index disagree, and Antrea's choice between them is undefined"
+	}
+	i, ok := r.index[text]
+	if !ok {
+		i = len(r.texts)
+		r.index[text] = i
+		r.texts = append(r.texts, text)
+	}
+	return i
 }
 
 type htmlStage struct {
@@ -44,7 +71,7 @@ type htmlStage struct {
 type htmlProbe struct {
 	Name    string
 	Columns []string // destinations
-	Rows    []htmlRow
+	Rows    iter.Seq[htmlRow]
 }
 
 type htmlRow struct {
@@ -81,97 +108,114 @@ type htmlFlow struct {
 // sides, its attempts and any trace, linked to its cell; then per stage what
 // it changed since the previous one and per probe a colour matrix of what the
 // model expected, marked where the data plane did otherwise. Clicking a cell
-// opens its explanation in a panel that stays.
+// opens its explanation in a panel that stays. The matrices are rendered a
+// row at a time as the page is written; only the flagged flows are gathered
+// first, for the lists above them.
 func WriteHTML(w io.Writer, run Run) error {
-	page := htmlPage{Scenario: run.Scenario, DataPlane: run.DataPlane, NotPlayed: run.NotPlayed}
-	explanations := map[string]int{}
-	var texts []string
-	explain := func(c matrix.Cell) int {
-		text := Explanation(c)
-		if c.Expected.Tied() {
-			text += "; ? the verdict rests on a tie: rules of equal tier, priority and rule index disagree, and Antrea's choice between them is undefined"
-		}
-		i, ok := explanations[text]
-		if !ok {
-			i = len(texts)
-			explanations[text] = i
-			texts = append(texts, text)
-		}
-		return i
-	}
+	page := &htmlPage{Scenario: run.Scenario, DataPlane: run.DataPlane, NotPlayed: run.NotPlayed,
+		reasons: &reasons{index: map[string]int{}}}
 	for si, st := range run.Stages {
-		hs := htmlStage{Name: st.Name, ID: "stage-" + st.Name}
-		var previous *matrix.Matrix
-		if si > 0 {
-			previous, hs.Previous = run.Stages[si-1].Matrix, run.Stages[si-1].Name
-		}
+		sc := newStageCells(run, si)
+		hs := htmlStage{Name: st.Name, ID: "stage-" + st.Name, Previous: sc.previousName}
 		x := st.Matrix
 		for pi, p := range x.Probes {
-			hp := htmlProbe{Name: p.String(), Columns: x.Endpoints}
-			for from, fromName := range x.Endpoints {
-				row := htmlRow{Endpoint: fromName}
-				for to, toName := range x.Endpoints {
-					c := matrix.Cell{From: fromName, To: toName, Probe: p, Expected: x.Expected(pi, from, to)}
-					c.Attempts = x.Attempts(pi, from, to)
-					hc := htmlCellOf(c)
-					hc.Explanation = explain(c)
-					flow := func() *htmlFlow {
-						if hc.Flow == nil {
-							hc.Flow = flowOf(st, fmt.Sprintf("c%d-%d-%d-%d", si, pi, from, to), c)
-						}
-						return hc.Flow
-					}
+			for from := range x.Endpoints {
+				for to := range x.Endpoints {
+					c, before, changed := sc.cell(pi, from, to)
 					if len(c.Attempts) > 0 {
 						hs.Flows++
 						switch {
 						case !c.Matches():
 							hs.Mismatches++
-							page.Mismatches = append(page.Mismatches, *flow())
+							page.Mismatches = append(page.Mismatches, *sc.flow(pi, from, to, c))
 						case c.MatchedOnRetry():
 							hs.Retried++
-							flow()
 						}
 					}
-					if before, ok := expectedIn(previous, p, fromName, toName); ok && before != c.Expected.Verdict {
-						change := *flow()
-						change.Before, change.ExplanationIndex = string(probe.FromModel(before)), hc.Explanation
+					if changed {
+						change := *sc.flow(pi, from, to, c)
+						change.Before, change.ExplanationIndex = string(probe.FromModel(before)), page.reasons.of(c)
 						hs.Changes = append(hs.Changes, change)
 					}
-					row.Cells = append(row.Cells, hc)
 				}
-				hp.Rows = append(hp.Rows, row)
 			}
-			hs.Probes = append(hs.Probes, hp)
+			hs.Probes = append(hs.Probes, htmlProbe{Name: p.String(), Columns: x.Endpoints, Rows: sc.rows(pi, page.reasons)})
 		}
 		page.Stages = append(page.Stages, hs)
 	}
-	data, err := json.Marshal(texts)
-	if err != nil {
-		return err
-	}
-	page.Explanations = template.JS(data)
 	return reportTemplate.Execute(w, page)
 }
 
-// expectedIn is the verdict the matrix x expected for the flow, if x has it.
-func expectedIn(x *matrix.Matrix, p model.Probe, from, to string) (model.Verdict, bool) {
-	if x == nil {
-		return 0, false
-	}
-	pi, fi, ti := index(x.Probes, p), index(x.Endpoints, from), index(x.Endpoints, to)
-	if pi < 0 || fi < 0 || ti < 0 {
-		return 0, false
-	}
-	return x.Expected(pi, fi, ti).Verdict, true
+// stageCells reads one stage's cells, with the previous stage's verdict for
+// the same flow where that stage had it.
+type stageCells struct {
+	index        int
+	stage        Stage
+	previous     *matrix.Matrix
+	previousName string
+	probes       map[model.Probe]int // of the previous stage
+	endpoints    map[string]int      // of the previous stage
 }
 
-func index[T comparable](list []T, v T) int {
-	for i, e := range list {
-		if e == v {
-			return i
+func newStageCells(run Run, i int) *stageCells {
+	sc := &stageCells{index: i, stage: run.Stages[i]}
+	if i == 0 {
+		return sc
+	}
+	prev := run.Stages[i-1]
+	sc.previous, sc.previousName = prev.Matrix, prev.Name
+	sc.probes, sc.endpoints = map[model.Probe]int{}, map[string]int{}
+	for pi, p := range prev.Matrix.Probes {
+		sc.probes[p] = pi
+	}
+	for ei, e := range prev.Matrix.Endpoints {
+		sc.endpoints[e] = ei
+	}
+	return sc
+}
+
+// cell is a cell of the stage and, when it changed since the previous stage,
+// the verdict that stage expected.
+func (sc *stageCells) cell(pi, from, to int) (c matrix.Cell, before model.Verdict, changed bool) {
+	x := sc.stage.Matrix
+	c = matrix.Cell{From: x.Endpoints[from], To: x.Endpoints[to], Probe: x.Probes[pi], Expected: x.Expected(pi, from, to), Attempts: x.Attempts(pi, from, to)}
+	if sc.previous == nil {
+		return c, 0, false
+	}
+	ppi, ok1 := sc.probes[c.Probe]
+	pf, ok2 := sc.endpoints[c.From]
+	pt, ok3 := sc.endpoints[c.To]
+	if !ok1 || !ok2 || !ok3 {
+		return c, 0, false
+	}
+	before = sc.previous.Expected(ppi, pf, pt).Verdict
+	return c, before, before != c.Expected.Verdict
+}
+
+func (sc *stageCells) flow(pi, from, to int, c matrix.Cell) *htmlFlow {
+	return flowOf(sc.stage, fmt.Sprintf("c%d-%d-%d-%d", sc.index, pi, from, to), c)
+}
+
+// rows renders probe pi's matrix a row at a time, as the template asks.
+func (sc *stageCells) rows(pi int, reasons *reasons) iter.Seq[htmlRow] {
+	return func(yield func(htmlRow) bool) {
+		x := sc.stage.Matrix
+		for from, name := range x.Endpoints {
+			row := htmlRow{Endpoint: name, Cells: make([]htmlCell, 0, len(x.Endpoints))}
+			for to := range x.Endpoints {
+				c, _, changed := sc.cell(pi, from, to)
+				hc := htmlCellOf(c)
+				hc.Explanation = reasons.of(c)
+				if changed || (len(c.Attempts) > 0 && (!c.Matches() || c.MatchedOnRetry())) {
+					hc.Flow = sc.flow(pi, from, to, c)
+				}
+				row.Cells = append(row.Cells, hc)
+			}
+			if !yield(row) {
+				return
+			}
 		}
 	}
-	return -1
 }
 
 var cellMarks = map[probe.Verdict]string{probe.Allow: ".", probe.Drop: "X", probe.Reject: "R", probe.Error: "E"}
