@@ -57,7 +57,7 @@ bench:
 	$(GO) test -run '^$$' -bench Compile -benchtime 5x -cpu 1 ./framework/model/
 	$(GO) test -run '^$$' -bench Outputs -benchtime 3x -benchmem ./framework/report/
 
-## lab: play the blog walkthrough in the network-namespace lab (root); reports in reports/
+## lab: play the blog walkthrough in the network-namespace lab (root); reports in reports/lab/
 lab: build
 	$(BIN)/tierproof lab --scenario scenarios/antrea-blog --reports reports/lab
 
@@ -74,7 +74,7 @@ generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) object paths=./framework/antrea/...
 	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./framework/antrea/... output:crd:dir=fixtures/antrea/crds
 
-## e2e: the Ginkgo suite on kind + Antrea (Docker, openvswitch); reports in reports/.
+## e2e: the Ginkgo suite on kind + Antrea (Docker, openvswitch); reports in reports/e2e/.
 ## Flags pass through E2E_FLAGS: -tierproof.keep-cluster=never, -tierproof.antrea-version=v2.7.0,
 ## -tierproof.node-image=..., -ginkgo.label-filter=stage:block-all, -ginkgo.focus=...
 e2e: agent
