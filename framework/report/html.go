@@ -223,7 +223,9 @@ var cellMarks = map[probe.Verdict]string{probe.Allow: ".", probe.Drop: "X", prob
 func htmlCellOf(c matrix.Cell) htmlCell {
 	expected := probe.FromModel(c.Expected.Verdict)
 	hc := htmlCell{Class: strings.ToLower(string(expected)), Mark: cellMarks[expected]}
-	if len(c.Attempts) > 0 {
+	if len(c.Attempts) == 0 {
+		hc.Class += " unprobed" // e.g. SCTP where the kernel lacks it: the panel says so
+	} else {
 		switch {
 		case !c.Matches():
 			hc.Class += " mismatch"

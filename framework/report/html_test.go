@@ -177,7 +177,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 	// stage's first ICMP cell, dev-app/ubuntu-16-04 to itself.
 	plain := string(render(t, browser, page+"#c0-0-0-0", "--dump-dom"))
 	if !strings.Contains(plain, `<h2 id="panel-flow">allow-core-dns: dev-app/ubuntu-16-04 → dev-app/ubuntu-16-04 `+run.Stages[0].Matrix.Probes[0].String()+`</h2>`) ||
-		!strings.Contains(plain, "a pod reaching itself") {
+		!strings.Contains(plain, "expected Allow, observed as expected") || !strings.Contains(plain, "a pod reaching itself") {
 		t.Errorf("the panel of a plain cell:\n%s", between(plain, `<aside id="panel"`, "</aside>"))
 	}
 

@@ -34,6 +34,10 @@ func TestTiedCellsAreMarkedInEveryTable(t *testing.T) {
 	if got := strings.Count(html.String(), " tied\""); got != 9 {
 		t.Errorf("the HTML report marks %d tied cells, want 9", got)
 	}
+	// Nothing was probed: every cell says so (its panel reads "not probed").
+	if got := strings.Count(html.String(), " unprobed"); got != 100 {
+		t.Errorf("%d of the 100 cells are marked unprobed", got)
+	}
 }
 
 // expectedMatrix is the model's tcp/80 matrix of manifests on the xyz estate.
