@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tierproof/tierproof/framework/golden"
 	"github.com/tierproof/tierproof/framework/report"
 )
 
@@ -46,4 +47,23 @@ func TestConformanceSummaryByFeature(t *testing.T) {
 	if err := json.Unmarshal(js.Bytes(), &doc); err != nil || len(doc.Cases) != 4 || doc.Features[0] != (report.FeatureTally{Feature: "tiers", Passed: 2, Failed: 1}) {
 		t.Errorf("json %v: %s", err, js.String())
 	}
+}
+
+// The conformance summary's text and JSON are pinned byte for byte.
+func TestConformanceSummaryIsGolden(t *testing.T) {
+	summary := report.Conformance{DataPlane: "kube-router v2.1.0 on kind", Cases: []report.CaseResult{
+		{Feature: "k8s-networkpolicy", Case: "deny-all-ingress", State: report.CasePassed},
+		{Feature: "k8s-networkpolicy", Case: "egress-named-port-to-an-ipblock", State: report.CaseFailed, Reason: "stage deny: 2 flows differ from the model"},
+		{Feature: "tiers", Case: "baseline-after-k8s", State: report.CaseSkipped, Reason: "kube-router enforces Kubernetes NetworkPolicies only"},
+		{Feature: "tiers", Case: "emergency-first", State: report.CasePassed},
+	}}
+	var text, js bytes.Buffer
+	if err := report.WriteConformanceText(&text, summary); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteConformanceJSON(&js, summary); err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/conformance-summary.txt", text.Bytes())
+	golden.Check(t, "testdata/conformance-summary.json", js.Bytes())
 }

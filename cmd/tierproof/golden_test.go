@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tierproof/tierproof/framework/golden"
+)
+
+// The offline commands' outputs are pinned byte for byte: simulate (text and
+// JSON), explain, lint (text and JSON) and the messages of refused input.
+// Each case's file holds the output and, last, the error the command returned.
+func TestOfflineOutputsAreGolden(t *testing.T) {
+	const catalog = "../../scenarios/conformance"
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"simulate-blog.txt", []string{"simulate", "--scenario", blogStages}},
+		{"simulate-blog-isolate.json", []string{"simulate", "--topology", blogTopology, "--policies", blogStages + "/01-isolate-environments", "--probe", "tcp/80", "--probe", "icmp", "--output", "json"}},
+		{"simulate-catalog.txt", []string{"simulate", "--catalog", catalog}},
+		{"explain-blog-block-all.txt", []string{"explain", "--scenario", blogStages, "--stage", "block-all", "--from", "test-app/ubuntu-16-04", "--to", "prod-app/ubuntu-16-04", "--probe", "tcp/22"}},
+		{"explain-blog-yelb.txt", []string{"explain", "--scenario", blogStages, "--from", "yelb/yelb-ui", "--to", "yelb/yelb-appserver", "--probe", "tcp/4567"}},
+		{"explain-catalog-drop.txt", []string{"explain", "--catalog", catalog, "--case", "drop-is-silent", "--from", "x/a", "--to", "y/b", "--probe", "udp/80"}},
+		{"lint-blog.txt", []string{"lint", "--scenario", blogStages}},
+		{"lint-blog.json", []string{"lint", "--scenario", blogStages, "--output", "json", "--fail-on", "none"}},
+		{"lint-block-all.txt", []string{"lint", "--topology", blogTopology, "--policies", blogStages + "/03-block-all"}},
+		{"error-unknown-endpoint.txt", []string{"explain", "--scenario", blogStages, "--from", "nowhere/x", "--to", "prod-app/ubuntu-16-04"}},
+		{"error-bad-probe.txt", []string{"simulate", "--topology", xyzTopology, "--probe", "tcp/99999"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := run(t, c.args...)
+			out = strings.ReplaceAll(out, filepath.Clean(blogStages), "BLOG")
+			golden.Check(t, filepath.Join("testdata", c.name), fmt.Appendf(nil, "%s\n--- error: %v\n", out, err))
+		})
+	}
+}
