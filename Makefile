@@ -71,8 +71,8 @@ lab-soak:
 
 ## generate: regenerate the deepcopy code and the CRDs (fixtures/antrea/crds) of the Antrea type mirror
 generate: $(CONTROLLER_GEN)
-	$(CONTROLLER_GEN) object paths=./framework/antrea/...
-	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./framework/antrea/... output:crd:dir=fixtures/antrea/crds
+	$(CONTROLLER_GEN) object paths=./apis/antrea/...
+	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./apis/antrea/... output:crd:dir=fixtures/antrea/crds
 
 ## e2e: the Ginkgo suite on kind + Antrea (Docker, openvswitch); reports in reports/e2e/.
 ## Flags pass through E2E_FLAGS: -tierproof.keep-cluster=never, -tierproof.antrea-version=v2.7.0,

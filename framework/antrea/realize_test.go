@@ -11,7 +11,7 @@ import (
 	crfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/tierproof/tierproof/framework/antrea"
-	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 )
 
 func status(gen, observed int64, phase antreav1beta1.NetworkPolicyPhase, current, desired int32) antrea.PolicyStatus {

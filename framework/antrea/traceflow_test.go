@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/tierproof/tierproof/framework/antrea"
-	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/probe"
 )

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tierproof/tierproof/framework/antrea"
-	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/testenv"

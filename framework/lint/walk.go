@@ -4,7 +4,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 )

@@ -5,7 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/policy"
 )
 

@@ -31,7 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	antreav1beta1 "github.com/tierproof/tierproof/framework/antrea/v1beta1"
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 )
 
 // Tools are the binaries `make tools` builds. The Makefile passes their paths
