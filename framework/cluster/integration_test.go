@@ -18,11 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/tierproof/tierproof/framework/antrea"
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
-	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/testenv"
+	"github.com/tierproof/tierproof/framework/topology"
 )
 
 // These tests run the cluster code against a real kube-apiserver and etcd
@@ -377,7 +377,7 @@ func relabelAndReset(t *testing.T, env *testenv.Env) {
 	createNamespace(t, env, "relabel", map[string]string{"ns": "relabel", "env": "dev"})
 	createRunningPods(t, env, kwokPod("relabel", "a", "kwok-worker", map[string]string{"pod": "a", "keep": "yes"}))
 	plane := &cluster.ClusterPlane{Client: env.Client, Applier: cluster.NewApplier(env.Client, "it-relabel")}
-	err := plane.Relabel(ctx, []scenario.LabelChange{
+	err := plane.Relabel(ctx, []topology.LabelChange{
 		{Namespace: "relabel", Set: map[string]string{"env": "prod", "team": "blue"}, Remove: []string{"ns"}},
 		{Namespace: "relabel", Pod: "a", Set: map[string]string{"pod": "b"}, Remove: []string{"keep"}},
 	})
@@ -400,7 +400,7 @@ func relabelAndReset(t *testing.T, env *testenv.Env) {
 		t.Errorf("after relabel: namespace %v, pod %v", ns, pod)
 	}
 	// A second change to the same label must still restore the first value.
-	if err := plane.Relabel(ctx, []scenario.LabelChange{{Namespace: "relabel", Set: map[string]string{"env": "test"}}}); err != nil {
+	if err := plane.Relabel(ctx, []topology.LabelChange{{Namespace: "relabel", Set: map[string]string{"env": "test"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := plane.Reset(ctx); err != nil {
@@ -410,7 +410,7 @@ func relabelAndReset(t *testing.T, env *testenv.Env) {
 	if ns["env"] != "dev" || ns["ns"] != "relabel" || ns["team"] != "" || pod["pod"] != "a" || pod["keep"] != "yes" {
 		t.Errorf("after reset: namespace %v, pod %v", ns, pod)
 	}
-	if err := plane.Relabel(ctx, []scenario.LabelChange{{Namespace: "nowhere", Set: map[string]string{"a": "b"}}}); err == nil ||
+	if err := plane.Relabel(ctx, []topology.LabelChange{{Namespace: "nowhere", Set: map[string]string{"a": "b"}}}); err == nil ||
 		!strings.Contains(err.Error(), "relabel namespace nowhere") {
 		t.Errorf("relabelling a missing namespace: %v", err)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
-	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -123,7 +122,7 @@ func (p *ClusterPlane) Exec(ctx context.Context, endpoint string, command []stri
 
 // Relabel merge-patches the labels of namespaces and pods, remembering each
 // label's first value so that Reset can put it back.
-func (p *ClusterPlane) Relabel(ctx context.Context, changes []scenario.LabelChange) error {
+func (p *ClusterPlane) Relabel(ctx context.Context, changes []topology.LabelChange) error {
 	for _, c := range changes {
 		obj := relabelTarget(c)
 		if err := p.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
@@ -171,7 +170,7 @@ func (p *ClusterPlane) Reset(ctx context.Context) error {
 		byTarget[t][k.key] = old
 	}
 	for t, patch := range byTarget {
-		c := scenario.LabelChange{Namespace: t.namespace, Pod: t.pod}
+		c := topology.LabelChange{Namespace: t.namespace, Pod: t.pod}
 		if perr := p.patchLabels(ctx, relabelTarget(c), patch); perr != nil {
 			err = errors.Join(err, fmt.Errorf("restoring the labels of %s: %w", c.Target(), perr))
 		}
@@ -183,7 +182,7 @@ func (p *ClusterPlane) Reset(ctx context.Context) error {
 // labelKey is one label of a namespace (pod empty) or pod.
 type labelKey struct{ namespace, pod, key string }
 
-func relabelTarget(c scenario.LabelChange) client.Object {
+func relabelTarget(c topology.LabelChange) client.Object {
 	if c.Pod == "" {
 		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: c.Namespace}}
 	}

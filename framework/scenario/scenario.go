@@ -43,12 +43,12 @@ type file struct {
 }
 
 type stageFile struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	Manifests   string            `json:"manifests,omitempty"` // directory, relative to the scenario
-	Objects     []json.RawMessage `json:"objects,omitempty"`   // manifests written inline
-	Relabel     []LabelChange     `json:"relabel,omitempty"`
-	Assertions  []assertionFile   `json:"assertions,omitempty"`
+	Name        string                 `json:"name"`
+	Description string                 `json:"description,omitempty"`
+	Manifests   string                 `json:"manifests,omitempty"` // directory, relative to the scenario
+	Objects     []json.RawMessage      `json:"objects,omitempty"`   // manifests written inline
+	Relabel     []topology.LabelChange `json:"relabel,omitempty"`
+	Assertions  []assertionFile        `json:"assertions,omitempty"`
 }
 
 type assertionFile struct {
@@ -79,36 +79,8 @@ type Stage struct {
 	Name        string
 	Description string
 	Manifests   []Manifest
-	Relabel     []LabelChange
+	Relabel     []topology.LabelChange
 	Assertions  []Assertion
-}
-
-// LabelChange sets and removes labels of a namespace (Pod empty) or a pod.
-type LabelChange struct {
-	Namespace string            `json:"namespace"`
-	Pod       string            `json:"pod,omitempty"`
-	Set       map[string]string `json:"set,omitempty"`
-	Remove    []string          `json:"remove,omitempty"`
-}
-
-// Target names what the change relabels: "namespace x" or "pod x/a".
-func (c LabelChange) Target() string {
-	if c.Pod == "" {
-		return "namespace " + c.Namespace
-	}
-	return "pod " + c.Namespace + "/" + c.Pod
-}
-
-// Apply changes labels in place, creating the map when needed.
-func (c LabelChange) Apply(labels map[string]string) map[string]string {
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	for _, k := range c.Remove {
-		delete(labels, k)
-	}
-	maps.Copy(labels, c.Set)
-	return labels
 }
 
 // Manifest is one manifest file (or inline object) of a stage, unrendered.
@@ -366,21 +338,8 @@ func sameObject(a, b policy.Object) bool {
 func (s *Scenario) TopologyAt(stage int, base *topology.Topology) (*topology.Topology, error) {
 	t := base.DeepCopy()
 	for _, st := range s.Stages[:stage+1] {
-		for _, c := range st.Relabel {
-			found := false
-			for i := range t.Namespaces {
-				if c.Pod == "" && t.Namespaces[i].Name == c.Namespace {
-					t.Namespaces[i].Labels, found = c.Apply(t.Namespaces[i].Labels), true
-				}
-			}
-			for i := range t.Pods {
-				if c.Pod != "" && t.Pods[i].Namespace == c.Namespace && t.Pods[i].Name == c.Pod {
-					t.Pods[i].Labels, found = c.Apply(t.Pods[i].Labels), true
-				}
-			}
-			if !found {
-				return nil, fmt.Errorf("scenario %s, stage %s: relabel: no %s in the topology", s.Name, st.Name, c.Target())
-			}
+		if err := t.Relabel(st.Relabel); err != nil {
+			return nil, fmt.Errorf("scenario %s, stage %s: %w", s.Name, st.Name, err)
 		}
 	}
 	return t, nil

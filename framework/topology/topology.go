@@ -335,3 +335,53 @@ func (t *Topology) Values() map[string]string {
 	}
 	return values
 }
+
+// LabelChange sets and removes labels of a namespace (Pod empty) or a pod.
+type LabelChange struct {
+	Namespace string            `json:"namespace"`
+	Pod       string            `json:"pod,omitempty"`
+	Set       map[string]string `json:"set,omitempty"`
+	Remove    []string          `json:"remove,omitempty"`
+}
+
+// Target names what the change relabels: "namespace x" or "pod x/a".
+func (c LabelChange) Target() string {
+	if c.Pod == "" {
+		return "namespace " + c.Namespace
+	}
+	return "pod " + c.Namespace + "/" + c.Pod
+}
+
+// Apply changes labels in place, creating the map when needed.
+func (c LabelChange) Apply(labels map[string]string) map[string]string {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for _, k := range c.Remove {
+		delete(labels, k)
+	}
+	maps.Copy(labels, c.Set)
+	return labels
+}
+
+// Relabel applies changes to t in place. A change naming a namespace or pod
+// that t lacks is an error.
+func (t *Topology) Relabel(changes []LabelChange) error {
+	for _, c := range changes {
+		found := false
+		for i := range t.Namespaces {
+			if c.Pod == "" && t.Namespaces[i].Name == c.Namespace {
+				t.Namespaces[i].Labels, found = c.Apply(t.Namespaces[i].Labels), true
+			}
+		}
+		for i := range t.Pods {
+			if c.Pod != "" && t.Pods[i].Namespace == c.Namespace && t.Pods[i].Name == c.Pod {
+				t.Pods[i].Labels, found = c.Apply(t.Pods[i].Labels), true
+			}
+		}
+		if !found {
+			return fmt.Errorf("relabel: no %s in the topology", c.Target())
+		}
+	}
+	return nil
+}

@@ -49,7 +49,7 @@ type Snapshotter interface {
 
 // Relabeler is a data plane whose namespaces and pods a stage can relabel.
 type Relabeler interface {
-	Relabel(ctx context.Context, changes []scenario.LabelChange) error
+	Relabel(ctx context.Context, changes []topology.LabelChange) error
 }
 
 // Tracer is a data plane that can trace a flow's packet (Antrea's Traceflow).
@@ -337,7 +337,7 @@ func (p *LabPlane) Probeable(f probe.Flow) bool {
 }
 
 // Relabel changes the lab's labels; the next Apply programs their verdicts.
-func (p *LabPlane) Relabel(_ context.Context, changes []scenario.LabelChange) error {
+func (p *LabPlane) Relabel(_ context.Context, changes []topology.LabelChange) error {
 	s := &scenario.Scenario{Stages: []scenario.Stage{{Relabel: changes}}}
 	t, err := s.TopologyAt(0, p.topology)
 	if err != nil {
