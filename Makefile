@@ -79,7 +79,7 @@ generate: $(CONTROLLER_GEN)
 ## -tierproof.node-image=..., -ginkgo.label-filter=stage:block-all, -ginkgo.focus=...
 e2e: agent
 	$(GO) test ./suites/e2e -count=1 -timeout 100m -run '^TestE2E$$' -args -ginkgo.v -ginkgo.timeout=90m \
-		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/e2e \
+		-tierproof.data-plane=antrea -tierproof.reports=$(CURDIR)/reports/e2e \
 		-ginkgo.junit-report=$(CURDIR)/reports/e2e/ginkgo-junit.xml $(E2E_FLAGS)
 
 ## conformance: the conformance catalog (scenarios/conformance) on kind + Antrea; a summary by
@@ -87,7 +87,7 @@ e2e: agent
 ## -ginkgo.label-filter=feature:tiers
 conformance: agent
 	$(GO) test ./suites/conformance -count=1 -timeout 130m -run '^TestConformance$$' -args -ginkgo.v -ginkgo.timeout=120m \
-		-tierproof.data-plane=kind -tierproof.reports=$(CURDIR)/reports/conformance \
+		-tierproof.data-plane=antrea -tierproof.reports=$(CURDIR)/reports/conformance \
 		-ginkgo.junit-report=$(CURDIR)/reports/conformance/ginkgo-junit.xml $(E2E_FLAGS)
 
 ## cluster-test: the real path on real kind clusters with kube-router enforcing (Docker; root for

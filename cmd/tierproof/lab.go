@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
@@ -53,13 +55,13 @@ func newLabCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			lab, err := walkthrough.NewLabPlane(cmd.Context(), topo, s.Probes, agentBinary)
+			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
+			lab, err := dataplane.Open(cmd.Context(), dataplane.Options{Plane: dataplane.Lab, AgentBinary: agentBinary, Logf: logf, Topology: topo, Probes: s.Probes})
 			if err != nil {
 				return err
 			}
-			defer lab.Close()
-			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
-			runner := walkthrough.Runner{Plane: lab, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: logf}
+			defer lab.Close(context.WithoutCancel(cmd.Context()), false)
+			runner := walkthrough.Runner{Plane: lab.Plane, Engine: probe.Config{Timeout: timeout, Retries: retries}, Logf: logf}
 			run, runErr := runner.Run(cmd.Context(), s, topo, s.ValuesFor(topo))
 			err = errors.Join(runErr, writeReports(reports, run, logf))
 			logf("%s", report.Summary(run, reports))

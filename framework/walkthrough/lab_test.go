@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -41,7 +42,7 @@ func TestMain(m *testing.M) {
 }
 
 // blogLab is the blog's estate in the lab, at the offline topology's addresses.
-func blogLab(t *testing.T) (*walkthrough.LabPlane, *scenario.Scenario, *topology.Topology) {
+func blogLab(t *testing.T) (*dataplane.LabPlane, *scenario.Scenario, *topology.Topology) {
 	t.Helper()
 	if err := netlab.Available(); err != nil {
 		t.Skip(err.Error() + "; run as root (CI does)")
@@ -54,7 +55,7 @@ func blogLab(t *testing.T) (*walkthrough.LabPlane, *scenario.Scenario, *topology
 	if err != nil {
 		t.Fatal(err)
 	}
-	lab, err := walkthrough.NewLabPlane(context.Background(), topo, s.Probes, agentBinary)
+	lab, err := dataplane.NewLab(context.Background(), topo, s.Probes, agentBinary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func junitCounts(t *testing.T, data []byte) (tests, failures int) {
 // tracingPlane gives the lab a stand-in for Antrea's Traceflow, to check that
 // mismatched flows are traced and the traces reach the reports.
 type tracingPlane struct {
-	*walkthrough.LabPlane
+	*dataplane.LabPlane
 	flows []probe.Flow
 }
 

@@ -8,54 +8,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/tierproof/tierproof/framework/agent"
+	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
-	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
 )
-
-// DataPlane is what enforces a stage: Antrea on a cluster, or the lab.
-type DataPlane interface {
-	probe.Executor
-	// Name says what answers the probes, in every report.
-	Name() string
-	// Semantics are how the data plane reads K8s NetworkPolicies, and
-	// whether it enforces Antrea-native policies at all.
-	Semantics() model.Semantics
-	// Apply makes the stage's policies effective (and waits until they are).
-	Apply(ctx context.Context, stage int, policies *policy.Set) error
-	// IP is an endpoint's address on this data plane.
-	IP(endpoint string) string
-	// Probeable says whether the flow can be probed: its source runs the agent
-	// and its destination serves the probed port. Other cells are reported as
-	// not probed.
-	Probeable(f probe.Flow) bool
-}
-
-// Snapshotter is a data plane whose estate is read after each stage is
-// applied (a live cluster), so the model sees the labels and IPs of that moment.
-type Snapshotter interface {
-	Snapshot(ctx context.Context) (*topology.Topology, error)
-}
-
-// Relabeler is a data plane whose namespaces and pods a stage can relabel.
-type Relabeler interface {
-	Relabel(ctx context.Context, changes []topology.LabelChange) error
-}
-
-// Tracer is a data plane that can trace a flow's packet (Antrea's Traceflow).
-type Tracer interface {
-	Trace(ctx context.Context, f probe.Flow) (string, error)
-}
 
 // ErrNothingProbed is wrapped by a stage none of whose flows the data plane
 // can probe: nothing was checked, so the stage cannot pass.
@@ -67,26 +32,85 @@ const maxTraces = 5
 
 // Runner plays scenarios.
 type Runner struct {
-	Plane  DataPlane
+	Plane  dataplane.DataPlane
 	Engine probe.Config
 	Logf   func(format string, args ...any)
 }
 
-// Run plays s on topo with the run's template values. The returned report.Run
-// holds every stage played; err says which stage failed and why.
+// Run plays s on topo with the run's template values, stage after stage
+// until one fails. The returned report.Run holds every stage played; err
+// says which stage failed and why.
 func (r Runner) Run(ctx context.Context, s *scenario.Scenario, topo *topology.Topology, values map[string]string) (report.Run, error) {
-	run := report.Run{Scenario: s.Name, DataPlane: r.Plane.Name()}
+	p := r.Start(s, topo, values)
 	for i := range s.Stages {
-		stage, err := r.PlayStage(ctx, s, i, topo, values)
-		if stage.Matrix != nil {
-			run.Stages = append(run.Stages, stage)
-		}
-		if err != nil {
-			run.NotPlayed = NotPlayed(s, i, stage.Matrix == nil, err)
-			return run, err
+		if _, err := p.Stage(ctx, i); err != nil {
+			return p.Report(""), err
 		}
 	}
-	return run, nil
+	return p.Report(""), nil
+}
+
+// Play is one scenario being played, a stage at a time (a suite plays each
+// stage in a spec of its own): it keeps the stages played and builds the
+// scenario's report.
+type Play struct {
+	runner Runner
+	s      *scenario.Scenario
+	topo   *topology.Topology
+	values map[string]string
+	run    report.Run
+	// attempted are the stages played; failed the one that failed (with
+	// failedErr; failedUnprobed when it failed before probing).
+	attempted      []int
+	failed         int
+	failedErr      error
+	failedUnprobed bool
+}
+
+// Start begins playing s on topo with the run's template values.
+func (r Runner) Start(s *scenario.Scenario, topo *topology.Topology, values map[string]string) *Play {
+	return &Play{runner: r, s: s, topo: topo, values: values, run: report.Run{Scenario: s.Name, DataPlane: r.Plane.Name()}}
+}
+
+// Stage plays stage i and records it; see PlayStage.
+func (p *Play) Stage(ctx context.Context, i int) (report.Stage, error) {
+	p.attempted = append(p.attempted, i)
+	stage, err := p.runner.PlayStage(ctx, p.s, i, p.topo, p.values)
+	if stage.Matrix != nil {
+		p.run.Stages = append(p.run.Stages, stage)
+	}
+	if err != nil {
+		p.failed, p.failedErr, p.failedUnprobed = i, err, stage.Matrix == nil
+	}
+	return stage, err
+}
+
+// Report is the scenario's report: every stage played, and why the others
+// were not — from a failed stage on, NotPlayed's reasons; otherwise
+// unplayedWhy for each stage not played.
+func (p *Play) Report(unplayedWhy string) report.Run {
+	run := p.run
+	if p.failedErr != nil {
+		run.NotPlayed = NotPlayed(p.s, p.failed, p.failedUnprobed, p.failedErr)
+		return run
+	}
+	run.NotPlayed = notAttempted(p.s, p.attempted, unplayedWhy)
+	return run
+}
+
+// NotStarted is the report of a scenario none of whose stages was played, and why.
+func NotStarted(s *scenario.Scenario, why string) report.Run {
+	return report.Run{Scenario: s.Name, NotPlayed: notAttempted(s, nil, why)}
+}
+
+func notAttempted(s *scenario.Scenario, attempted []int, why string) []report.NotPlayed {
+	var out []report.NotPlayed
+	for i, st := range s.Stages {
+		if !slices.Contains(attempted, i) {
+			out = append(out, report.NotPlayed{Stage: st.Name, Why: why})
+		}
+	}
+	return out
 }
 
 // PlayStage plays stage i of s: the data plane relabels what the stage
@@ -107,7 +131,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
 	}
 	if len(st.Relabel) > 0 {
-		relabeler, ok := r.Plane.(Relabeler)
+		relabeler, ok := r.Plane.(dataplane.Relabeler)
 		if !ok {
 			return report.Stage{}, fmt.Errorf("stage %s relabels endpoints, which %s cannot do", st.Name, r.Plane.Name())
 		}
@@ -119,7 +143,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	if err := r.Plane.Apply(ctx, i, set); err != nil {
 		return report.Stage{}, stageError(ctx, st.Name, err)
 	}
-	if snap, ok := r.Plane.(Snapshotter); ok {
+	if snap, ok := r.Plane.(dataplane.Snapshotter); ok {
 		if topo, err = snap.Snapshot(ctx); err != nil {
 			return report.Stage{}, stageError(ctx, st.Name, fmt.Errorf("reading the estate: %w", err))
 		}
@@ -132,11 +156,6 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	if err != nil {
 		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
 	}
-	expect := func(f probe.Flow) (probe.Verdict, bool) {
-		fi, _ := m.Endpoint(f.From)
-		ti, _ := m.Endpoint(f.To)
-		return probe.FromModel(m.Evaluate(fi, ti, f.Probe).Verdict), true
-	}
 	var flows []probe.Flow
 	for _, f := range x.Flows(r.Plane.IP) {
 		if r.Plane.Probeable(f) {
@@ -147,7 +166,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		// A stage that checked nothing must never pass.
 		return report.Stage{}, fmt.Errorf("stage %s: %w: %s can probe none of its %d flows", st.Name, ErrNothingProbed, r.Plane.Name(), len(x.Flows(r.Plane.IP)))
 	}
-	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, expect)
+	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, x.Expectation())
 	if ctx.Err() != nil {
 		// What a cancelled probe saw says nothing about policy: no verdict.
 		return report.Stage{}, interrupted(ctx, st.Name)
@@ -240,7 +259,7 @@ func (r Runner) CheckScenario(s *scenario.Scenario, values map[string]string) er
 // trace runs the data plane's tracing, if it has any, for the first
 // mismatched flows that start at a pod.
 func (r Runner) trace(ctx context.Context, stage string, x *matrix.Matrix) map[string]string {
-	tracer, ok := r.Plane.(Tracer)
+	tracer, ok := r.Plane.(dataplane.Tracer)
 	if !ok {
 		return nil
 	}
@@ -276,156 +295,11 @@ func (r Runner) logf(format string, args ...any) {
 func (r Runner) failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
 	var failed []string
 	for _, a := range st.Assertions {
-		covered := false
-		for _, c := range x.Cells() {
-			if c.Probe != a.Probe || len(c.Attempts) == 0 || !scenario.MatchesEndpoint(a.From, c.From) || !scenario.MatchesEndpoint(a.To, c.To) {
-				continue
-			}
-			covered = true
-			want := a.Verdict
-			if want == model.Drop && deniedByK8sIsolation(c.Expected) {
-				// Assertions are written for Antrea; this data plane's
-				// K8s NetworkPolicy denials may look otherwise.
-				want = r.Plane.Semantics().K8sDenial
-			}
-			if c.Observed() != probe.FromModel(want) {
-				failed = append(failed, fmt.Sprintf("%s → %s %s: want %s, observed %s", c.From, c.To, a.Probe, want, c.Observed()))
-			}
-		}
+		unmet, covered := x.Unmet(a, r.Plane.Semantics().K8sDenial)
+		failed = append(failed, unmet...)
 		if !covered {
 			r.logf("stage %s: assertion %s → %s %s not probed on %s", st.Name, a.From, a.To, a.Probe, r.Plane.Name())
 		}
 	}
 	return failed
-}
-
-// deniedByK8sIsolation says whether K8s NetworkPolicy isolation denies the
-// flow on the side that decided it.
-func deniedByK8sIsolation(r model.Result) bool {
-	for _, d := range []model.Decision{r.Egress, r.Ingress} {
-		if d.Verdict != model.Allow {
-			return d.Stage == model.StageK8sIsolation
-		}
-	}
-	return false
-}
-
-// LabPlane is the network-namespace lab standing in for Antrea: it enforces
-// the model's own verdicts, so it checks the harness (agent, engine,
-// comparison, reports), never Antrea. Faults, if set, alters a stage's plan.
-type LabPlane struct {
-	*netlab.Lab
-	base     *topology.Topology // as built; Reset returns to it
-	topology *topology.Topology // with the labels stages changed
-	probes   []model.Probe
-	sctp     bool // the kernel has SCTP
-	Faults   func(stage int, plan *netlab.Plan)
-}
-
-// Name labels every report of a lab run honestly.
-func (*LabPlane) Name() string {
-	return "lab data plane (network namespaces enforcing the model's verdicts, not Antrea)"
-}
-
-// Semantics are Antrea's: the lab enforces the model's own verdicts.
-func (*LabPlane) Semantics() model.Semantics { return model.Antrea }
-
-// Probeable is true for every flow, SCTP ones when the kernel has SCTP: every
-// lab endpoint runs the agent.
-func (p *LabPlane) Probeable(f probe.Flow) bool {
-	return p.sctp || f.Probe.Protocol != model.SCTP
-}
-
-// Relabel changes the lab's labels; the next Apply programs their verdicts.
-func (p *LabPlane) Relabel(_ context.Context, changes []topology.LabelChange) error {
-	s := &scenario.Scenario{Stages: []scenario.Stage{{Relabel: changes}}}
-	t, err := s.TopologyAt(0, p.topology)
-	if err != nil {
-		return err
-	}
-	p.topology = t
-	return nil
-}
-
-// Reset returns the lab to its first labels and lets every flow through, so
-// that the next scenario starts afresh.
-func (p *LabPlane) Reset(context.Context) error {
-	p.topology = p.base.DeepCopy()
-	return p.Program(netlab.Plan{})
-}
-
-// Apply programs the lab with the verdicts the model gives the stage's policies.
-func (p *LabPlane) Apply(_ context.Context, stage int, policies *policy.Set) error {
-	m, err := model.Compile(p.topology, policies)
-	if err != nil {
-		return err
-	}
-	// A lab shared by several scenarios serves all their probes; the probes a
-	// stage's rules make ambiguous (unpinned ones under source-port rules)
-	// are not the stage's own and get no verdicts.
-	var probes []model.Probe
-	for _, pr := range p.probes {
-		if m.CheckProbe(pr) == nil {
-			probes = append(probes, pr)
-		}
-	}
-	expected, err := matrix.Expected(m, probes)
-	if err != nil {
-		return err
-	}
-	plan := netlab.Plan{Verdicts: map[netlab.Cell]model.Verdict{}}
-	for _, c := range expected.Cells() {
-		// A pinned probe's Allow is listed: the lab must let it through even
-		// where the same port's unpinned probe is denied.
-		if c.Expected.Verdict != model.Allow || c.Probe.SourcePort != 0 {
-			plan.Verdicts[netlab.Cell{From: c.From, To: c.To, Probe: c.Probe}] = c.Expected.Verdict
-		}
-	}
-	if p.Faults != nil {
-		p.Faults(stage, &plan)
-	}
-	return p.Program(plan)
-}
-
-// NewLabPlane builds a lab mirroring topo — one namespace per pod and external
-// host, at its own address, each agent serving the ports probes need — as a
-// data plane. Close it when done.
-func NewLabPlane(ctx context.Context, topo *topology.Topology, probes []model.Probe, agentBinary string) (*LabPlane, error) {
-	var names []string
-	ips := map[string]netip.Addr{}
-	add := func(name, ip string) error {
-		addr, err := netip.ParseAddr(ip)
-		if err != nil {
-			return fmt.Errorf("endpoint %s: %w", name, err)
-		}
-		names = append(names, name)
-		ips[name] = addr
-		return nil
-	}
-	for _, p := range topo.Pods {
-		if err := add(p.EndpointName(), p.IP); err != nil {
-			return nil, err
-		}
-	}
-	for _, e := range topo.Externals {
-		if err := add(e.Name, e.IP); err != nil {
-			return nil, err
-		}
-	}
-	var ports agent.Ports
-	for _, p := range probes {
-		switch p.Protocol {
-		case model.TCP:
-			ports.TCP = append(ports.TCP, int(p.Port))
-		case model.UDP:
-			ports.UDP = append(ports.UDP, int(p.Port))
-		case model.SCTP:
-			ports.SCTP = append(ports.SCTP, int(p.Port))
-		}
-	}
-	lab, err := netlab.New(ctx, netlab.Config{Endpoints: names, Ports: ports, AgentBinary: agentBinary, IPs: ips})
-	if err != nil {
-		return nil, err
-	}
-	return &LabPlane{Lab: lab, base: topo, topology: topo.DeepCopy(), probes: probes, sctp: netlab.HasSCTP()}, nil
 }

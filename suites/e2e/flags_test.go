@@ -15,8 +15,8 @@ func TestBadFlagsStopTheSuiteWithOneLine(t *testing.T) {
 	}{
 		{"-tierproof.keep-cluster=sometimes", `-tierproof.keep-cluster "sometimes": want on-failure, always or never`},
 		{"-tierproof.keep-clustr=never", "did you mean -tierproof.keep-cluster?"},
-		{"-tierproof.node-image=kindest/node:v1.36.4", "-tierproof.node-image applies to -tierproof.data-plane=kind or kube-router only"},
-		{"-tierproof.antrea-version=v2.7.0", "-tierproof.antrea-version applies to -tierproof.data-plane=kind only, and this run uses lab"},
+		{"-tierproof.node-image=kindest/node:v1.36.4", "-tierproof.node-image applies to -tierproof.data-plane=antrea or kube-router only"},
+		{"-tierproof.antrea-version=v2.7.0", "-tierproof.antrea-version applies to -tierproof.data-plane=antrea only, and this run uses lab"},
 		{"-tierproof.lab-fault=no-such-stage:prod-app/ubuntu-16-04>ssh-server:tcp/22", `scenario antrea-blog has no stage "no-such-stage"`},
 		{"-tierproof.lab-fault=block-all:prod-app/ubuntu-99>ssh-server:tcp/22", `scenario antrea-blog has no endpoint "prod-app/ubuntu-99"`},
 		{"-tierproof.lab-fault=block-all:prod-app/ubuntu-16-04>ssh-server:tcp/9999", "scenario antrea-blog does not probe tcp/9999"},

@@ -45,7 +45,7 @@ func TestKindModeStopsAtTheOpenVSwitchCheckAndCreatesNothing(t *testing.T) {
 		t.Skip("this host can run Antrea on kind: kind mode would boot a real cluster (make e2e)")
 	}
 	before := dockerObjects(t)
-	out, err := rerunSuite(t, "-tierproof.data-plane=kind", "-tierproof.reports="+t.TempDir())
+	out, err := rerunSuite(t, "-tierproof.data-plane=antrea", "-tierproof.reports="+t.TempDir())
 	if err == nil {
 		t.Fatalf("the kind-mode suite passed without openvswitch:\n%s", out)
 	}

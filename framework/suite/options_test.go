@@ -1,4 +1,4 @@
-package e2e_test
+package suite_test
 
 import (
 	"bytes"
@@ -16,18 +16,19 @@ import (
 
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/nodeimage"
-	"github.com/tierproof/tierproof/suites/e2e"
+	"github.com/tierproof/tierproof/framework/suite"
 )
 
-func parse(t *testing.T, suite e2e.Suite, args ...string) (*e2e.Options, *flag.FlagSet, error) {
+func parse(t *testing.T, which suite.Suite, args ...string) (*suite.Options, *flag.FlagSet, error) {
 	t.Helper()
 	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
 	fs.SetOutput(&bytes.Buffer{})
-	o := &e2e.Options{}
-	o.Register(fs, suite)
+	o := &suite.Options{}
+	o.Register(fs, which)
 	return o, fs, fs.Parse(args)
 }
 
@@ -45,8 +46,8 @@ func TestNightlyWorkflowUsesRealFlagsAndNestedTimeouts(t *testing.T) {
 	}
 	args := strings.Fields(regexp.MustCompile(`\$\{\{[^}]*\}\}`).ReplaceAllString(string(m[1]), "x"))
 	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
-	var o e2e.Options
-	o.Register(fs, e2e.Walkthrough)
+	var o suite.Options
+	o.Register(fs, suite.Walkthrough)
 	if err := fs.Parse(args); err != nil {
 		t.Fatalf("the workflow's flags %q do not parse: %v", args, err)
 	}
@@ -88,8 +89,8 @@ func TestNightlyWorkflowUsesRealFlagsAndNestedTimeouts(t *testing.T) {
 }
 
 func TestCheckRefusesUnknownValues(t *testing.T) {
-	for _, args := range [][]string{{"-tierproof.keep-cluster=sometimes", "-tierproof.data-plane=kind"}, {"-tierproof.data-plane=vm"}, {"-tierproof.timeout=-1s"}} {
-		o, fs, err := parse(t, e2e.Walkthrough, args...)
+	for _, args := range [][]string{{"-tierproof.keep-cluster=sometimes", "-tierproof.data-plane=antrea"}, {"-tierproof.data-plane=vm"}, {"-tierproof.timeout=-1s"}} {
+		o, fs, err := parse(t, suite.Walkthrough, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,12 +107,12 @@ func TestCheckRefusesFlagsOfTheOtherDataPlane(t *testing.T) {
 		{[]string{"-tierproof.node-image=kindest/node:v1.36.4"}},
 		{[]string{"-tierproof.keep-cluster=never"}},
 		{[]string{"-tierproof.kubeconfig=/tmp/k"}},
-		{[]string{"-tierproof.data-plane=kind", "-tierproof.lab-fault=a:b>c:tcp/80"}},
+		{[]string{"-tierproof.data-plane=antrea", "-tierproof.lab-fault=a:b>c:tcp/80"}},
 		{[]string{"-tierproof.data-plane=kube-router", "-tierproof.antrea-version=v2.7.0"}},
 		{[]string{"-tierproof.data-plane=kube-router", "-tierproof.antrea-manifest-sha256=abc"}},
 		{[]string{"-tierproof.out-of-band=no-policy:f.yaml"}},
 	} {
-		o, fs, err := parse(t, e2e.Walkthrough, c.args...)
+		o, fs, err := parse(t, suite.Walkthrough, c.args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,37 +121,62 @@ func TestCheckRefusesFlagsOfTheOtherDataPlane(t *testing.T) {
 			t.Errorf("%v: %v", c.args, err)
 		}
 	}
-	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.keep-cluster=never")
+	o, fs, _ := parse(t, suite.Walkthrough, "-tierproof.data-plane=antrea", "-tierproof.keep-cluster=never")
 	if err := o.Check(fs); err != nil {
 		t.Errorf("kind flags on kind refused: %v", err)
 	}
-	o, fs, _ = parse(t, e2e.Walkthrough, "-tierproof.data-plane=kube-router", "-tierproof.keep-cluster=never", "-tierproof.node-image=x", "-tierproof.out-of-band=s:f")
+	o, fs, _ = parse(t, suite.Walkthrough, "-tierproof.data-plane=kube-router", "-tierproof.keep-cluster=never", "-tierproof.node-image=x", "-tierproof.out-of-band=s:f")
 	if err := o.Check(fs); err != nil {
 		t.Errorf("cluster flags on kube-router refused: %v", err)
 	}
 }
 
+// bootOptions are what a run of the walkthrough suite with args would boot.
+func bootOptions(t *testing.T, args ...string) (cluster.BootOptions, error) {
+	t.Helper()
+	o, fs, _ := parse(t, suite.Walkthrough, args...)
+	if err := o.Check(fs); err != nil {
+		t.Fatal(err)
+	}
+	d, err := o.DataPlaneOptions(cluster.BlogEstate, "tierproof", "agent", t.TempDir(), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.BootOptions()
+}
+
 // kube-router runs on the local node image, with stand-ins for the images
 // no registry serves; Antrea on kindest/node, with its manifest.
 func TestEachClusterPlaneBootsItsOwnEnforcer(t *testing.T) {
-	o, _, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kube-router")
-	b, err := o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf)
+	b, err := bootOptions(t, "-tierproof.data-plane=kube-router")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := b.Enforcer.(kuberouter.Enforcer); !ok || b.NodeImage != nodeimage.Tag || !b.Estate.StandIns {
 		t.Errorf("kube-router: %T on %s, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
 	}
-	o, _, _ = parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind")
-	if b, err = o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf); err != nil {
+	if b, err = bootOptions(t, "-tierproof.data-plane=antrea"); err != nil {
 		t.Fatal(err)
 	}
 	if a, ok := b.Enforcer.(*antrea.Enforcer); !ok || a.Version != antrea.DefaultVersion || b.Estate.StandIns || b.NodeImage != "" {
-		t.Errorf("kind: %T on %q, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
+		t.Errorf("antrea: %T on %q, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
 	}
-	o, _, _ = parse(t, e2e.Walkthrough)
-	if _, err := o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf); err == nil {
+	if _, err := bootOptions(t); err == nil {
 		t.Error("the lab booted a cluster")
+	}
+}
+
+// "kind" was Antrea's name before kube-router ran on kind too: users' scripts
+// pass it, so it is read as antrea, with a one-line note.
+func TestKindIsADeprecatedNameForAntrea(t *testing.T) {
+	o, fs, _ := parse(t, suite.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.antrea-version=v2.7.0")
+	var note bytes.Buffer
+	fs.SetOutput(&note)
+	if err := o.Check(fs); err != nil {
+		t.Fatal(err)
+	}
+	if o.Plane() != dataplane.Antrea || strings.Count(note.String(), "\n") != 1 || !strings.Contains(note.String(), `"kind" is now called "antrea"`) {
+		t.Errorf("-tierproof.data-plane=kind: plane %q, note %q", o.Plane(), note.String())
 	}
 }
 
@@ -158,7 +184,7 @@ func TestEachClusterPlaneBootsItsOwnEnforcer(t *testing.T) {
 // lab fault: it has neither flag, so giving one is an error, not a no-op.
 func TestTheConformanceSuiteHasOnlyTheFlagsItReads(t *testing.T) {
 	for _, f := range []string{"-tierproof.scenarios=x", "-tierproof.lab-fault=a:b>c:tcp/80"} {
-		if _, _, err := parse(t, e2e.Conformance, f); err == nil || !strings.Contains(err.Error(), "flag provided but not defined") {
+		if _, _, err := parse(t, suite.Conformance, f); err == nil || !strings.Contains(err.Error(), "flag provided but not defined") {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
@@ -166,8 +192,8 @@ func TestTheConformanceSuiteHasOnlyTheFlagsItReads(t *testing.T) {
 
 // Messages tell users what to type: every -tierproof.* they name is a flag.
 func TestMessagesNameFlagsThatExist(t *testing.T) {
-	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind")
-	boot, err := o.BootOptions(cluster.BlogEstate, "agent", t.TempDir(), t.Logf)
+	_, fs, _ := parse(t, suite.Walkthrough, "-tierproof.data-plane=antrea")
+	boot, err := bootOptions(t, "-tierproof.data-plane=antrea")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,10 +218,10 @@ func TestAMistypedFlagGetsOneLineNamingTheNearestFlag(t *testing.T) {
 	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
 	var out bytes.Buffer
 	fs.SetOutput(&out)
-	var o e2e.Options
-	o.Register(fs, e2e.Walkthrough)
+	var o suite.Options
+	o.Register(fs, suite.Walkthrough)
 	args := []string{"-tierproof.keep-clustr=never"}
-	fs.Usage = e2e.ShortUsage(fs, e2e.Walkthrough, args)
+	fs.Usage = suite.ShortUsage(fs, suite.Walkthrough, args)
 	if err := fs.Parse(args); err == nil {
 		t.Fatal("a mistyped flag parsed")
 	}
@@ -204,7 +230,7 @@ func TestAMistypedFlagGetsOneLineNamingTheNearestFlag(t *testing.T) {
 		t.Errorf("%d lines:\n%s", len(lines), out.String())
 	}
 	out.Reset()
-	fs.Usage = e2e.ShortUsage(fs, e2e.Walkthrough, []string{"-help"})
+	fs.Usage = suite.ShortUsage(fs, suite.Walkthrough, []string{"-help"})
 	_ = fs.Parse([]string{"-help"})
 	if !strings.Contains(out.String(), "-tierproof.node-image") {
 		t.Errorf("-help does not list the flags:\n%s", out.String())
@@ -212,11 +238,11 @@ func TestAMistypedFlagGetsOneLineNamingTheNearestFlag(t *testing.T) {
 }
 
 func TestDecisionFollowsWhatFailed(t *testing.T) {
-	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind")
+	o, fs, _ := parse(t, suite.Walkthrough, "-tierproof.data-plane=antrea")
 	if err := o.Check(fs); err != nil {
 		t.Fatal(err)
 	}
-	var failed, passed e2e.Outcome
+	var failed, passed suite.Outcome
 	failed.Fail()
 	if d := o.Decision(&failed); !strings.Contains(d, "failed; keeping") {
 		t.Errorf("on-failure after a failure: %s", d)
@@ -229,11 +255,11 @@ func TestDecisionFollowsWhatFailed(t *testing.T) {
 // An interrupt that lands between two specs skips the rest without failing
 // any: the signal itself must mark the run, or it would read as passed.
 func TestAnInterruptBetweenSpecsIsNotAPass(t *testing.T) {
-	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.keep-cluster=never")
+	o, fs, _ := parse(t, suite.Walkthrough, "-tierproof.data-plane=antrea", "-tierproof.keep-cluster=never")
 	if err := o.Check(fs); err != nil {
 		t.Fatal(err)
 	}
-	var outcome e2e.Outcome
+	var outcome suite.Outcome
 	stop := outcome.WatchInterrupts()
 	defer stop()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
@@ -319,11 +345,11 @@ func TestMakeCleanKeepsTheReportsReadme(t *testing.T) {
 // earlier run would be deleted before the run could reach its cluster.
 func TestAKubeconfigInsideTheReportsIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	o, fs, _ := parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.reports="+dir, "-tierproof.kubeconfig="+filepath.Join(dir, "kubeconfig"))
+	o, fs, _ := parse(t, suite.Walkthrough, "-tierproof.data-plane=antrea", "-tierproof.reports="+dir, "-tierproof.kubeconfig="+filepath.Join(dir, "kubeconfig"))
 	if err := o.Check(fs); err == nil || !strings.Contains(err.Error(), "which this run clears first: copy it out") {
 		t.Errorf("Check = %v, want a refusal that says to copy the kubeconfig out", err)
 	}
-	o, fs, _ = parse(t, e2e.Walkthrough, "-tierproof.data-plane=kind", "-tierproof.reports="+dir, "-tierproof.kubeconfig="+filepath.Join(t.TempDir(), "kubeconfig"))
+	o, fs, _ = parse(t, suite.Walkthrough, "-tierproof.data-plane=antrea", "-tierproof.reports="+dir, "-tierproof.kubeconfig="+filepath.Join(t.TempDir(), "kubeconfig"))
 	if err := o.Check(fs); err != nil {
 		t.Errorf("a kubeconfig elsewhere: %v", err)
 	}

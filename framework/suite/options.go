@@ -1,7 +1,9 @@
-// Package e2e holds the options of tierproof's Ginkgo suites (the walkthrough
-// suite is in e2e_suite_test.go; suites/conformance shares the options), so
-// that tools and tests can check flags against them.
-package e2e
+// Package suite is the library behind tierproof's Ginkgo suites (suites/e2e
+// plays scenarios, suites/conformance the catalog): their options, the data
+// plane they set up once, each scenario's play and report, the keep/teardown
+// decision and the conformance verdict. The suites' _test.go files are only
+// the Ginkgo wiring over it.
+package suite
 
 import (
 	"flag"
@@ -20,15 +22,14 @@ import (
 
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/kind"
-	"github.com/tierproof/tierproof/framework/kuberouter"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
-	"github.com/tierproof/tierproof/framework/walkthrough"
 )
 
 // Suite names a suite and the make target that runs it on kind.
@@ -44,7 +45,8 @@ const (
 type Options struct {
 	Suite         Suite
 	DataPlane     string
-	Scenarios     string // the walkthrough suite only
+	plane         dataplane.ID // DataPlane, read by Check
+	Scenarios     string       // the walkthrough suite only
 	Reports       string
 	KeepCluster   string
 	AntreaVersion string
@@ -66,41 +68,33 @@ type Options struct {
 	set map[string]bool // the flags given, after Check
 }
 
-// The data planes: the lab, Antrea on kind, and kube-router on kind where
-// Antrea cannot run.
-const (
-	Lab        = "lab"
-	Kind       = "kind"
-	KubeRouter = "kube-router"
-)
-
 // planeFlags are the flags that mean something on some data planes only.
-var planeFlags = map[string][]string{
-	"tierproof.keep-cluster":           {Kind, KubeRouter},
-	"tierproof.node-image":             {Kind, KubeRouter},
-	"tierproof.kubeconfig":             {Kind, KubeRouter},
-	"tierproof.out-of-band":            {Kind, KubeRouter},
-	"tierproof.antrea-version":         {Kind},
-	"tierproof.antrea-manifest-sha256": {Kind},
-	"tierproof.lab-fault":              {Lab},
+var planeFlags = map[string][]dataplane.ID{
+	"tierproof.keep-cluster":           {dataplane.Antrea, dataplane.KubeRouter},
+	"tierproof.node-image":             {dataplane.Antrea, dataplane.KubeRouter},
+	"tierproof.kubeconfig":             {dataplane.Antrea, dataplane.KubeRouter},
+	"tierproof.out-of-band":            {dataplane.Antrea, dataplane.KubeRouter},
+	"tierproof.antrea-version":         {dataplane.Antrea},
+	"tierproof.antrea-manifest-sha256": {dataplane.Antrea},
+	"tierproof.lab-fault":              {dataplane.Lab},
 }
 
 // Register adds the suite's flags to fs: a suite has only the flags it reads.
 func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	o.Suite = suite
-	fs.StringVar(&o.DataPlane, "tierproof.data-plane", Lab, "lab (network namespaces, needs root), kind (Antrea on kind: Docker and the openvswitch module) or kube-router (kube-router on kind, Kubernetes NetworkPolicy only: Docker and make node-image)")
+	fs.StringVar(&o.DataPlane, "tierproof.data-plane", string(dataplane.Lab), "lab (network namespaces, needs root), antrea (Antrea on kind: Docker and the openvswitch module; formerly kind) or kube-router (kube-router on kind, Kubernetes NetworkPolicy only: Docker and make node-image)")
 	if suite == Walkthrough {
 		fs.StringVar(&o.Scenarios, "tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
 		fs.StringVar(&o.LabFault, "tierproof.lab-fault", "", "lab: flip one cell, STAGE:FROM>TO:PROBE, to see the suite fail on exactly it")
-		fs.StringVar(&o.OutOfBand, "tierproof.out-of-band", "", "kind, kube-router: STAGE:FILE, apply FILE's NetworkPolicies behind the scenario's back before STAGE is probed, to see the suite fail on exactly the cells they change")
+		fs.StringVar(&o.OutOfBand, "tierproof.out-of-band", "", "antrea, kube-router: STAGE:FILE, apply FILE's NetworkPolicies behind the scenario's back before STAGE is probed, to see the suite fail on exactly the cells they change")
 	}
 	fs.StringVar(&o.Reports, "tierproof.reports", "", "where reports are written, one directory per scenario (default: a temporary directory)")
-	fs.StringVar(&o.KeepCluster, "tierproof.keep-cluster", "on-failure", "kind: keep what the run created: on-failure, always or never")
-	fs.StringVar(&o.AntreaVersion, "tierproof.antrea-version", antrea.DefaultVersion, "kind: the Antrea release")
-	fs.StringVar(&o.AntreaSHA256, "tierproof.antrea-manifest-sha256", "", "kind: the release manifest's sha256, if neither fixtures/antrea/checksums.txt nor GitHub's release digest gives it")
-	fs.StringVar(&o.NodeImage, "tierproof.node-image", "", "kind, kube-router: the node image (default: "+kind.NodeImage+" for kind, the local "+nodeimage.Tag+" for kube-router)")
+	fs.StringVar(&o.KeepCluster, "tierproof.keep-cluster", "on-failure", "antrea, kube-router: keep what the run created: on-failure, always or never")
+	fs.StringVar(&o.AntreaVersion, "tierproof.antrea-version", antrea.DefaultVersion, "antrea: the Antrea release")
+	fs.StringVar(&o.AntreaSHA256, "tierproof.antrea-manifest-sha256", "", "antrea: the release manifest's sha256, if neither fixtures/antrea/checksums.txt nor GitHub's release digest gives it")
+	fs.StringVar(&o.NodeImage, "tierproof.node-image", "", "antrea, kube-router: the node image (default: "+kind.NodeImage+" for antrea, the local "+nodeimage.Tag+" for kube-router)")
 	fs.DurationVar(&o.Timeout, "tierproof.timeout", time.Second, "per-probe timeout")
-	fs.StringVar(&o.Kubeconfig, "tierproof.kubeconfig", "", "kind: use this existing kind cluster instead of creating one (any other cluster is refused)")
+	fs.StringVar(&o.Kubeconfig, "tierproof.kubeconfig", "", "antrea, kube-router: use this existing kind cluster instead of creating one (any other cluster is refused)")
 }
 
 // Check refuses flag values the suites cannot act on, and flags given for
@@ -111,9 +105,14 @@ func (o *Options) Check(fs *flag.FlagSet) error {
 	if o.KeepCluster != "on-failure" && o.KeepCluster != "always" && o.KeepCluster != "never" {
 		return fmt.Errorf("-tierproof.keep-cluster %q: want on-failure, always or never", o.KeepCluster)
 	}
-	if o.DataPlane != Lab && o.DataPlane != Kind && o.DataPlane != KubeRouter {
-		return fmt.Errorf("-tierproof.data-plane %q: want lab, kind or kube-router", o.DataPlane)
+	plane, deprecated, err := dataplane.ParseID(o.DataPlane)
+	if err != nil {
+		return fmt.Errorf("-tierproof.data-plane: %w", err)
 	}
+	if deprecated != "" {
+		fmt.Fprintln(fs.Output(), "tierproof: -tierproof.data-plane: "+deprecated)
+	}
+	o.plane = plane
 	if o.Timeout <= 0 {
 		return fmt.Errorf("-tierproof.timeout %v: want a positive duration", o.Timeout)
 	}
@@ -130,15 +129,19 @@ func (o *Options) Check(fs *flag.FlagSet) error {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if planes := planeFlags[name]; o.set[name] && !slices.Contains(planes, o.DataPlane) {
-			return fmt.Errorf("-%s applies to -tierproof.data-plane=%s only, and this run uses %s", name, strings.Join(planes, " or "), o.DataPlane)
+		if planes := planeFlags[name]; o.set[name] && !slices.Contains(planes, o.plane) {
+			var names []string
+			for _, p := range planes {
+				names = append(names, string(p))
+			}
+			return fmt.Errorf("-%s applies to -tierproof.data-plane=%s only, and this run uses %s", name, strings.Join(names, " or "), o.plane)
 		}
 	}
 	return nil
 }
 
-// OnCluster says whether the run boots a kind cluster (Antrea or kube-router).
-func (o *Options) OnCluster() bool { return o.DataPlane == Kind || o.DataPlane == KubeRouter }
+// Plane is the data plane the run uses (after Check).
+func (o *Options) Plane() dataplane.ID { return o.plane }
 
 // Hint is what a user types to give flag=value to this suite.
 func (o *Options) Hint(flag, value string) string {
@@ -215,7 +218,7 @@ func (r *Outcome) verdict() string {
 // LabUnavailable is why the lab cannot run here (not root), when the run asks
 // for it: such a suite skips, which is not a run that checked nothing.
 func (o *Options) LabUnavailable() error {
-	if o.DataPlane != Lab {
+	if o.plane != dataplane.Lab {
 		return nil
 	}
 	return netlab.Available()
@@ -238,8 +241,8 @@ func NothingChecked(r types.Report) error {
 func (o *Options) Decision(outcome *Outcome) string {
 	verdict := outcome.verdict()
 	switch {
-	case !o.OnCluster():
-		return fmt.Sprintf("the run %s; the lab is removed (-tierproof.keep-cluster applies to kind and kube-router)", verdict)
+	case !o.plane.OnCluster():
+		return fmt.Sprintf("the run %s; the lab is removed (-tierproof.keep-cluster applies to antrea and kube-router)", verdict)
 	case o.Keep(outcome.Failed()):
 		return fmt.Sprintf("the run %s; keeping the cluster and estate (-tierproof.keep-cluster=%s)", verdict, o.KeepCluster)
 	default:
@@ -296,45 +299,23 @@ func (f Fault) CheckAgainst(s *scenario.Scenario, topo *topology.Topology) error
 	return nil
 }
 
-// BootOptions are the options of a cluster run of this suite on estate: a
-// cluster named tierproof, its kubeconfig and snapshots in reports, and the
-// data plane's enforcer: Antrea (its manifest cached in the user's cache
-// directory) or kube-router on the local node image.
-func (o *Options) BootOptions(estate cluster.EstateSpec, agentBinary, reports string, logf func(string, ...any)) (cluster.BootOptions, error) {
-	b := cluster.BootOptions{ClusterName: "tierproof", WorkDir: reports, NodeImage: o.NodeImage,
-		AgentBinary: agentBinary, Kubeconfig: o.Kubeconfig, Estate: estate, Logf: logf}
-	switch o.DataPlane {
-	case Kind:
+// DataPlaneOptions are the options of this run's data plane on estate (the
+// cluster planes' estate; the lab's is given per scenario): a cluster named
+// tierproof, its kubeconfig and snapshots in workDir, and for Antrea its
+// release, the manifest cached in the user's cache directory.
+func (o *Options) DataPlaneOptions(estate cluster.EstateSpec, run, agentBinary, workDir string, logf func(string, ...any)) (dataplane.Options, error) {
+	d := dataplane.Options{Plane: o.plane, AgentBinary: agentBinary, Logf: logf, Estate: estate, Run: run,
+		ClusterName: "tierproof", WorkDir: workDir, NodeImage: o.NodeImage, Kubeconfig: o.Kubeconfig}
+	if o.plane == dataplane.Antrea {
 		cacheDir, err := os.UserCacheDir()
 		if err != nil {
-			return cluster.BootOptions{}, err
+			return dataplane.Options{}, err
 		}
-		b.Enforcer = &antrea.Enforcer{Version: o.AntreaVersion, SHA256: o.AntreaSHA256,
+		d.Antrea = antrea.Enforcer{Version: o.AntreaVersion, SHA256: o.AntreaSHA256,
 			Manifests: antrea.Manifests{BaseURL: antrea.Releases, API: antrea.ReleaseAPI,
 				CacheDir: filepath.Join(cacheDir, "tierproof"), OverrideHint: o.Hint("antrea-manifest-sha256", "<sha256>")}}
-	case KubeRouter:
-		b.Enforcer = kuberouter.Enforcer{}
-		if b.NodeImage == "" {
-			b.NodeImage = nodeimage.Tag
-		}
-		b.Estate.StandIns = true // the local node image is for machines without a registry
-	default:
-		return cluster.BootOptions{}, fmt.Errorf("-tierproof.data-plane=%s boots no cluster", o.DataPlane)
 	}
-	return b, nil
-}
-
-// Plane is the booted estate's data plane for the walkthrough, named run:
-// Antrea's can trace mismatched flows.
-func (o *Options) Plane(e *cluster.Estate, run string) (walkthrough.DataPlane, *cluster.ClusterPlane, error) {
-	p, err := e.Plane(run)
-	if err != nil {
-		return nil, nil, err
-	}
-	if o.DataPlane == Kind {
-		return antrea.Plane{ClusterPlane: p}, p, nil
-	}
-	return p, p, nil
+	return d, nil
 }
 
 // ShortUsage makes fs answer a mistyped flag with one line that names the

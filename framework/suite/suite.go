@@ -1,0 +1,235 @@
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/dataplane"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/netlab"
+	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/scenario"
+	"github.com/tierproof/tierproof/framework/topology"
+	"github.com/tierproof/tierproof/framework/walkthrough"
+)
+
+// Env is what a suite sets up once (its BeforeSuite): the reports directory,
+// the agent, and on a cluster plane the booted cluster and estate.
+type Env struct {
+	Options     *Options
+	ReportsDir  string
+	AgentBinary string
+	Logf        func(format string, args ...any)
+	// Cluster is the booted cluster plane; nil on the lab, which each
+	// scenario builds for its own topology.
+	Cluster *dataplane.Opened
+}
+
+// ErrLabUnavailable is wrapped by SetUp where the lab cannot run (not
+// root): the suite skips, which is not a run that checked nothing.
+var ErrLabUnavailable = errors.New("the lab cannot run here; run the lab suite as root (CI does)")
+
+// SetUp prepares the suite's run: the reports directory (an earlier run's
+// cleared), the agent binary (built in tempDir), and on a cluster plane the
+// cluster booted with estate, its plane applying as run.
+func SetUp(ctx context.Context, o *Options, estate cluster.EstateSpec, run, tempDir string, logf func(string, ...any)) (*Env, error) {
+	reports, err := o.ReportsDir(func() string { return filepath.Join(tempDir, "reports") })
+	if err != nil {
+		return nil, err
+	}
+	if o.plane == dataplane.Lab {
+		if err := netlab.Available(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrLabUnavailable, err)
+		}
+	}
+	agent, err := netlab.BuildAgent(tempDir)
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{Options: o, ReportsDir: reports, AgentBinary: agent, Logf: logf}
+	if !o.plane.OnCluster() {
+		return env, nil
+	}
+	opts, err := o.DataPlaneOptions(estate, run, agent, reports, logf)
+	if err != nil {
+		return nil, err
+	}
+	if env.Cluster, err = dataplane.Open(ctx, opts); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// Open is the data plane a scenario (or the catalog) plays on, and the
+// run's template values beside the scenario's own: the booted cluster, or a
+// lab built for topo and probes. Close it with CloseLab.
+func (e *Env) Open(ctx context.Context, topo *topology.Topology, probes []model.Probe) (*dataplane.Opened, error) {
+	if e.Cluster != nil {
+		return e.Cluster, nil
+	}
+	return dataplane.Open(ctx, dataplane.Options{Plane: dataplane.Lab, AgentBinary: e.AgentBinary, Logf: e.Logf, Topology: topo, Probes: probes})
+}
+
+// CloseLab removes a lab Open built; a cluster plane stays for TearDown.
+func (e *Env) CloseLab(ctx context.Context, p *dataplane.Opened) error {
+	if p == nil || p == e.Cluster {
+		return nil
+	}
+	return p.Close(ctx, false)
+}
+
+// TearDown removes the cluster and estate, unless keep (Options.Keep and
+// Options.Decision say which, and why).
+func (e *Env) TearDown(ctx context.Context, keep bool) error {
+	if e.Cluster == nil {
+		return nil
+	}
+	return e.Cluster.Close(ctx, keep)
+}
+
+// Values are a scenario's template values on the plane: its own, with the
+// run's addresses (external hosts on kind) in place of the placeholders.
+func Values(s *scenario.Scenario, p *dataplane.Opened) map[string]string {
+	values := s.ValuesFor(p.Topology)
+	maps.Copy(values, p.Values)
+	return values
+}
+
+// Runner plays on p with the suite's probe settings.
+func (e *Env) Runner(p *dataplane.Opened) walkthrough.Runner {
+	return walkthrough.Runner{Plane: p.Plane, Engine: probe.Config{Timeout: e.Options.Timeout, Retries: 2}, Logf: e.Logf}
+}
+
+// StartScenario sets up a scenario of the walkthrough suite: its data plane
+// (with the run's lab fault or out-of-band policies), checked to enforce
+// every stage before anything is applied.
+func (e *Env) StartScenario(ctx context.Context, s *scenario.Scenario) (*walkthrough.Play, *dataplane.Opened, error) {
+	topo, err := fixtures.Topology(s.Topology)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := e.Open(ctx, topo, s.Probes)
+	if err != nil {
+		return nil, nil, err
+	}
+	values := Values(s, p)
+	runner := e.Runner(p)
+	if err := runner.CheckScenario(s, values); err != nil {
+		return nil, p, err
+	}
+	if lab, ok := p.Plane.(*dataplane.LabPlane); ok && e.Options.LabFault != "" {
+		fault, err := ParseFault(e.Options.LabFault)
+		if err != nil {
+			return nil, p, err
+		}
+		lab.Faults = fault.flipper(s)
+	}
+	if e.Options.OutOfBand != "" && p.Cluster != nil {
+		if err := e.injectOutOfBand(p.Cluster, s); err != nil {
+			return nil, p, err
+		}
+	}
+	return runner.Start(s, p.Topology, values), p, nil
+}
+
+// UnplayedWhy is why a scenario's stages were not played when none failed.
+func UnplayedWhy(outcome *Outcome, planeSetUp bool) string {
+	switch {
+	case outcome.Interrupted():
+		return "the run was interrupted before this stage"
+	case !planeSetUp:
+		return "the scenario's data plane was not set up (see its BeforeAll)"
+	}
+	return "not selected by the run's -ginkgo.label-filter or -ginkgo.focus"
+}
+
+// WriteReports writes a scenario's (or a case's) reports under the reports
+// directory, in dir, and returns the summary line to log.
+func (e *Env) WriteReports(dir string, run report.Run) (string, error) {
+	path := filepath.Join(e.ReportsDir, dir)
+	written, err := report.WriteFiles(path, run)
+	return fmt.Sprintf("reports: %v\n%s", written, report.Summary(run, path)), err
+}
+
+// flipper makes the lab let through what the model denies, or drop what it
+// allows, on the fault's cell at its stage.
+func (f Fault) flipper(s *scenario.Scenario) func(stage int, plan *netlab.Plan) {
+	return func(stage int, plan *netlab.Plan) {
+		if s.Stages[stage].Name != f.Stage {
+			return
+		}
+		cell := netlab.Cell{From: f.From, To: f.To, Probe: f.Probe}
+		if _, denied := plan.Verdicts[cell]; denied {
+			delete(plan.Verdicts, cell)
+		} else {
+			plan.Verdicts[cell] = model.Drop
+		}
+	}
+}
+
+// CheckLabFault makes sure -tierproof.lab-fault names a stage, endpoints and
+// a probe of one of the scenarios, before anything is built.
+func (o *Options) CheckLabFault() error {
+	if o.LabFault == "" {
+		return nil
+	}
+	fault, err := ParseFault(o.LabFault)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, dir := range strings.Split(o.Scenarios, ",") {
+		s, err := scenario.Load(dir)
+		if err != nil {
+			return err
+		}
+		topo, err := fixtures.Topology(s.Topology)
+		if err != nil {
+			return err
+		}
+		if err := fault.CheckAgainst(s, topo); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return nil
+	}
+	return errors.Join(errs...)
+}
+
+// injectOutOfBand makes the plane apply -tierproof.out-of-band's NetworkPolicies,
+// which the scenario (and so the model) does not hold, once its stage is
+// applied: the run must then fail on exactly the cells they change.
+func (e *Env) injectOutOfBand(p *cluster.ClusterPlane, s *scenario.Scenario) error {
+	stageName, file, ok := strings.Cut(e.Options.OutOfBand, ":")
+	if !ok || stageName == "" || file == "" {
+		return fmt.Errorf("-tierproof.out-of-band %q: want STAGE:FILE", e.Options.OutOfBand)
+	}
+	stage := slices.IndexFunc(s.Stages, func(st scenario.Stage) bool { return st.Name == stageName })
+	if stage < 0 {
+		return fmt.Errorf("-tierproof.out-of-band: scenario %s has no stage %q", s.Name, stageName)
+	}
+	set, err := policy.Load(file)
+	if err != nil {
+		return fmt.Errorf("-tierproof.out-of-band: %w", err)
+	}
+	if native := set.AntreaNative(); len(native) > 0 || len(set.K8sNetworkPolicies) == 0 {
+		return fmt.Errorf("-tierproof.out-of-band: %s must hold Kubernetes NetworkPolicies only (it holds %d, and %d Antrea-native objects)", file, len(set.K8sNetworkPolicies), len(native))
+	}
+	p.AfterApply = func(ctx context.Context, i int) error {
+		if i != stage {
+			return nil
+		}
+		e.Logf("out of band: applying %d NetworkPolicies from %s at stage %s", len(set.K8sNetworkPolicies), file, stageName)
+		return p.Applier.ApplyStage(ctx, "out-of-band", set.Objects())
+	}
+	return nil
+}
