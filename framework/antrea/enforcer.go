@@ -7,9 +7,9 @@ import (
 
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
-	"github.com/tierproof/tierproof/framework/probe"
 )
 
 // Enforcer installs an Antrea release from its manifest on a kind cluster.
@@ -58,36 +58,28 @@ func (a *Enforcer) Install(ctx context.Context, in cluster.Installation) error {
 	if a.manifest == nil {
 		return fmt.Errorf("installing %s: Prepare did not run", a.Name())
 	}
-	in.Kind.Preload(ctx, cluster.ManifestImages(a.manifest), in.Logf)
-	if err := cluster.InstallManifest(ctx, in.Client, "antrea.yml "+a.Version, a.manifest); err != nil {
+	in.Kind.Preload(ctx, kube.ManifestImages(a.manifest), in.Logf)
+	if err := kube.InstallManifest(ctx, in.Client, "antrea.yml "+a.Version, a.manifest); err != nil {
 		return err
 	}
 	if a.Statuses == nil {
 		a.Statuses = PolicyStatuses(in.Client)
 	}
 	in.Logf("waiting for Antrea and CoreDNS")
-	return cluster.WaitReady(ctx, in.Getter, 2*time.Second, 5*time.Minute, readiness...)
+	return kube.WaitReady(ctx, in.Getter, 2*time.Second, 5*time.Minute, readiness...)
 }
 
 // readiness lists what must run before policies can be applied: the
 // admission webhooks fail closed until antrea-controller serves its API.
-var readiness = []cluster.Readiness{
-	cluster.DeploymentReady("kube-system", "antrea-controller"),
-	cluster.DaemonSetReady("kube-system", "antrea-agent"),
-	cluster.DeploymentReady("kube-system", "coredns"),
-	cluster.APIServiceAvailable("v1beta2.controlplane.antrea.io"),
+var readiness = []kube.Readiness{
+	kube.DeploymentReady("kube-system", "antrea-controller"),
+	kube.DaemonSetReady("kube-system", "antrea-agent"),
+	kube.DeploymentReady("kube-system", "coredns"),
+	kube.APIServiceAvailable("v1beta2.controlplane.antrea.io"),
 }
 
 // Enforced waits until Antrea has realized every Antrea policy's current
 // generation.
 func (a *Enforcer) Enforced(ctx context.Context, policies *policy.Set) error {
 	return WaitRealized(ctx, a.Statuses, policies.AntreaPolicyNames(), time.Second, 2*time.Minute)
-}
-
-// Plane is the cluster plane where Antrea enforces: it can trace a flow.
-type Plane struct{ *cluster.ClusterPlane }
-
-// Trace runs an Antrea Traceflow for a mismatched flow.
-func (p Plane) Trace(ctx context.Context, f probe.Flow) (string, error) {
-	return Trace(ctx, p.Client, f)
 }

@@ -12,9 +12,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/tierproof/tierproof/framework/antrea"
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/testenv"
 )
@@ -29,7 +30,7 @@ func TestClusterPlaneAppliesAndWaitsForRealization(t *testing.T) {
 		asked = append(asked, name)
 		return antrea.PolicyStatus{Generation: 1, Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealized, ObservedGeneration: 1}}, nil
 	}
-	plane := &cluster.ClusterPlane{Enforcer: &antrea.Enforcer{Version: "v2.7.0", Statuses: statuses}, Applier: cluster.NewApplier(c, "run-9")}
+	plane := &cluster.ClusterPlane{Enforcer: &antrea.Enforcer{Version: "v2.7.0", Statuses: statuses}, Applier: kube.NewApplier(c, "run-9")}
 	set, err := policy.Load(filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"), filepath.Join("..", "..", "scenarios", "antrea-blog", "03-block-all"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	crfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/tierproof/tierproof/framework/antrea"
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/antrea"
 )
 
 func status(gen, observed int64, phase antreav1beta1.NetworkPolicyPhase, current, desired int32) antrea.PolicyStatus {

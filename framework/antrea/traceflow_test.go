@@ -9,8 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	"github.com/tierproof/tierproof/framework/antrea"
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/probe"
 )

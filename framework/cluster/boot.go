@@ -9,7 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +31,7 @@ import (
 	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -108,7 +114,7 @@ type step struct {
 // the caller can keep it for debugging or undo it (Finish).
 func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	e := &Estate{logf: o.Logf, spec: o.Estate}
-	RegisterAntreaTypes()
+	registerAntreaTypes()
 	// An existing cluster is a kind cluster on this host too: the same checks.
 	e.logf("checking the host")
 	if err := kind.CheckDocker(ctx); err != nil {
@@ -169,7 +175,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, fmt.Errorf("reading kubeconfig %s: %w", kubeconfig, err)
 	}
-	cfg = WithProbingRateLimits(cfg)
+	cfg = kube.WithProbingRateLimits(cfg)
 	if e.Client, err = klient.New(cfg); err != nil {
 		return e, err
 	}
@@ -197,10 +203,10 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err := o.Enforcer.Install(ctx, Installation{Client: crc, Clientset: cs, Getter: e.Client.Resources(), Kind: e.Kind, Logf: e.logf}); err != nil {
 		return e, err
 	}
-	if err := LabelNamespace(ctx, crc, "kube-system", "ns", "kube-system"); err != nil {
+	if err := kube.LabelNamespace(ctx, crc, "kube-system", "ns", "kube-system"); err != nil {
 		return e, err
 	}
-	e.push("remove the ns label from kube-system", func(ctx context.Context) error { return UnlabelNamespace(ctx, crc, "kube-system") })
+	e.push("remove the ns label from kube-system", func(ctx context.Context) error { return kube.UnlabelNamespace(ctx, crc, "kube-system") })
 
 	e.logf("loading the agent image %s into the nodes", imageID)
 	open := func() (io.ReadCloser, error) { return os.Open(archive) }
@@ -210,12 +216,12 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 
 	e.logf("deploying the estate")
 	e.Kind.Preload(ctx, estateImages(objects), e.logf)
-	applier := NewApplier(crc, o.ClusterName)
+	applier := kube.NewApplier(crc, o.ClusterName)
 	if err := applier.ApplyStage(ctx, "estate", objects); err != nil {
 		return e, err
 	}
 	e.push("delete the estate", applier.Cleanup)
-	if err := WaitPodsReady(ctx, cs, o.Estate.Namespaces, 2*time.Second, 5*time.Minute); err != nil {
+	if err := kube.WaitPodsReady(ctx, cs, o.Estate.Namespaces, 2*time.Second, 5*time.Minute); err != nil {
 		return e, err
 	}
 	if err := e.canary(ctx, cfg, cs, crc, o.ClusterName); err != nil {
@@ -229,7 +235,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if e.Topology, err = Snapshot(ctx, cs, externals, o.Estate.snapshotted); err != nil {
 		return e, err
 	}
-	exec := endpointExec{NewPodExecutor(cfg, cs, ""), docker}
+	exec := endpointExec{kube.NewPodExecutor(cfg, cs, AgentContainer), docker}
 	if e.ephemeral, err = readEphemeralPorts(ctx, exec.Exec, e.agentEndpoints()); err != nil {
 		return e, err
 	}
@@ -255,7 +261,7 @@ func (e *Estate) canary(ctx context.Context, cfg *rest.Config, cs kubernetes.Int
 	if err != nil {
 		return err
 	}
-	c := Canary{Exec: NewPodExecutor(cfg, cs, ""), Applier: NewApplier(crc, run),
+	c := Canary{Exec: kube.NewPodExecutor(cfg, cs, AgentContainer), Applier: kube.NewApplier(crc, run),
 		Denial: e.enforcer.Semantics().K8sDenial, Logf: e.logf}
 	return c.Check(ctx, from, to, port)
 }
@@ -293,7 +299,7 @@ func (e *Estate) startFresh(ctx context.Context, c client.Client, cs kubernetes.
 	return nil
 }
 
-func joinRefs(refs []ObjectRef) string {
+func joinRefs(refs []kube.ObjectRef) string {
 	s := make([]string, len(refs))
 	for i, r := range refs {
 		s[i] = r.String()
@@ -331,8 +337,8 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 		return nil, err
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
-	p := &ClusterPlane{Enforcer: e.enforcer, Client: crc, Applier: NewApplier(crc, run),
-		Pods: NewPodExecutor(cfg, cs, ""), Docker: e.docker, Topology: e.Topology,
+	p := &ClusterPlane{Enforcer: e.enforcer, Client: crc, Applier: kube.NewApplier(crc, run),
+		Pods: kube.NewPodExecutor(cfg, cs, AgentContainer), Docker: e.docker, Topology: e.Topology,
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
 	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {
@@ -433,4 +439,15 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 	}
 	e.Values = plan.Values
 	return plan.Hosts, nil
+}
+
+var registerAntrea sync.Once
+
+// registerAntreaTypes adds the Antrea type mirror to client-go's scheme, which
+// e2e-framework's klient uses, so typed Antrea objects work everywhere.
+func registerAntreaTypes() {
+	registerAntrea.Do(func() {
+		// Registering known types into a scheme cannot fail.
+		_ = antreav1beta1.AddToScheme(clientgoscheme.Scheme)
+	})
 }

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/probe"
 )
@@ -27,7 +28,7 @@ const canaryWait = 30 * time.Second
 // here instead of letting stages pass for the wrong reason.
 type Canary struct {
 	Exec    probe.Executor
-	Applier *Applier
+	Applier *kube.Applier
 	Denial  model.Verdict
 	// Wait bounds how long a deny, and its lifting, may take; 0: 30 s.
 	Wait time.Duration

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 )
 
@@ -96,7 +97,7 @@ func TestTheCanaryCatchesAnEnforcerThatEnforcesNothing(t *testing.T) {
 			kc := fake.NewClientBuilder().WithScheme(testScheme(t)).WithInterceptorFuncs(interceptor.Funcs{Apply: createOnApply}).Build()
 			pods := &enforcingPods{c: kc, denied: c.denied}
 			var logged []string
-			canary := cluster.Canary{Exec: pods, Applier: cluster.NewApplier(kc, "run-1"), Denial: model.Reject, Wait: time.Second,
+			canary := cluster.Canary{Exec: pods, Applier: kube.NewApplier(kc, "run-1"), Denial: model.Reject, Wait: time.Second,
 				Logf: func(f string, a ...any) { logged = append(logged, f) }}
 			from, to := canaryPods()
 			err := canary.Check(context.Background(), from, to, 80)

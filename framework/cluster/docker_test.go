@@ -16,6 +16,7 @@ import (
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -48,7 +49,7 @@ func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 		if err := kind.RemoveNetwork(ctx, network); err != nil {
 			t.Error(err)
 		}
-		if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+cluster.OwnerLabel+"="+run).Output(); len(out) > 0 {
+		if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+kube.OwnerLabel+"="+run).Output(); len(out) > 0 {
 			t.Errorf("containers left: %s", out)
 		}
 		if exec.Command("docker", "network", "inspect", network.Name).Run() == nil {
@@ -104,7 +105,7 @@ func TestPrivilegedContainersRunOnTheDockerEngine(t *testing.T) {
 	tag := loadAgentImage(ctx, t, "priv")
 	name := fmt.Sprintf("tierproof-priv-%d", os.Getpid())
 	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
-	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--name", name, "--privileged", "--label", cluster.OwnerLabel+"=priv-test", tag, "serve", "--tcp", "80").CombinedOutput()
+	out, err := exec.CommandContext(ctx, "docker", "run", "-d", "--name", name, "--privileged", "--label", kube.OwnerLabel+"=priv-test", tag, "serve", "--tcp", "80").CombinedOutput()
 	if err != nil {
 		runtime, _ := exec.Command("docker", "info", "--format", "{{.DefaultRuntime}}").Output()
 		if strings.Contains(string(out), "unable to apply caps") && strings.TrimSpace(string(runtime)) != "tierproof" {

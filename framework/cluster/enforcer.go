@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 )
@@ -41,7 +42,7 @@ type PrepareEnv struct {
 type Installation struct {
 	Client    client.Client
 	Clientset kubernetes.Interface
-	Getter    Getter
+	Getter    kube.Getter
 	Kind      *kind.Cluster
 	Logf      func(format string, args ...any)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -111,7 +112,7 @@ func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports age
 	for _, h := range plan.Hosts {
 		name := d.container(h.Name)
 		args := []string{"run", "-d", "--name", name, "--network", d.Network, "--ip", h.IP,
-			"--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--label", OwnerLabel + "=" + d.Run,
+			"--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--label", kube.OwnerLabel + "=" + d.Run,
 			image, "serve", "--tcp", joinPorts(ports.TCP), "--udp", joinPorts(ports.UDP), "--sctp", joinPorts(ports.SCTP)}
 		if _, err := kind.RunDocker(ctx, nil, args...); err != nil {
 			return fmt.Errorf("starting external host %s: %w", h.Name, err)
@@ -127,7 +128,7 @@ func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports age
 
 // RemoveExternals removes every container of the run and says how many.
 func (d Docker) RemoveExternals(ctx context.Context) (int, error) {
-	out, err := kind.RunDocker(ctx, nil, "ps", "-aq", "--filter", "label="+OwnerLabel+"="+d.Run)
+	out, err := kind.RunDocker(ctx, nil, "ps", "-aq", "--filter", "label="+kube.OwnerLabel+"="+d.Run)
 	if err != nil {
 		return 0, fmt.Errorf("listing external hosts: %w", err)
 	}

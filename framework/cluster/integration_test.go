@@ -21,6 +21,7 @@ import (
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/testenv"
 	"github.com/tierproof/tierproof/framework/topology"
 )
@@ -60,7 +61,7 @@ func removeLeftovers(t *testing.T, env *testenv.Env) {
 		&networkingv1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "left-knp", Namespace: "leftover"}},
 	}
-	if err := cluster.NewApplier(env.Client, "earlier-run").ApplyStage(ctx, "kept", earlier); err != nil {
+	if err := kube.NewApplier(env.Client, "earlier-run").ApplyStage(ctx, "kept", earlier); err != nil {
 		t.Fatal(err)
 	}
 	// Someone else's policies in the same cluster.
@@ -120,7 +121,7 @@ func resourceVersionOf(t *testing.T, env *testenv.Env, obj client.Object) int {
 func applyStages(t *testing.T, env *testenv.Env) {
 	ctx := context.Background()
 	createNamespace(t, env, "prod-app", map[string]string{"env": "prod"})
-	applier := cluster.NewApplier(env.Client, "it-apply")
+	applier := kube.NewApplier(env.Client, "it-apply")
 	// A stage as the walkthrough writes it: a policy before the Tier and the
 	// ClusterGroup it refers to. Server-side apply must create them first.
 	stage := []runtime.Object{
@@ -145,7 +146,7 @@ func applyStages(t *testing.T, env *testenv.Env) {
 	if !(tier < group && group < policyRV) {
 		t.Errorf("creation order (etcd revisions): Tier %d, ClusterGroup %d, ClusterNetworkPolicy %d; want Tier, then group, then policy", tier, group, policyRV)
 	}
-	if acnp.Labels[cluster.OwnerLabel] != "it-apply" || len(acnp.ManagedFields) == 0 || acnp.ManagedFields[0].Manager != cluster.FieldManager ||
+	if acnp.Labels[kube.OwnerLabel] != "it-apply" || len(acnp.ManagedFields) == 0 || acnp.ManagedFields[0].Manager != kube.FieldManager ||
 		acnp.ManagedFields[0].Operation != metav1.ManagedFieldsOperationApply {
 		t.Errorf("the policy is not owned and server-side applied: labels %v, managed fields %+v", acnp.Labels, acnp.ManagedFields)
 	}
@@ -270,7 +271,7 @@ func createRunningPods(t *testing.T, env *testenv.Env, pods ...*corev1.Pod) {
 		}
 		namespaces = append(namespaces, p.Namespace)
 	}
-	if err := cluster.WaitPodsReady(ctx, env.Clientset, namespaces, 100*time.Millisecond, 30*time.Second); err != nil {
+	if err := kube.WaitPodsReady(ctx, env.Clientset, namespaces, 100*time.Millisecond, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -316,7 +317,7 @@ func snapshotPods(t *testing.T, env *testenv.Env) {
 func execPods(t *testing.T, env *testenv.Env) {
 	createNamespace(t, env, "exec", nil)
 	createRunningPods(t, env, kwokPod("exec", "a", "kwok-worker", nil), kwokPod("exec", "b", "kwok-worker2", nil))
-	pods := cluster.NewPodExecutor(cluster.WithProbingRateLimits(env.Config), env.Clientset, "")
+	pods := kube.NewPodExecutor(kube.WithProbingRateLimits(env.Config), env.Clientset, cluster.AgentContainer)
 	ctx := context.Background()
 
 	// kwok's exec speaks remotecommand v4, which cannot close stdin: the
@@ -376,7 +377,7 @@ func relabelAndReset(t *testing.T, env *testenv.Env) {
 	ctx := context.Background()
 	createNamespace(t, env, "relabel", map[string]string{"ns": "relabel", "env": "dev"})
 	createRunningPods(t, env, kwokPod("relabel", "a", "kwok-worker", map[string]string{"pod": "a", "keep": "yes"}))
-	plane := &cluster.ClusterPlane{Client: env.Client, Applier: cluster.NewApplier(env.Client, "it-relabel")}
+	plane := &cluster.ClusterPlane{Client: env.Client, Applier: kube.NewApplier(env.Client, "it-relabel")}
 	err := plane.Relabel(ctx, []topology.LabelChange{
 		{Namespace: "relabel", Set: map[string]string{"env": "prod", "team": "blue"}, Remove: []string{"ns"}},
 		{Namespace: "relabel", Pod: "a", Set: map[string]string{"pod": "b"}, Remove: []string{"keep"}},

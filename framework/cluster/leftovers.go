@@ -19,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tierproof/tierproof/framework/kube"
 )
 
 // policyKinds are what the walkthrough's stages apply, in the order a cleanup
@@ -36,13 +38,13 @@ var policyKinds = []schema.GroupVersionKind{
 // OwnerLabel: what an earlier run on this cluster applied and kept (a failed
 // run keeps its cluster). Objects without the label are not tierproof's and
 // are left alone; a kind the cluster does not serve is skipped.
-func RemoveLeftoverPolicies(ctx context.Context, c client.Client) ([]ObjectRef, error) {
-	var removed []ObjectRef
+func RemoveLeftoverPolicies(ctx context.Context, c client.Client) ([]kube.ObjectRef, error) {
+	var removed []kube.ObjectRef
 	var errs []error
 	for _, gvk := range policyKinds {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := c.List(ctx, list, client.HasLabels{OwnerLabel}); err != nil {
+		if err := c.List(ctx, list, client.HasLabels{kube.OwnerLabel}); err != nil {
 			if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
 				continue
 			}
@@ -51,7 +53,7 @@ func RemoveLeftoverPolicies(ctx context.Context, c client.Client) ([]ObjectRef, 
 		}
 		for i := range list.Items {
 			item := &list.Items[i]
-			ref := ObjectRef{GVK: gvk, Namespace: item.GetNamespace(), Name: item.GetName()}
+			ref := kube.ObjectRef{GVK: gvk, Namespace: item.GetNamespace(), Name: item.GetName()}
 			if err := c.Delete(ctx, item); err != nil && !apierrors.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("deleting %s: %w", ref, err))
 				continue
@@ -100,7 +102,7 @@ func Fingerprint(objects []runtime.Object, agentImageID string) (map[string]stri
 func RecreateStalePods(ctx context.Context, cs kubernetes.Interface, namespaces []string, want map[string]string, timeout time.Duration) ([]string, error) {
 	var stale []corev1.Pod
 	for _, ns := range namespaces {
-		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: OwnerLabel})
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: kube.OwnerLabel})
 		if err != nil {
 			return nil, fmt.Errorf("listing pods in %s: %w", ns, err)
 		}

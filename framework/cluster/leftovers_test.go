@@ -14,6 +14,7 @@ import (
 
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 )
 
 // A kept cluster's pods made by another build — another agent image, or a
@@ -48,7 +49,7 @@ func TestRecreateStalePodsDeletesOnlyOtherBuilds(t *testing.T) {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, UID: types.UID(ns + name),
 			Annotations: map[string]string{cluster.EstateAnnotation: print}}}
 		if owned {
-			p.Labels = map[string]string{cluster.OwnerLabel: "tierproof"}
+			p.Labels = map[string]string{kube.OwnerLabel: "tierproof"}
 		}
 		return p
 	}

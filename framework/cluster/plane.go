@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -27,8 +28,8 @@ const k8sPolicySettle = 2 * time.Second
 type ClusterPlane struct {
 	Enforcer Enforcer
 	Client   client.Client
-	Applier  *Applier
-	Pods     *PodExecutor
+	Applier  *kube.Applier
+	Pods     *kube.PodExecutor
 	Docker   Docker
 	Topology *topology.Topology
 	// Agents are the endpoints running the agent (fixture pods, external

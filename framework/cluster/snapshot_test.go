@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -81,13 +82,13 @@ func TestSnapshotReadsTheEstateTheModelNeeds(t *testing.T) {
 }
 
 func TestPodExecutorRefusesEndpointsThatAreNotPods(t *testing.T) {
-	e := cluster.NewPodExecutor(&rest.Config{Host: "https://127.0.0.1:1"}, fake.NewSimpleClientset(), "")
+	e := kube.NewPodExecutor(&rest.Config{Host: "https://127.0.0.1:1"}, fake.NewSimpleClientset(), cluster.AgentContainer)
 	for _, endpoint := range []string{"ssh-server", "/pod", "ns/"} {
 		if _, _, err := e.Exec(context.Background(), endpoint, []string{"true"}, nil); err == nil || !strings.Contains(err.Error(), "is not namespace/pod") {
 			t.Errorf("%q: error %v", endpoint, err)
 		}
 	}
-	if c := cluster.WithProbingRateLimits(&rest.Config{QPS: 5, Burst: 10}); c.QPS < 50 || c.Burst < 100 {
+	if c := kube.WithProbingRateLimits(&rest.Config{QPS: 5, Burst: 10}); c.QPS < 50 || c.Burst < 100 {
 		t.Errorf("rate limits %v/%d not raised for parallel probing", c.QPS, c.Burst)
 	}
 }

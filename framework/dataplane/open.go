@@ -11,6 +11,7 @@ import (
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/nodeimage"
+	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -77,7 +78,7 @@ func Open(ctx context.Context, o Options) (*Opened, error) {
 	}
 	opened := &Opened{Plane: cp, Topology: estate.Topology, Values: estate.Values, Cluster: cp, Estate: estate}
 	if o.Plane == Antrea {
-		opened.Plane = antrea.Plane{ClusterPlane: cp} // Antrea can trace mismatched flows
+		opened.Plane = antreaPlane{cp}
 	}
 	return opened, nil
 }
@@ -111,4 +112,12 @@ func (o *Opened) Close(ctx context.Context, keep bool) error {
 		return o.lab.Close()
 	}
 	return o.Estate.Finish(ctx, keep)
+}
+
+// antreaPlane is the cluster plane where Antrea enforces: it can trace a
+// mismatched flow with Antrea's Traceflow.
+type antreaPlane struct{ *cluster.ClusterPlane }
+
+func (p antreaPlane) Trace(ctx context.Context, f probe.Flow) (string, error) {
+	return antrea.Trace(ctx, p.Client, f)
 }

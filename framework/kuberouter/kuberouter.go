@@ -28,6 +28,7 @@ import (
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/framework/policy"
@@ -94,12 +95,12 @@ func (Enforcer) Install(ctx context.Context, in cluster.Installation) error {
 		}
 	}
 	in.Logf("pod network: %d nodes, routes to each other's pod CIDRs (%s)", len(nodes), describe(nodes))
-	if err := cluster.InstallManifest(ctx, in.Client, "fixtures/dataplanes/kube-router.yaml", fixtures.KubeRouterManifest()); err != nil {
+	if err := kube.InstallManifest(ctx, in.Client, "fixtures/dataplanes/kube-router.yaml", fixtures.KubeRouterManifest()); err != nil {
 		return err
 	}
 	in.Logf("waiting for kube-router and CoreDNS")
-	return cluster.WaitReady(ctx, in.Getter, 2*time.Second, 5*time.Minute,
-		cluster.DaemonSetReady("kube-system", "kube-router"), cluster.DeploymentReady("kube-system", "coredns"))
+	return kube.WaitReady(ctx, in.Getter, 2*time.Second, 5*time.Minute,
+		kube.DaemonSetReady("kube-system", "kube-router"), kube.DeploymentReady("kube-system", "coredns"))
 }
 
 // Enforced returns at once: kube-router reports nothing about a policy, and

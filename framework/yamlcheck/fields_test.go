@@ -4,9 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
+
 	"github.com/tierproof/tierproof/framework/topology"
 	"github.com/tierproof/tierproof/framework/yamlcheck"
-	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Every problem at once, each with its line and path: a typo in a field, a

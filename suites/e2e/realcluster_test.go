@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/nodeimage"
 )
 
@@ -239,8 +239,8 @@ func leftovers(t *testing.T) string {
 	var left []string
 	for _, args := range [][]string{
 		{"ps", "-a", "--format", "{{.Names}}", "--filter", "label=io.x-k8s.kind.cluster=tierproof"},
-		{"ps", "-a", "--format", "{{.Names}}", "--filter", "label=" + cluster.OwnerLabel},
-		{"network", "ls", "--format", "{{.Name}}", "--filter", "label=" + cluster.OwnerLabel},
+		{"ps", "-a", "--format", "{{.Names}}", "--filter", "label=" + kube.OwnerLabel},
+		{"network", "ls", "--format", "{{.Name}}", "--filter", "label=" + kube.OwnerLabel},
 	} {
 		out, err := exec.Command("docker", args...).Output()
 		if err != nil {

@@ -1,4 +1,4 @@
-package cluster
+package kube
 
 import (
 	"bufio"
@@ -9,7 +9,6 @@ import (
 	"io"
 	"regexp"
 	"sort"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,22 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 )
-
-var registerAntrea sync.Once
-
-// RegisterAntreaTypes adds the Antrea type mirror to client-go's scheme, which
-// e2e-framework's klient uses, so typed Antrea objects work everywhere.
-func RegisterAntreaTypes() {
-	registerAntrea.Do(func() {
-		// Registering known types into a scheme cannot fail.
-		_ = antreav1beta1.AddToScheme(clientgoscheme.Scheme)
-	})
-}
 
 // InstallManifest server-side applies every document of a manifest (such as
 // antrea.yml) in file order, as kubectl apply would.

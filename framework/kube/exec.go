@@ -1,4 +1,4 @@
-package cluster
+package kube
 
 import (
 	"bytes"
@@ -14,23 +14,6 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 )
 
-// endpointExec runs commands in the estate's endpoints: pods ("namespace/pod")
-// through the API server, external hosts in their Docker containers.
-type endpointExec struct {
-	pods   *PodExecutor
-	docker Docker
-}
-
-func (e endpointExec) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
-	if strings.Contains(endpoint, "/") {
-		return e.pods.Exec(ctx, endpoint, command, stdin)
-	}
-	return e.docker.Exec(ctx, endpoint, command, stdin)
-}
-
-// AgentContainer is the sidecar every fixture pod runs the probe agent in.
-const AgentContainer = "tierproof-agent"
-
 // PodExecutor runs commands in a container of a pod through the API server's
 // exec subresource (WebSocket, with SPDY as the fallback, as kubectl does).
 // It is the probe engine's Executor on a cluster; endpoints are "ns/pod".
@@ -40,11 +23,8 @@ type PodExecutor struct {
 	container string
 }
 
-// NewPodExecutor execs into container (AgentContainer when empty).
+// NewPodExecutor execs into container.
 func NewPodExecutor(config *rest.Config, client kubernetes.Interface, container string) *PodExecutor {
-	if container == "" {
-		container = AgentContainer
-	}
 	return &PodExecutor{config: config, client: client, container: container}
 }
 

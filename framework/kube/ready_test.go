@@ -1,4 +1,4 @@
-package cluster_test
+package kube_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/e2e-framework/klient/k8s"
 
-	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 )
 
 // store is a Getter over objects the test changes while the wait polls.
@@ -61,11 +61,11 @@ func apiService(status string) *unstructured.Unstructured {
 }
 
 // antreaLike are checks of each kind, on the objects Antrea's install waits for.
-var antreaLike = []cluster.Readiness{
-	cluster.DeploymentReady("kube-system", "antrea-controller"),
-	cluster.DaemonSetReady("kube-system", "antrea-agent"),
-	cluster.DeploymentReady("kube-system", "coredns"),
-	cluster.APIServiceAvailable("v1beta2.controlplane.antrea.io"),
+var antreaLike = []kube.Readiness{
+	kube.DeploymentReady("kube-system", "antrea-controller"),
+	kube.DaemonSetReady("kube-system", "antrea-agent"),
+	kube.DeploymentReady("kube-system", "coredns"),
+	kube.APIServiceAvailable("v1beta2.controlplane.antrea.io"),
 }
 
 func TestWaitReadyNamesWhatIsNotReady(t *testing.T) {
@@ -75,7 +75,7 @@ func TestWaitReadyNamesWhatIsNotReady(t *testing.T) {
 		"kube-system/coredns":             deployment(1),
 		"/v1beta2.controlplane.antrea.io": apiService("False"),
 	}}
-	err := cluster.WaitReady(context.Background(), s, 5*time.Millisecond, 50*time.Millisecond, antreaLike...)
+	err := kube.WaitReady(context.Background(), s, 5*time.Millisecond, 50*time.Millisecond, antreaLike...)
 	if err == nil {
 		t.Fatal("ready with nothing ready")
 	}
@@ -102,7 +102,7 @@ func TestWaitReadyReturnsOnceAllAreReady(t *testing.T) {
 		s.put("/v1beta2.controlplane.antrea.io", apiService("True"))
 	}()
 	start := time.Now()
-	if err := cluster.WaitReady(context.Background(), s, 5*time.Millisecond, 5*time.Second, antreaLike...); err != nil {
+	if err := kube.WaitReady(context.Background(), s, 5*time.Millisecond, 5*time.Second, antreaLike...); err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(start); took < 30*time.Millisecond || took > 2*time.Second {

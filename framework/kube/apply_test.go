@@ -1,4 +1,4 @@
-package cluster_test
+package kube_test
 
 import (
 	"context"
@@ -16,10 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
-	"github.com/tierproof/tierproof/framework/cluster"
-	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/policy"
-	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/testenv"
 )
 
@@ -52,7 +50,7 @@ var acnpGVK = antreav1beta1.SchemeGroupVersion.WithKind("ClusterNetworkPolicy")
 
 func TestApplyStagesAndCleanUp(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).Build()
-	a := cluster.NewApplier(c, "run-7")
+	a := kube.NewApplier(c, "run-7")
 	ctx := context.Background()
 	if err := a.ApplyStage(ctx, "01", stageObjects(t, "01-isolate-environments")); err != nil {
 		t.Fatal(err)
@@ -65,7 +63,7 @@ func TestApplyStagesAndCleanUp(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: "block-all-whitelist"}, u); err != nil {
 		t.Fatal(err)
 	}
-	if u.GetLabels()[cluster.OwnerLabel] != "run-7" {
+	if u.GetLabels()[kube.OwnerLabel] != "run-7" {
 		t.Errorf("applied object not labelled: %v", u.GetLabels())
 	}
 	if tier, _, _ := unstructured.NestedString(u.Object, "spec", "tier"); tier != "baseline" {
@@ -95,7 +93,7 @@ func TestARefusedObjectRollsTheStageBack(t *testing.T) {
 		return c.Apply(ctx, obj, opts...)
 	}
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithInterceptorFuncs(interceptor.Funcs{Apply: refuse}).Build()
-	a := cluster.NewApplier(c, "run-8")
+	a := kube.NewApplier(c, "run-8")
 	ctx := context.Background()
 
 	// An earlier stage created isolate-dev-env with priority 5; this stage changes it.
@@ -131,27 +129,3 @@ func TestARefusedObjectRollsTheStageBack(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
-
-func TestClusterPlaneProbesFromAgentsOnly(t *testing.T) {
-	plane := &cluster.ClusterPlane{
-		Agents: map[string]bool{"dev-app/ubuntu-16-04": true, "ssh-server": true},
-		DNS:    map[string]bool{"kube-system/coredns-7db6d8ff4d-x2xkq": true},
-	}
-	dns := "kube-system/coredns-7db6d8ff4d-x2xkq"
-	for _, tc := range []struct {
-		from, to string
-		probe    model.Probe
-		want     bool
-	}{
-		{"dev-app/ubuntu-16-04", "ssh-server", model.Probe{Protocol: model.TCP, Port: 22}, true},
-		{"dev-app/ubuntu-16-04", dns, model.Probe{Protocol: model.UDP, Port: 53}, true},
-		{"dev-app/ubuntu-16-04", dns, model.Probe{Protocol: model.TCP, Port: 53}, true},
-		{"dev-app/ubuntu-16-04", dns, model.Probe{Protocol: model.TCP, Port: 80}, false}, // CoreDNS does not serve 80
-		{"dev-app/ubuntu-16-04", dns, model.Probe{Protocol: model.ICMP}, false},
-		{dns, "dev-app/ubuntu-16-04", model.Probe{Protocol: model.UDP, Port: 53}, false}, // no agent in CoreDNS
-	} {
-		if got := plane.Probeable(probe.Flow{From: tc.from, To: tc.to, Probe: tc.probe}); got != tc.want {
-			t.Errorf("%s → %s %s: probeable %v, want %v", tc.from, tc.to, tc.probe, got, tc.want)
-		}
-	}
-}

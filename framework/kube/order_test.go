@@ -1,4 +1,4 @@
-package cluster_test
+package kube_test
 
 import (
 	"path/filepath"
@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/policy"
 )
 
@@ -49,7 +49,7 @@ spec: {priority: 120}
 	for _, o := range objects {
 		in = append(in, o.Object)
 	}
-	if got, want := kindsOf(cluster.ApplyOrder(in)), "Tier,ClusterGroup,ClusterNetworkPolicy,NetworkPolicy"; got != want {
+	if got, want := kindsOf(kube.ApplyOrder(in)), "Tier,ClusterGroup,ClusterNetworkPolicy,NetworkPolicy"; got != want {
 		t.Fatalf("order %s, want %s (policies keep their input order)", got, want)
 	}
 	if kindsOf(in) != "ClusterNetworkPolicy,NetworkPolicy,ClusterGroup,Tier" {
@@ -62,7 +62,7 @@ func TestEstateAndBlogStagesApplyInOrderAndAreOwned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ordered := cluster.ApplyOrder(estate)
+	ordered := kube.ApplyOrder(estate)
 	if got := kindsOf(ordered); !strings.HasPrefix(got, "Namespace,Namespace,Namespace,Namespace,Namespace,Service") || !strings.HasSuffix(got, "Pod") {
 		t.Errorf("estate order %s: namespaces, then services, then pods (yelb-ui resolves yelb-appserver at start)", got)
 	}
@@ -74,12 +74,12 @@ func TestEstateAndBlogStagesApplyInOrderAndAreOwned(t *testing.T) {
 	for _, o := range set {
 		stage = append(stage, o.Object)
 	}
-	if err := cluster.Own(append(ordered, stage...), "run-1"); err != nil {
+	if err := kube.Own(append(ordered, stage...), "run-1"); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range append(ordered, stage...) {
 		m, _ := meta.Accessor(o)
-		if m.GetLabels()[cluster.OwnerLabel] != "run-1" {
+		if m.GetLabels()[kube.OwnerLabel] != "run-1" {
 			t.Errorf("%s %s is not labelled as tierproof's", o.GetObjectKind().GroupVersionKind().Kind, m.GetName())
 		}
 	}

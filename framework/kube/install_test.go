@@ -1,4 +1,4 @@
-package cluster_test
+package kube_test
 
 import (
 	"context"
@@ -15,8 +15,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/framework/kube"
 )
 
 const twoDocs = `apiVersion: v1
@@ -40,14 +39,14 @@ spec:
 
 func TestInstallManifestAppliesEveryDocumentAndListsImages(t *testing.T) {
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).Build()
-	if err := cluster.InstallManifest(context.Background(), c, "antrea.yml", []byte(twoDocs)); err != nil {
+	if err := kube.InstallManifest(context.Background(), c, "antrea.yml", []byte(twoDocs)); err != nil {
 		t.Fatal(err)
 	}
 	if !exists(t, c, schema.GroupVersionKind{Version: "v1", Kind: "ServiceAccount"}, "kube-system", "antrea-agent") ||
 		!exists(t, c, schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "kube-system", "antrea-controller") {
 		t.Fatal("a document was not applied")
 	}
-	if got := strings.Join(cluster.ManifestImages([]byte(twoDocs)), ","); got != "antrea/antrea-agent-ubuntu:v2.7.0,antrea/antrea-controller-ubuntu:v2.7.0" {
+	if got := strings.Join(kube.ManifestImages([]byte(twoDocs)), ","); got != "antrea/antrea-agent-ubuntu:v2.7.0,antrea/antrea-controller-ubuntu:v2.7.0" {
 		t.Errorf("images %s", got)
 	}
 }
@@ -60,7 +59,7 @@ func TestWaitPodsReadyNamesImagePullFailures(t *testing.T) {
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "yelb", Name: "redis-server"}, Status: corev1.PodStatus{Phase: corev1.PodRunning,
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}},
 	)
-	err := cluster.WaitPodsReady(context.Background(), cs, []string{"yelb", "dev-app"}, 5*time.Millisecond, 30*time.Millisecond)
+	err := kube.WaitPodsReady(context.Background(), cs, []string{"yelb", "dev-app"}, 5*time.Millisecond, 30*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "yelb/yelb-ui: container yelb-ui: ErrImagePull: pull access denied") ||
 		!strings.Contains(err.Error(), "dev-app: no pods yet") || strings.Contains(err.Error(), "redis-server") {
 		t.Fatalf("error %v", err)
@@ -81,38 +80,8 @@ func TestWaitPodsReadyKeepsTheLastReasonWhenReadsFail(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	err := cluster.WaitPodsReady(context.Background(), cs, []string{"yelb"}, 5*time.Millisecond, 40*time.Millisecond)
+	err := kube.WaitPodsReady(context.Background(), cs, []string{"yelb"}, 5*time.Millisecond, 40*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "yelb/yelb-ui: container yelb-ui: ImagePullBackOff") || strings.Contains(err.Error(), "rate limiter") || lists < 2 {
 		t.Fatalf("after %d lists: %v", lists, err)
-	}
-}
-
-func TestStandInServesTheApplicationsPorts(t *testing.T) {
-	objects, err := fixtures.Estate("antrea-blog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, replaced := cluster.StandIn(objects)
-	if len(replaced) != 4 || !strings.Contains(strings.Join(replaced, " "), "mreferre/yelb-ui:0.10") {
-		t.Fatalf("replaced %v", replaced)
-	}
-	var ui *corev1.Pod
-	for _, o := range out {
-		if p, ok := o.(*corev1.Pod); ok && p.Name == "yelb-ui" {
-			ui = p
-		}
-	}
-	if ui == nil {
-		t.Fatal("no yelb-ui pod")
-	}
-	app := ui.Spec.Containers[0]
-	if app.Image != "tierproof.local/agent:dev" || app.ImagePullPolicy != corev1.PullNever ||
-		strings.Join(app.Args, " ") != "serve --tcp 80" || app.Ports[0].ContainerPort != 80 || app.ReadinessProbe == nil {
-		t.Errorf("yelb-ui's stand-in: %+v", app)
-	}
-	for _, o := range objects { // the fixture itself is left as it was
-		if p, ok := o.(*corev1.Pod); ok && p.Name == "yelb-ui" && p.Spec.Containers[0].Image != "mreferre/yelb-ui:0.10" {
-			t.Error("StandIn changed its input")
-		}
 	}
 }
