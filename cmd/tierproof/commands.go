@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
@@ -77,7 +76,7 @@ func (in *modelInputs) loadTopology(s *scenario.Scenario) (*topology.Topology, e
 	case in.topology != "":
 		return topology.Load(in.topology)
 	case s != nil:
-		return fixtures.Topology(s.Topology)
+		return s.Topology, nil
 	}
 	return nil, errors.New("--topology is required (or give a --scenario)")
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/report"
@@ -51,10 +50,7 @@ func newLabCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			topo, err := fixtures.Topology(s.Topology)
-			if err != nil {
-				return err
-			}
+			topo := s.Topology
 			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
 			lab, err := dataplane.Open(cmd.Context(), dataplane.Options{Plane: dataplane.Lab, AgentBinary: agentBinary, Logf: logf, Topology: topo, Probes: s.Probes})
 			if err != nil {

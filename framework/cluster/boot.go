@@ -27,7 +27,6 @@ import (
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
 	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
@@ -51,39 +50,18 @@ type BootOptions struct {
 	// HostRoot is where the host's /sys and /lib/modules are read (tests);
 	// empty: "/".
 	HostRoot string
-	Estate   EstateSpec
-	Logf     func(format string, args ...any)
-}
-
-// EstateSpec is what Boot deploys besides Antrea: a fixture estate and the
-// hosts outside the cluster.
-type EstateSpec struct {
-	Fixture    string   // fixtures.Estate's name
-	Namespaces []string // hold the estate's pods, each with the agent
-	// Server and LBClients place the external hosts (see PlanExternals).
-	Server    string
-	LBClients int
-	Ports     agent.Ports // what the external hosts serve
-	// CoreDNS makes CoreDNS a probe target (TCP and UDP 53).
-	CoreDNS bool
+	Estate   fixtures.EstateSpec
 	// StandIns replaces application containers by the agent serving their
 	// ports, where no registry is reachable (see StandIn).
 	StandIns bool
+	Logf     func(format string, args ...any)
 }
 
-// BlogEstate is the seed walkthrough's estate (shared/scenario-blog.md): the
-// three environments, Yelb, an ssh-server and two load-balancer clients.
-var BlogEstate = EstateSpec{Fixture: "antrea-blog", Namespaces: []string{"dev-app", "prod-app", "test-app", "yelb"},
-	Server: "ssh-server", LBClients: 2, Ports: agent.Ports{TCP: []int{22, 53, 80, 4567, 5432, 6379}, UDP: []int{53}}, CoreDNS: true}
-
-// ConformanceEstate is the conformance catalog's: x, y, z with pods a, b, c,
-// and the external host ext.
-var ConformanceEstate = EstateSpec{Fixture: "conformance", Namespaces: []string{"x", "y", "z"},
-	Server: "ext", Ports: agent.Ports{TCP: []int{80, 81}, UDP: []int{80, 81}, SCTP: []int{80, 81}}}
-
 // snapshotted keeps the estate's pods, and CoreDNS when it is a target.
-func (s EstateSpec) snapshotted(p corev1.Pod) bool {
-	return slices.Contains(s.Namespaces, p.Namespace) || (s.CoreDNS && isCoreDNS(p))
+func snapshotted(s fixtures.EstateSpec) func(corev1.Pod) bool {
+	return func(p corev1.Pod) bool {
+		return slices.Contains(s.Namespaces, p.Namespace) || (s.CoreDNS && isCoreDNS(p))
+	}
 }
 
 // Estate is the booted walkthrough estate.
@@ -93,7 +71,7 @@ type Estate struct {
 	Values   map[string]string // template values: external IPs, the LB pool CIDR
 	Kind     *kind.Cluster     // nil in existing-cluster mode
 	Created  bool              // the cluster was created by this run
-	spec     EstateSpec
+	spec     fixtures.EstateSpec
 	enforcer Enforcer
 	docker   Docker // runs the external hosts
 	// ephemeral is each agent endpoint's client port range, read at boot.
@@ -146,7 +124,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
-	if o.Estate.StandIns {
+	if o.StandIns {
 		var replaced []string
 		objects, replaced = StandIn(objects)
 		if len(replaced) > 0 {
@@ -232,7 +210,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
-	if e.Topology, err = Snapshot(ctx, cs, externals, o.Estate.snapshotted); err != nil {
+	if e.Topology, err = Snapshot(ctx, cs, externals, snapshotted(o.Estate)); err != nil {
 		return e, err
 	}
 	exec := endpointExec{kube.NewPodExecutor(cfg, cs, AgentContainer), docker}
@@ -342,7 +320,7 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
 	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {
-		topo, err := Snapshot(ctx, cs, externals, e.spec.snapshotted)
+		topo, err := Snapshot(ctx, cs, externals, snapshotted(e.spec))
 		if err != nil {
 			return nil, err
 		}

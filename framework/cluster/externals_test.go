@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kind"
@@ -73,7 +74,7 @@ func TestStartExternalsServesEveryProtocolOnTheNodesNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := cluster.Docker{Run: "r", Network: "tierproof-r"}
-	if err := d.StartExternals(context.Background(), plan, cluster.ConformanceEstate.Ports, []cluster.Route{{CIDR: "10.10.1.0/24", Via: "172.31.254.3"}}); err != nil {
+	if err := d.StartExternals(context.Background(), plan, fixtures.ConformanceEstate.Ports, []cluster.Route{{CIDR: "10.10.1.0/24", Via: "172.31.254.3"}}); err != nil {
 		t.Fatal(err)
 	}
 	got := calls()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,24 +16,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tierproof/tierproof/framework/kube"
+	"github.com/tierproof/tierproof/framework/policy"
 )
-
-// policyKinds are what the walkthrough's stages apply, in the order a cleanup
-// deletes them: policies before the groups and Tiers they name.
-var policyKinds = []schema.GroupVersionKind{
-	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "ClusterNetworkPolicy"},
-	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "NetworkPolicy"},
-	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"},
-	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "ClusterGroup"},
-	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "Group"},
-	{Group: "crd.antrea.io", Version: "v1beta1", Kind: "Tier"},
-}
 
 // RemoveLeftoverPolicies deletes every policy, group and Tier that carries
 // OwnerLabel: what an earlier run on this cluster applied and kept (a failed
@@ -41,7 +31,11 @@ var policyKinds = []schema.GroupVersionKind{
 func RemoveLeftoverPolicies(ctx context.Context, c client.Client) ([]kube.ObjectRef, error) {
 	var removed []kube.ObjectRef
 	var errs []error
-	for _, gvk := range policyKinds {
+	kinds := slices.Clone(policy.Kinds)
+	// Policies before the groups and Tiers they name: the reverse of applying.
+	slices.SortStableFunc(kinds, func(a, b policy.Kind) int { return b.ApplyRank - a.ApplyRank })
+	for _, k := range kinds {
+		gvk := k.GVK
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
 		if err := c.List(ctx, list, client.HasLabels{kube.OwnerLabel}); err != nil {

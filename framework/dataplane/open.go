@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kuberouter"
@@ -26,7 +27,7 @@ type Options struct {
 	Probes   []model.Probe
 
 	// The cluster planes: the estate Boot deploys, and where.
-	Estate      cluster.EstateSpec
+	Estate      fixtures.EstateSpec
 	ClusterName string // kind cluster name
 	WorkDir     string // kubeconfig, image archive and topology go here
 	NodeImage   string // empty: kind's for Antrea, the local image for kube-router
@@ -98,7 +99,7 @@ func (o Options) BootOptions() (cluster.BootOptions, error) {
 		if b.NodeImage == "" {
 			b.NodeImage = nodeimage.Tag
 		}
-		b.Estate.StandIns = true
+		b.StandIns = true
 	default:
 		return cluster.BootOptions{}, fmt.Errorf("data plane %s boots no cluster", o.Plane)
 	}

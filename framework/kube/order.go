@@ -8,40 +8,37 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/tierproof/tierproof/framework/kind"
+	"github.com/tierproof/tierproof/framework/policy"
 )
 
 // OwnerLabel marks every object tierproof creates, Kubernetes objects and
 // Docker containers and networks alike, so cleanup finds exactly those.
 const OwnerLabel = kind.OwnerLabel
 
-// applyRank orders kinds so that nothing is applied before what it refers to:
-// namespaces hold everything namespaced; Tiers and groups must exist before the
-// policies that name them (Antrea's admission refuses an unknown tier).
-var applyRank = map[string]int{
+// estateRank places the estate's kinds among the policy kinds' ranks
+// (policy.Kinds): namespaces hold everything namespaced; Services come before
+// the Pods that resolve them at start (yelb-ui's nginx looks up
+// yelb-appserver when it starts and exits if it cannot), then policies.
+var estateRank = map[string]int{
 	"Namespace":      0,
 	"ServiceAccount": 1,
-	"Tier":           2,
-	"ClusterGroup":   3,
-	"Group":          4,
-	// Services before the Pods that resolve them at start (yelb-ui's nginx
-	// looks up yelb-appserver when it starts and exits if it cannot), then
-	// policies.
-	"Service": 5,
-	"Pod":     6,
-	// ClusterNetworkPolicy, Antrea NetworkPolicy and K8s NetworkPolicy share 7.
+	"Service":        5,
+	"Pod":            6,
 }
-
-const policyRank = 7
 
 // ApplyOrder sorts objects into dependency order, keeping input order within a
 // rank. Deleting runs in the reverse order.
 func ApplyOrder(objects []runtime.Object) []runtime.Object {
 	out := append([]runtime.Object(nil), objects...)
 	rank := func(o runtime.Object) int {
-		if r, ok := applyRank[o.GetObjectKind().GroupVersionKind().Kind]; ok {
+		gvk := o.GetObjectKind().GroupVersionKind()
+		if k, ok := policy.KindOf(gvk.GroupKind()); ok {
+			return k.ApplyRank
+		}
+		if r, ok := estateRank[gvk.Kind]; ok {
 			return r
 		}
-		return policyRank
+		return policy.RankPolicy
 	}
 	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
 	return out

@@ -26,8 +26,10 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-var decoder = manifest.NewDecoder(Scheme(),
-	"crd.antrea.io/v1beta1 ClusterNetworkPolicy, NetworkPolicy, Tier, ClusterGroup, Group; networking.k8s.io/v1 NetworkPolicy")
+var (
+	scheme  = Scheme()
+	decoder = manifest.NewDecoder(scheme, describeKinds())
+)
 
 // ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
 // directory in lexical order.

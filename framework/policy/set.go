@@ -67,7 +67,6 @@ func NewSet(objects []Object) (*Set, error) {
 	s := &Set{}
 	seen := map[string]Source{}
 	for _, o := range objects {
-		var namespaced bool
 		var namespace, name string
 		switch obj := o.Object.(type) {
 		case *antreav1beta1.Tier:
@@ -78,20 +77,25 @@ func NewSet(objects []Object) (*Set, error) {
 			namespace, name = obj.Namespace, obj.Name
 		case *antreav1beta1.Group:
 			s.Groups = append(s.Groups, Located[*antreav1beta1.Group]{o.Source, obj})
-			namespaced, namespace, name = true, obj.Namespace, obj.Name
+			namespace, name = obj.Namespace, obj.Name
 		case *antreav1beta1.ClusterNetworkPolicy:
 			s.ClusterNetworkPolicies = append(s.ClusterNetworkPolicies, Located[*antreav1beta1.ClusterNetworkPolicy]{o.Source, obj})
 			namespace, name = obj.Namespace, obj.Name
 		case *antreav1beta1.NetworkPolicy:
 			s.NetworkPolicies = append(s.NetworkPolicies, Located[*antreav1beta1.NetworkPolicy]{o.Source, obj})
-			namespaced, namespace, name = true, obj.Namespace, obj.Name
+			namespace, name = obj.Namespace, obj.Name
 		case *networkingv1.NetworkPolicy:
 			s.K8sNetworkPolicies = append(s.K8sNetworkPolicies, Located[*networkingv1.NetworkPolicy]{o.Source, obj})
-			namespaced, namespace, name = true, obj.Namespace, obj.Name
+			namespace, name = obj.Namespace, obj.Name
 		default:
 			return nil, fmt.Errorf("%s: unsupported kind %T", o.Source, o.Object)
 		}
 		kind := o.Object.GetObjectKind().GroupVersionKind()
+		if gvks, _, err := scheme.ObjectKinds(o.Object); kind.Empty() && err == nil {
+			kind = gvks[0] // built in code, without its TypeMeta
+		}
+		k, _ := KindOf(kind.GroupKind())
+		namespaced := k.Namespaced
 		if name == "" {
 			return nil, fmt.Errorf("%s: %s: metadata.name: Required value", o.Source, kind.Kind)
 		}

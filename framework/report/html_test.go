@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -35,10 +34,7 @@ func simulatedRun(t *testing.T, faulty bool) report.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := fixtures.Topology(s.Topology)
-	if err != nil {
-		t.Fatal(err)
-	}
+	topo := s.Topology
 	run := report.Run{Scenario: s.Name, DataPlane: "simulated data plane (test)"}
 	for _, stage := range []int{2, 3} {
 		set, err := s.Policies(stage, s.Values)

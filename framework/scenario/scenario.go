@@ -64,10 +64,10 @@ type Scenario struct {
 	Dir         string
 	Name        string
 	Description string
-	Feature     string            // the catalog feature a conformance case covers
-	Labels      []string          // the case's labels, for selecting cases
-	Topology    string            // the fixture topology offline runs use
-	Values      map[string]string // placeholders for offline runs, besides the topology's addresses
+	Feature     string             // the catalog feature a conformance case covers
+	Labels      []string           // the case's labels, for selecting cases
+	Topology    *topology.Topology // offline runs' estate: the fixture scenario.yaml names
+	Values      map[string]string  // placeholders for offline runs, besides the topology's addresses
 	Probes      []model.Probe
 	Stages      []Stage
 }
@@ -127,7 +127,7 @@ func readStrict(path string, into any) error {
 // build validates f, read from path; root is where f sits in that file (nil:
 // the whole file). Manifest directories are relative to dir.
 func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
-	s := &Scenario{Dir: dir, Name: f.Name, Description: f.Description, Topology: f.Topology, Values: f.Values}
+	s := &Scenario{Dir: dir, Name: f.Name, Description: f.Description, Values: f.Values}
 	var errs field.ErrorList
 	if f.Name == "" {
 		errs = append(errs, field.Required(root.Child("name"), ""))
@@ -169,10 +169,11 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 	}
 	// Every manifest must render with the fixture's values and decode
 	// strictly, and every label change must name something it has.
-	topo, err := fixtures.Topology(s.Topology)
+	topo, err := fixtures.Topology(f.Topology)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", path, root.Child("topology"), err)
 	}
+	s.Topology = topo
 	for i := range s.Stages {
 		if _, err := s.Policies(i, s.ValuesFor(topo)); err != nil {
 			return nil, err

@@ -20,8 +20,8 @@ import (
 	"github.com/agnivade/levenshtein"
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/antrea"
-	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
@@ -29,7 +29,6 @@ import (
 	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
-	"github.com/tierproof/tierproof/framework/topology"
 )
 
 // Suite names a suite and the make target that runs it on kind.
@@ -273,7 +272,7 @@ func ParseFault(s string) (Fault, error) {
 
 // CheckAgainst makes sure the fault names a stage, two endpoints and a probe
 // of the scenario: a fault that flips nothing would let the run pass.
-func (f Fault) CheckAgainst(s *scenario.Scenario, topo *topology.Topology) error {
+func (f Fault) CheckAgainst(s *scenario.Scenario) error {
 	var stages []string
 	for _, st := range s.Stages {
 		stages = append(stages, st.Name)
@@ -282,10 +281,10 @@ func (f Fault) CheckAgainst(s *scenario.Scenario, topo *topology.Topology) error
 		return fmt.Errorf("-tierproof.lab-fault: scenario %s has no stage %q (stages: %s)", s.Name, f.Stage, strings.Join(stages, ", "))
 	}
 	var endpoints []string
-	for _, p := range topo.Pods {
+	for _, p := range s.Topology.Pods {
 		endpoints = append(endpoints, p.EndpointName())
 	}
-	for _, e := range topo.Externals {
+	for _, e := range s.Topology.Externals {
 		endpoints = append(endpoints, e.Name)
 	}
 	for _, e := range []string{f.From, f.To} {
@@ -303,7 +302,7 @@ func (f Fault) CheckAgainst(s *scenario.Scenario, topo *topology.Topology) error
 // cluster planes' estate; the lab's is given per scenario): a cluster named
 // tierproof, its kubeconfig and snapshots in workDir, and for Antrea its
 // release, the manifest cached in the user's cache directory.
-func (o *Options) DataPlaneOptions(estate cluster.EstateSpec, run, agentBinary, workDir string, logf func(string, ...any)) (dataplane.Options, error) {
+func (o *Options) DataPlaneOptions(estate fixtures.EstateSpec, run, agentBinary, workDir string, logf func(string, ...any)) (dataplane.Options, error) {
 	d := dataplane.Options{Plane: o.plane, AgentBinary: agentBinary, Logf: logf, Estate: estate, Run: run,
 		ClusterName: "tierproof", WorkDir: workDir, NodeImage: o.NodeImage, Kubeconfig: o.Kubeconfig}
 	if o.plane == dataplane.Antrea {

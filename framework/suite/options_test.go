@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
@@ -138,7 +139,7 @@ func bootOptions(t *testing.T, args ...string) (cluster.BootOptions, error) {
 	if err := o.Check(fs); err != nil {
 		t.Fatal(err)
 	}
-	d, err := o.DataPlaneOptions(cluster.BlogEstate, "tierproof", "agent", t.TempDir(), t.Logf)
+	d, err := o.DataPlaneOptions(fixtures.BlogEstate, "tierproof", "agent", t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,14 +153,14 @@ func TestEachClusterPlaneBootsItsOwnEnforcer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := b.Enforcer.(kuberouter.Enforcer); !ok || b.NodeImage != nodeimage.Tag || !b.Estate.StandIns {
-		t.Errorf("kube-router: %T on %s, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
+	if _, ok := b.Enforcer.(kuberouter.Enforcer); !ok || b.NodeImage != nodeimage.Tag || !b.StandIns {
+		t.Errorf("kube-router: %T on %s, stand-ins %v", b.Enforcer, b.NodeImage, b.StandIns)
 	}
 	if b, err = bootOptions(t, "-tierproof.data-plane=antrea"); err != nil {
 		t.Fatal(err)
 	}
-	if a, ok := b.Enforcer.(*antrea.Enforcer); !ok || a.Version != antrea.DefaultVersion || b.Estate.StandIns || b.NodeImage != "" {
-		t.Errorf("antrea: %T on %q, stand-ins %v", b.Enforcer, b.NodeImage, b.Estate.StandIns)
+	if a, ok := b.Enforcer.(*antrea.Enforcer); !ok || a.Version != antrea.DefaultVersion || b.StandIns || b.NodeImage != "" {
+		t.Errorf("antrea: %T on %q, stand-ins %v", b.Enforcer, b.NodeImage, b.StandIns)
 	}
 	if _, err := bootOptions(t); err == nil {
 		t.Error("the lab booted a cluster")

@@ -41,7 +41,7 @@ var ErrLabUnavailable = errors.New("the lab cannot run here; run the lab suite a
 // SetUp prepares the suite's run: the reports directory (an earlier run's
 // cleared), the agent binary (built in tempDir), and on a cluster plane the
 // cluster booted with estate, its plane applying as run.
-func SetUp(ctx context.Context, o *Options, estate cluster.EstateSpec, run, tempDir string, logf func(string, ...any)) (*Env, error) {
+func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tempDir string, logf func(string, ...any)) (*Env, error) {
 	reports, err := o.ReportsDir(func() string { return filepath.Join(tempDir, "reports") })
 	if err != nil {
 		return nil, err
@@ -113,11 +113,7 @@ func (e *Env) Runner(p *dataplane.Opened) walkthrough.Runner {
 // (with the run's lab fault or out-of-band policies), checked to enforce
 // every stage before anything is applied.
 func (e *Env) StartScenario(ctx context.Context, s *scenario.Scenario) (*walkthrough.Play, *dataplane.Opened, error) {
-	topo, err := fixtures.Topology(s.Topology)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := e.Open(ctx, topo, s.Probes)
+	p, err := e.Open(ctx, s.Topology, s.Probes)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -192,11 +188,7 @@ func (o *Options) CheckLabFault() error {
 		if err != nil {
 			return err
 		}
-		topo, err := fixtures.Topology(s.Topology)
-		if err != nil {
-			return err
-		}
-		if err := fault.CheckAgainst(s, topo); err != nil {
+		if err := fault.CheckAgainst(s); err != nil {
 			errs = append(errs, err)
 			continue
 		}

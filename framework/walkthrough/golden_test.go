@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/golden"
 	"github.com/tierproof/tierproof/framework/model"
@@ -118,10 +117,7 @@ func TestBlogWalkthroughReportsAreGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := fixtures.Topology(s.Topology)
-	if err != nil {
-		t.Fatal(err)
-	}
+	topo := s.Topology
 	for _, c := range []struct {
 		name  string
 		fault *faultAt

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
@@ -51,10 +50,7 @@ func blogLab(t *testing.T) (*dataplane.LabPlane, *scenario.Scenario, *topology.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := fixtures.Topology(s.Topology)
-	if err != nil {
-		t.Fatal(err)
-	}
+	topo := s.Topology
 	lab, err := dataplane.NewLab(context.Background(), topo, s.Probes, agentBinary)
 	if err != nil {
 		t.Fatal(err)

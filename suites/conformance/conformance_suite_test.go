@@ -21,7 +21,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/tierproof/tierproof/fixtures"
-	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/suite"
@@ -60,7 +59,7 @@ func logf(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
-	env, err = suite.SetUp(ctx, &opts, cluster.ConformanceEstate, "tierproof-conformance", GinkgoT().TempDir(), logf)
+	env, err = suite.SetUp(ctx, &opts, fixtures.ConformanceEstate, "tierproof-conformance", GinkgoT().TempDir(), logf)
 	if errors.Is(err, suite.ErrLabUnavailable) {
 		Skip(err.Error())
 	}

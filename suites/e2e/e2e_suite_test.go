@@ -17,7 +17,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/tierproof/tierproof/framework/cluster"
+	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
@@ -55,7 +55,7 @@ func logf(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
-	env, err = suite.SetUp(ctx, &opts, cluster.BlogEstate, "tierproof", GinkgoT().TempDir(), logf)
+	env, err = suite.SetUp(ctx, &opts, fixtures.BlogEstate, "tierproof", GinkgoT().TempDir(), logf)
 	if errors.Is(err, suite.ErrLabUnavailable) {
 		Skip(err.Error())
 	}

@@ -1,0 +1,69 @@
+package policy
+
+import (
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
+)
+
+// Kind is one kind of object a policy input may hold.
+type Kind struct {
+	GVK        schema.GroupVersionKind
+	Namespaced bool
+	// ApplyRank orders applying: nothing before what it refers to (Antrea's
+	// admission refuses a policy that names an unknown Tier or group).
+	// Removing runs in the reverse order.
+	ApplyRank int
+}
+
+// The apply ranks of policy kinds; kube.ApplyOrder puts the estate's own
+// kinds (namespaces, service accounts, Services, Pods) between them.
+const (
+	RankTier         = 2
+	RankClusterGroup = 3
+	RankGroup        = 4
+	RankPolicy       = 7
+)
+
+// Kinds are the kinds a policy input may hold: the one table the decoder,
+// the Set, the applier's order and the cleanup of leftovers read.
+var Kinds = []Kind{
+	{antreav1beta1.SchemeGroupVersion.WithKind("ClusterNetworkPolicy"), false, RankPolicy},
+	{antreav1beta1.SchemeGroupVersion.WithKind("NetworkPolicy"), true, RankPolicy},
+	{antreav1beta1.SchemeGroupVersion.WithKind("Tier"), false, RankTier},
+	{antreav1beta1.SchemeGroupVersion.WithKind("ClusterGroup"), false, RankClusterGroup},
+	{antreav1beta1.SchemeGroupVersion.WithKind("Group"), true, RankGroup},
+	{networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"), true, RankPolicy},
+}
+
+// KindOf is the policy kind of gk, at whatever version.
+func KindOf(gk schema.GroupKind) (Kind, bool) {
+	for _, k := range Kinds {
+		if k.GVK.GroupKind() == gk {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// describeKinds lists Kinds by API version, for messages:
+// "crd.antrea.io/v1beta1 ClusterNetworkPolicy, …; networking.k8s.io/v1 NetworkPolicy".
+func describeKinds() string {
+	var versions []string
+	byVersion := map[string][]string{}
+	for _, k := range Kinds {
+		v := k.GVK.GroupVersion().String()
+		if byVersion[v] == nil {
+			versions = append(versions, v)
+		}
+		byVersion[v] = append(byVersion[v], k.GVK.Kind)
+	}
+	parts := make([]string, len(versions))
+	for i, v := range versions {
+		parts[i] = v + " " + strings.Join(byVersion[v], ", ")
+	}
+	return strings.Join(parts, "; ")
+}
