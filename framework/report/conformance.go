@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 )
 
@@ -95,22 +94,4 @@ func WriteConformanceJSON(w io.Writer, c Conformance) error {
 		Conformance
 		Features []FeatureTally `json:"features"`
 	}{c, c.Features()})
-}
-
-// DescribeMismatches lists up to max differing cells of a stage with the
-// model's reasons, one per line, for a failure message.
-func DescribeMismatches(stage Stage, max int) string {
-	if stage.Matrix == nil {
-		return ""
-	}
-	var b strings.Builder
-	cells := stage.Matrix.Mismatches()
-	for i, c := range cells {
-		if i == max {
-			fmt.Fprintf(&b, "\n  … and %d more", len(cells)-max)
-			break
-		}
-		fmt.Fprintf(&b, "\n  %s: expected %s, observed %s; %s", CaseName(stage.Name, c), c.Expected.Verdict, c.Observed(), Explanation(c))
-	}
-	return b.String()
 }

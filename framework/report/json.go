@@ -1,5 +1,3 @@
-// Package report renders matrices for people and tools: text truth tables,
-// JSON flow records (and, as the harness grows, JUnit and HTML).
 package report
 
 import (
@@ -11,66 +9,8 @@ import (
 
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/probe"
 )
-
-// verdictMarks are the truth table's cell symbols.
-var verdictMarks = map[model.Verdict]string{model.Allow: ".", model.Drop: "X", model.Reject: "R"}
-
-// WriteExpectedTables writes one truth table per probe: a row per source, a
-// numbered column per destination.
-func WriteExpectedTables(w io.Writer, x *matrix.Matrix) error {
-	b := bufio.NewWriterSize(w, 64<<10) // streamed: a 1 000-endpoint table is never held whole
-	width := 0
-	for _, name := range x.Endpoints {
-		width = max(width, len(name))
-	}
-	idWidth := len(fmt.Sprint(len(x.Endpoints)))
-	for pi, p := range x.Probes {
-		if pi > 0 {
-			b.WriteString("\n")
-		}
-		ties := tiedCells(x, pi)
-		cellWidth, legend := idWidth, ""
-		if ties > 0 {
-			cellWidth, legend = max(idWidth, 2), fmt.Sprintf("   ? tie: %d cell(s) rest on rules of equal tier, priority and rule index that disagree (Antrea's choice is undefined)", ties)
-		}
-		fmt.Fprintf(b, "%s — expected (model)   . Allow   X Drop   R Reject%s   rows: from, columns: to\n", p, legend)
-		fmt.Fprintf(b, "%*s  %-*s", idWidth, "", width, "")
-		for to := range x.Endpoints {
-			fmt.Fprintf(b, " %*d", cellWidth, to+1)
-		}
-		b.WriteString("\n")
-		for from, name := range x.Endpoints {
-			fmt.Fprintf(b, "%*d  %-*s", idWidth, from+1, width, name)
-			for to := range x.Endpoints {
-				r := x.Expected(pi, from, to)
-				fmt.Fprintf(b, " %*s", cellWidth, verdictMarks[r.Verdict]+tieMark(r))
-			}
-			b.WriteString("\n")
-		}
-	}
-	return b.Flush()
-}
-
-// tieMark is "?" for a verdict that rests on a tie (model.Result.Tied).
-func tieMark(r model.Result) string {
-	if r.Tied() {
-		return "?"
-	}
-	return ""
-}
-
-func tiedCells(x *matrix.Matrix, probe int) int {
-	n := 0
-	for from := range x.Endpoints {
-		for to := range x.Endpoints {
-			if x.Expected(probe, from, to).Tied() {
-				n++
-			}
-		}
-	}
-	return n
-}
 
 // WriteJSON writes {"flows": [...]}, the simulate contract, one flow per line
 // and streamed: a large matrix's output is never built in memory. A matrix has
@@ -172,4 +112,62 @@ func (p *jsonPieces) writeRecord(b *bufio.Writer, c matrix.Cell) error {
 	b.Write(egress)
 	b.WriteString(`}`)
 	return nil
+}
+
+// resultRecord is a flow as the results JSON writes it.
+type resultRecord struct {
+	matrix.Record
+	Stage    string          `json:"stage"`
+	Observed probe.Verdict   `json:"observed"`
+	Matches  bool            `json:"matches"`
+	Attempts []probe.Attempt `json:"attempts"`
+}
+
+// WriteResultsJSON writes every probed flow with its expectation and attempts.
+func WriteResultsJSON(w io.Writer, run Run) error {
+	b := bufio.NewWriterSize(w, 64<<10)
+	head, err := json.Marshal(struct {
+		Scenario  string `json:"scenario"`
+		DataPlane string `json:"dataPlane"`
+	}{run.Scenario, run.DataPlane})
+	if err != nil {
+		return err
+	}
+	// Streamed, a flow per line: the header's fields, then the flows as met.
+	b.Write(head[:len(head)-1])
+	b.WriteString(`,"flows":[`)
+	first := true
+	for _, st := range run.Stages {
+		st.Matrix.EachCell(func(c matrix.Cell) bool {
+			if len(c.Attempts) == 0 {
+				return true
+			}
+			var record []byte
+			record, err = json.Marshal(resultRecord{Record: c.Record(), Stage: st.Name, Observed: c.Observed(), Matches: c.Matches(), Attempts: c.Attempts})
+			if err != nil {
+				return false
+			}
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteString("\n")
+			b.Write(record)
+			return true
+		})
+		if err != nil {
+			return err
+		}
+	}
+	b.WriteString("\n]")
+	if len(run.NotPlayed) > 0 {
+		notPlayed, err := json.Marshal(run.NotPlayed)
+		if err != nil {
+			return err
+		}
+		b.WriteString(`,"notPlayed":`)
+		b.Write(notPlayed)
+	}
+	b.WriteString("}\n")
+	return b.Flush()
 }
