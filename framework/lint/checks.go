@@ -186,7 +186,7 @@ func shadowed(m *model.Model) []Finding {
 				for _, dir := range []model.Direction{model.Egress, model.Ingress} {
 					sm := m.Matches(dir, from, to, p)
 					d := sm.Decision
-					k8sDecided := d.Stage == model.StageK8sAllow || d.Stage == model.StageK8sIsolation
+					k8sDecided := d.Phase == model.PhaseK8sAllow || d.Phase == model.PhaseK8sIsolation
 					decider := d.Rule
 					if decider == nil {
 						decider = d.PassedBy

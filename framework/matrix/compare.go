@@ -56,7 +56,7 @@ func (x *Matrix) Unmet(a scenario.Assertion, k8sDenial model.Verdict) (unmet []s
 func deniedByK8sIsolation(r model.Result) bool {
 	for _, d := range []model.Decision{r.Egress, r.Ingress} {
 		if d.Verdict != model.Allow {
-			return d.Stage == model.StageK8sIsolation
+			return d.Phase == model.PhaseK8sIsolation
 		}
 	}
 	return false

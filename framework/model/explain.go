@@ -76,7 +76,7 @@ func (m *Model) walk(dir Direction, applied, other, dst int, p Probe) (SideWalk,
 			after = after || r.info == d.PassedBy
 		}
 	}
-	if d.Stage == StageTiers {
+	if d.Phase == PhaseTiers {
 		if len(w.K8sPolicies) > 0 {
 			w.Skipped = append(w.Skipped, fmt.Sprintf("K8s NetworkPolicies %s (an Antrea %s in an earlier tier is final)",
 				strings.Join(w.K8sPolicies, ", "), d.Rule.Action))
@@ -85,7 +85,7 @@ func (m *Model) walk(dir Direction, applied, other, dst int, p Probe) (SideWalk,
 			w.Skipped = append(w.Skipped, fmt.Sprintf("%d baseline rule(s)", n))
 		}
 	}
-	if d.Stage == StageK8sAllow || d.Stage == StageK8sIsolation {
+	if d.Phase == PhaseK8sAllow || d.Phase == PhaseK8sIsolation {
 		if n := len(s.baseline); n > 0 {
 			w.Skipped = append(w.Skipped, fmt.Sprintf("%d baseline rule(s) (K8s NetworkPolicies select this pod, so the baseline tier is never reached)", n))
 		}
@@ -124,11 +124,11 @@ func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
 		where = "at the destination"
 	}
 	fmt.Fprintf(b, "\n%s %s %s\n", strings.ToUpper(s.Direction.String()), where, s.Endpoint)
-	switch d.Stage {
-	case StageSelf:
+	switch d.Phase {
+	case PhaseSelf:
 		b.WriteString("  not evaluated: self traffic\n")
 		return
-	case StageNoSide:
+	case PhaseNoSide:
 		b.WriteString("  not evaluated: an external endpoint has no policies of its own\n")
 		return
 	}
@@ -151,16 +151,16 @@ func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
 		}
 	}
 	for _, st := range s.Steps {
-		if st.Stage != StageTiers {
+		if st.Phase != PhaseTiers {
 			showK8s()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", stageColumn(st), st.Rule.Policy, ruleColumn(st.Rule), st.Rule.Action, outcomeText(st.Outcome, other))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", phaseColumn(st), st.Rule.Policy, ruleColumn(st.Rule), st.Rule.Action, outcomeText(st.Outcome, other))
 	}
 	tw.Flush()
-	if d.Stage >= StageK8sAllow {
+	if d.Phase >= PhaseK8sAllow {
 		showK8s()
 	}
-	if d.Stage == StageDefault {
+	if d.Phase == PhaseDefault {
 		b.WriteString("  no rule matched → default Allow\n")
 	}
 	for _, sk := range s.Skipped {
@@ -183,11 +183,11 @@ func passSkippedText(rules []*RuleInfo) string {
 	return "; it would have matched " + strings.Join(names, ", ")
 }
 
-func stageColumn(st Step) string {
-	switch st.Stage {
-	case StageK8sAllow:
+func phaseColumn(st Step) string {
+	switch st.Phase {
+	case PhaseK8sAllow:
 		return "k8s"
-	case StageK8sIsolation:
+	case PhaseK8sIsolation:
 		return "k8s isolation"
 	}
 	return fmt.Sprintf("%s (%d)", st.Rule.Tier, st.Rule.TierPriority)

@@ -57,7 +57,7 @@ type flow struct {
 
 func who(d model.Decision) string {
 	if d.Rule == nil {
-		return d.Stage.String()
+		return d.Phase.String()
 	}
 	return d.Rule.Policy.String() + " " + d.Rule.ID()
 }

@@ -204,7 +204,7 @@ func (m *Model) clients(r *rule) []int {
 // Evaluate decides one flow. from and to are endpoint indexes.
 func (m *Model) Evaluate(from, to int, p Probe) Result {
 	if from == to {
-		self := Decision{Verdict: Allow, Stage: StageSelf}
+		self := Decision{Verdict: Allow, Phase: PhaseSelf}
 		return Result{Verdict: Allow, Egress: self, Ingress: self}
 	}
 	return combine(m.decide(Egress, from, to, to, p, nil), m.decide(Ingress, to, from, to, p, nil))
@@ -232,7 +232,7 @@ const (
 
 // Step is one rule tried during an evaluation walk.
 type Step struct {
-	Stage   Stage
+	Phase   Phase
 	Rule    *RuleInfo
 	Outcome Outcome
 }
@@ -242,45 +242,45 @@ type Step struct {
 // are resolved). trace, when not nil, collects every rule tried.
 func (m *Model) decide(dir Direction, applied, other, dst int, p Probe, trace *[]Step) Decision {
 	if m.estate.endpoints[applied].pod == nil {
-		return Decision{Verdict: Allow, Stage: StageNoSide}
+		return Decision{Verdict: Allow, Phase: PhaseNoSide}
 	}
 	s := &m.sides[dir][applied]
 	var passed *RuleInfo
 	for i, r := range s.tiered {
-		if !m.try(StageTiers, r, applied, other, dst, p, trace) {
+		if !m.try(PhaseTiers, r, applied, other, dst, p, trace) {
 			continue
 		}
 		if r.info.Action == ActionPass {
 			passed = r.info
 			break
 		}
-		return Decision{Verdict: r.info.Action.verdict(), Stage: StageTiers, Rule: r.info,
+		return Decision{Verdict: r.info.Action.verdict(), Phase: PhaseTiers, Rule: r.info,
 			Tie: m.tie(s.tiered[i+1:], r, applied, other, dst, p)}
 	}
 	for _, r := range s.k8sRules {
-		if m.try(StageK8sAllow, r, applied, other, dst, p, trace) {
-			return Decision{Verdict: Allow, Stage: StageK8sAllow, Rule: r.info, PassedBy: passed}
+		if m.try(PhaseK8sAllow, r, applied, other, dst, p, trace) {
+			return Decision{Verdict: Allow, Phase: PhaseK8sAllow, Rule: r.info, PassedBy: passed}
 		}
 	}
 	if len(s.k8sIsolation) > 0 {
 		if trace != nil {
-			*trace = append(*trace, Step{Stage: StageK8sIsolation, Rule: s.k8sIsolation[0], Outcome: Matched})
+			*trace = append(*trace, Step{Phase: PhaseK8sIsolation, Rule: s.k8sIsolation[0], Outcome: Matched})
 		}
-		return Decision{Verdict: s.k8sIsolation[0].Action.verdict(), Stage: StageK8sIsolation, Rule: s.k8sIsolation[0], PassedBy: passed}
+		return Decision{Verdict: s.k8sIsolation[0].Action.verdict(), Phase: PhaseK8sIsolation, Rule: s.k8sIsolation[0], PassedBy: passed}
 	}
 	for i, r := range s.baseline {
-		if m.try(StageBaseline, r, applied, other, dst, p, trace) {
-			return Decision{Verdict: r.info.Action.verdict(), Stage: StageBaseline, Rule: r.info, PassedBy: passed,
+		if m.try(PhaseBaseline, r, applied, other, dst, p, trace) {
+			return Decision{Verdict: r.info.Action.verdict(), Phase: PhaseBaseline, Rule: r.info, PassedBy: passed,
 				Tie: m.tie(s.baseline[i+1:], r, applied, other, dst, p)}
 		}
 	}
-	return Decision{Verdict: Allow, Stage: StageDefault, PassedBy: passed}
+	return Decision{Verdict: Allow, Phase: PhaseDefault, PassedBy: passed}
 }
 
-func (m *Model) try(stage Stage, r *rule, applied, other, dst int, p Probe, trace *[]Step) bool {
+func (m *Model) try(phase Phase, r *rule, applied, other, dst int, p Probe, trace *[]Step) bool {
 	outcome := r.outcome(m.estate, applied, other, dst, p)
 	if trace != nil {
-		*trace = append(*trace, Step{Stage: stage, Rule: r.info, Outcome: outcome})
+		*trace = append(*trace, Step{Phase: phase, Rule: r.info, Outcome: outcome})
 	}
 	return outcome == Matched
 }

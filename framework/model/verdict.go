@@ -77,37 +77,37 @@ func (a Action) verdict() Verdict {
 	return Allow
 }
 
-// Stage is the step of a side's evaluation that decided it.
-type Stage uint8
+// Phase is the step of a side's evaluation that decided it.
+type Phase uint8
 
-// The stages, in the order a side walks them.
+// The phases, in the order a side walks them.
 const (
-	// StageSelf: a pod reaching its own IP never leaves the pod.
-	StageSelf Stage = iota
-	// StageNoSide: an external endpoint has no policies of its own.
-	StageNoSide
-	// StageTiers: an Antrea-native rule in a tier other than baseline.
-	StageTiers
-	// StageK8sAllow: a rule of a K8s NetworkPolicy selecting the pod.
-	StageK8sAllow
-	// StageK8sIsolation: K8s NetworkPolicies select the pod and none allows the flow.
-	StageK8sIsolation
-	// StageBaseline: an Antrea-native rule in the baseline tier.
-	StageBaseline
-	// StageDefault: nothing decided; the flow is allowed.
-	StageDefault
+	// PhaseSelf: a pod reaching its own IP never leaves the pod.
+	PhaseSelf Phase = iota
+	// PhaseNoSide: an external endpoint has no policies of its own.
+	PhaseNoSide
+	// PhaseTiers: an Antrea-native rule in a tier other than baseline.
+	PhaseTiers
+	// PhaseK8sAllow: a rule of a K8s NetworkPolicy selecting the pod.
+	PhaseK8sAllow
+	// PhaseK8sIsolation: K8s NetworkPolicies select the pod and none allows the flow.
+	PhaseK8sIsolation
+	// PhaseBaseline: an Antrea-native rule in the baseline tier.
+	PhaseBaseline
+	// PhaseDefault: nothing decided; the flow is allowed.
+	PhaseDefault
 )
 
-var stageNames = [...]string{
-	StageSelf: "self", StageNoSide: "no-side", StageTiers: "antrea-tiers",
-	StageK8sAllow: "k8s-networkpolicy", StageK8sIsolation: "k8s-isolation",
-	StageBaseline: "baseline", StageDefault: "default",
+var phaseNames = [...]string{
+	PhaseSelf: "self", PhaseNoSide: "no-side", PhaseTiers: "antrea-tiers",
+	PhaseK8sAllow: "k8s-networkpolicy", PhaseK8sIsolation: "k8s-isolation",
+	PhaseBaseline: "baseline", PhaseDefault: "default",
 }
 
-func (s Stage) String() string { return stageNames[s] }
+func (s Phase) String() string { return phaseNames[s] }
 
-// MarshalText writes the stage's name.
-func (s Stage) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+// MarshalText writes the phase's name.
+func (s Phase) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // PolicyKind distinguishes the three policy kinds; Antrea's and Kubernetes'
 // NetworkPolicy share a kind name, so they are told apart here.
@@ -166,8 +166,8 @@ func (r *RuleInfo) ID() string {
 // Decision is how one side of a flow was decided.
 type Decision struct {
 	Verdict Verdict
-	Stage   Stage
-	// Rule decided the side; nil for StageSelf, StageNoSide and StageDefault.
+	Phase   Phase
+	// Rule decided the side; nil for PhaseSelf, PhaseNoSide and PhaseDefault.
 	Rule *RuleInfo
 	// PassedBy is the Pass rule that sent the flow on to K8s NetworkPolicies and
 	// the baseline tier, if one did.
@@ -195,13 +195,13 @@ func (r Result) Tied() bool {
 }
 
 // SideSummary is a Decision as the simulate JSON contract writes it. A side no
-// policy decides has rule "default"; Stage says why.
+// policy decides has rule "default"; Phase says why.
 type SideSummary struct {
 	Verdict  Verdict `json:"verdict"`
 	Tier     string  `json:"tier"`
 	Policy   string  `json:"policy"`
 	Rule     string  `json:"rule"`
-	Stage    Stage   `json:"stage"`
+	Phase    Phase   `json:"stage"`
 	RuleName string  `json:"ruleName,omitempty"`
 	PassedBy string  `json:"passedBy,omitempty"`
 	Tie      string  `json:"tie,omitempty"`
@@ -209,7 +209,7 @@ type SideSummary struct {
 
 // Summary flattens the decision for reports.
 func (d Decision) Summary() SideSummary {
-	s := SideSummary{Verdict: d.Verdict, Stage: d.Stage, Rule: "default"}
+	s := SideSummary{Verdict: d.Verdict, Phase: d.Phase, Rule: "default"}
 	if d.Rule != nil {
 		s.Tier, s.Policy, s.Rule, s.RuleName = d.Rule.Tier, d.Rule.Policy.String(), d.Rule.ID(), d.Rule.Name
 	}
@@ -224,12 +224,12 @@ func (d Decision) Summary() SideSummary {
 
 // Describe says in a few words who decided: "securityops ClusterNetworkPolicy/x ingress[0]".
 func (d Decision) Describe() string {
-	switch d.Stage {
-	case StageSelf:
+	switch d.Phase {
+	case PhaseSelf:
 		return "a pod reaching itself"
-	case StageNoSide:
+	case PhaseNoSide:
 		return "external endpoint: no policies of its own"
-	case StageDefault:
+	case PhaseDefault:
 		if d.PassedBy != nil {
 			return "no rule matched after Pass by " + d.PassedBy.Policy.String() + " " + d.PassedBy.ID() + " → default Allow"
 		}
