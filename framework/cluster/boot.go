@@ -39,8 +39,9 @@ type BootOptions struct {
 	ClusterName string // kind cluster name
 	NodeImage   string // kind node image; empty: kind.NodeImage
 	WorkDir     string // kubeconfig, image archive and topology go here
-	// Enforcer is the NetworkPolicy implementation installed: *Antrea, or
-	// kube-router where Antrea cannot run.
+	// Enforcer is the NetworkPolicy implementation installed: Antrea
+	// (antrea.Enforcer), or kube-router (kuberouter.Enforcer) where Antrea
+	// cannot run.
 	Enforcer    Enforcer
 	AgentBinary string // the static tierproof-agent
 	// Kubeconfig selects an existing kind cluster instead of creating one;
@@ -64,7 +65,8 @@ func snapshotted(s fixtures.EstateSpec) func(corev1.Pod) bool {
 	}
 }
 
-// Estate is the booted walkthrough estate.
+// Estate is a booted estate: the cluster, its pods with the agent, the
+// external hosts, and the steps that undo them (Finish).
 type Estate struct {
 	Client   klient.Client
 	Topology *topology.Topology
@@ -73,7 +75,7 @@ type Estate struct {
 	Created  bool              // the cluster was created by this run
 	spec     fixtures.EstateSpec
 	enforcer Enforcer
-	docker   Docker // runs the external hosts
+	docker   ExternalHosts
 	// ephemeral is each agent endpoint's client port range, read at boot.
 	ephemeral map[string]topology.PortRange
 	undo      []step
@@ -168,7 +170,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		e.logf("using existing kind cluster %s (nodes on Docker network %s)", e.Kind.Name, e.Kind.Network.Name)
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
-	docker := Docker{Run: o.ClusterName, Network: e.Kind.Network.Name}
+	docker := ExternalHosts{Run: o.ClusterName, Network: e.Kind.Network.Name}
 	e.docker = docker
 	if !e.Created {
 		if err := e.startFresh(ctx, crc, cs, docker, fingerprints); err != nil {
@@ -249,7 +251,7 @@ func (e *Estate) canary(ctx context.Context, cfg *rest.Config, cs kubernetes.Int
 // hosts (whose names this run's would clash with), its policies (which would
 // be in force at the first stage) and pods made by its build of tierproof
 // (another agent image or pod spec: see EstateAnnotation).
-func (e *Estate) startFresh(ctx context.Context, c client.Client, cs kubernetes.Interface, d Docker, fingerprints map[string]string) error {
+func (e *Estate) startFresh(ctx context.Context, c client.Client, cs kubernetes.Interface, d ExternalHosts, fingerprints map[string]string) error {
 	removed, err := d.RemoveExternals(ctx)
 	if err != nil {
 		return err
@@ -316,7 +318,7 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 	}
 	crc := e.Client.Resources().GetControllerRuntimeClient()
 	p := &ClusterPlane{Enforcer: e.enforcer, Client: crc, Applier: kube.NewApplier(crc, run),
-		Pods: kube.NewPodExecutor(cfg, cs, AgentContainer), Docker: e.docker, Topology: e.Topology,
+		Pods: kube.NewPodExecutor(cfg, cs, AgentContainer), Externals: e.docker, Topology: e.Topology,
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
 	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {
@@ -391,7 +393,7 @@ func estateImages(objects []runtime.Object) []string {
 	return images
 }
 
-func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d Docker, archive string) ([]topology.External, error) {
+func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d ExternalHosts, archive string) ([]topology.External, error) {
 	if _, err := kind.RunDocker(ctx, nil, "load", "-i", archive); err != nil {
 		return nil, fmt.Errorf("loading the agent image into Docker for the external hosts: %w", err)
 	}

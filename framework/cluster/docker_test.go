@@ -40,7 +40,7 @@ func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := cluster.Docker{Run: run, Network: network.Name, Image: tag}
+	d := cluster.ExternalHosts{Run: run, Network: network.Name, Image: tag}
 	t.Cleanup(func() {
 		ctx := context.Background()
 		if _, err := d.RemoveExternals(ctx); err != nil {

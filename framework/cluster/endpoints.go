@@ -14,7 +14,7 @@ const AgentContainer = "tierproof-agent"
 // through the API server, external hosts in their Docker containers.
 type endpointExec struct {
 	pods   *kube.PodExecutor
-	docker Docker
+	docker ExternalHosts
 }
 
 func (e endpointExec) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {

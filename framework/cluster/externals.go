@@ -92,19 +92,19 @@ func PodRoutes(nodes []corev1.Node) ([]Route, error) {
 	return routes, nil
 }
 
-// Docker runs external hosts as containers of the agent image on the nodes'
+// ExternalHosts runs the hosts outside the cluster as containers of the agent image on the nodes'
 // network, as kind itself drives Docker: through its CLI.
-type Docker struct {
+type ExternalHosts struct {
 	Run     string // run label value, so removal finds exactly these containers
 	Network string // the Docker network the cluster's nodes are on
 	Image   string // agentimage.DefaultTag unless set
 }
 
-func (d Docker) container(host string) string { return "tierproof-" + d.Run + "-" + host }
+func (d ExternalHosts) container(host string) string { return "tierproof-" + d.Run + "-" + host }
 
 // StartExternals starts one container per host at its planned address, serving
 // the probed ports, and routes the pod CIDRs through the nodes.
-func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports agent.Ports, routes []Route) error {
+func (d ExternalHosts) StartExternals(ctx context.Context, plan ExternalPlan, ports agent.Ports, routes []Route) error {
 	image := d.Image
 	if image == "" {
 		image = agentimage.DefaultTag
@@ -127,7 +127,7 @@ func (d Docker) StartExternals(ctx context.Context, plan ExternalPlan, ports age
 }
 
 // RemoveExternals removes every container of the run and says how many.
-func (d Docker) RemoveExternals(ctx context.Context) (int, error) {
+func (d ExternalHosts) RemoveExternals(ctx context.Context) (int, error) {
 	out, err := kind.RunDocker(ctx, nil, "ps", "-aq", "--filter", "label="+kube.OwnerLabel+"="+d.Run)
 	if err != nil {
 		return 0, fmt.Errorf("listing external hosts: %w", err)
@@ -144,7 +144,7 @@ func (d Docker) RemoveExternals(ctx context.Context) (int, error) {
 
 // Exec runs command in an external host's container; it is the probe engine's
 // Executor for the hosts outside the cluster.
-func (d Docker) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+func (d ExternalHosts) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "docker", append([]string{"exec", "-i", d.container(endpoint)}, command...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr

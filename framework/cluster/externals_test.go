@@ -59,7 +59,7 @@ func TestStartExternalsNeedsDocker(t *testing.T) {
 		t.Skip("a Docker engine answers here: this would start containers")
 	}
 	plan, _ := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), "ssh-server", 1)
-	err := cluster.Docker{Run: "t"}.StartExternals(context.Background(), plan, agent.Ports{TCP: []int{22}}, nil)
+	err := cluster.ExternalHosts{Run: "t"}.StartExternals(context.Background(), plan, agent.Ports{TCP: []int{22}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "starting external host ssh-server: docker run") {
 		t.Fatalf("error %v", err)
 	}
@@ -73,7 +73,7 @@ func TestStartExternalsServesEveryProtocolOnTheNodesNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := cluster.Docker{Run: "r", Network: "tierproof-r"}
+	d := cluster.ExternalHosts{Run: "r", Network: "tierproof-r"}
 	if err := d.StartExternals(context.Background(), plan, fixtures.ConformanceEstate.Ports, []cluster.Route{{CIDR: "10.10.1.0/24", Via: "172.31.254.3"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestStartExternalsServesEveryProtocolOnTheNodesNetwork(t *testing.T) {
 
 func TestRemoveExternalsCountsWhatItRemoved(t *testing.T) {
 	calls := testenv.FakeDocker(t, testenv.DockerAnswer{Pattern: "ps -aq --filter label=tierproof.io/run=r", Stdout: "c1\nc2\n"})
-	n, err := cluster.Docker{Run: "r"}.RemoveExternals(context.Background())
+	n, err := cluster.ExternalHosts{Run: "r"}.RemoveExternals(context.Background())
 	if err != nil || n != 2 || calls()[1] != "rm -f c1 c2" {
 		t.Fatalf("removed %d (%v), calls %q", n, err, calls())
 	}

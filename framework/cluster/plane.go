@@ -26,12 +26,12 @@ const k8sPolicySettle = 2 * time.Second
 
 // ClusterPlane is the cluster's enforcer as a walkthrough data plane.
 type ClusterPlane struct {
-	Enforcer Enforcer
-	Client   client.Client
-	Applier  *kube.Applier
-	Pods     *kube.PodExecutor
-	Docker   Docker
-	Topology *topology.Topology
+	Enforcer  Enforcer
+	Client    client.Client
+	Applier   *kube.Applier
+	Pods      *kube.PodExecutor
+	Externals ExternalHosts
+	Topology  *topology.Topology
 	// Agents are the endpoints running the agent (fixture pods, external
 	// hosts): probes start there and may target them on any probed port.
 	Agents map[string]bool
@@ -118,7 +118,7 @@ func (p *ClusterPlane) IP(endpoint string) string {
 
 // Exec runs in a pod's agent sidecar ("ns/pod") or an external host's container.
 func (p *ClusterPlane) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
-	return endpointExec{p.Pods, p.Docker}.Exec(ctx, endpoint, command, stdin)
+	return endpointExec{p.Pods, p.Externals}.Exec(ctx, endpoint, command, stdin)
 }
 
 // Relabel merge-patches the labels of namespaces and pods, remembering each

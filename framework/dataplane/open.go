@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/tierproof/tierproof/fixtures"
@@ -53,7 +52,9 @@ type Opened struct {
 }
 
 // Open builds the data plane o asks for: the lab, mirroring o.Topology, or a
-// kind cluster booted with o.Estate and the chosen enforcer. Close it when done.
+// kind cluster booted with o.Estate and the chosen enforcer. Close it when
+// done — even after an error, when it is not nil: a cluster that failed to
+// boot is kept or removed as its run decides.
 func Open(ctx context.Context, o Options) (*Opened, error) {
 	if o.Plane == Lab {
 		if err := netlab.Available(); err != nil {
@@ -71,11 +72,12 @@ func Open(ctx context.Context, o Options) (*Opened, error) {
 	}
 	estate, err := cluster.Boot(ctx, boot)
 	if err != nil {
-		return nil, err
+		// Boot returns what it made so far: Close keeps it or removes it.
+		return &Opened{Estate: estate}, err
 	}
 	cp, err := estate.Plane(o.Run)
 	if err != nil {
-		return nil, errors.Join(err, estate.Finish(ctx, false))
+		return &Opened{Estate: estate}, err
 	}
 	opened := &Opened{Plane: cp, Topology: estate.Topology, Values: estate.Values, Cluster: cp, Estate: estate}
 	if o.Plane == Antrea {

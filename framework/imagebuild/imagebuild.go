@@ -159,7 +159,7 @@ var goarchOf = map[elf.Machine]string{
 func Architecture(path string) (string, error) {
 	f, err := elf.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("%s is not a Linux executable (%v)", path, err)
+		return "", fmt.Errorf("%s is not a Linux executable (%w)", path, err)
 	}
 	defer f.Close()
 	arch, ok := goarchOf[f.Machine]

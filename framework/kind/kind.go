@@ -97,7 +97,7 @@ func (k *Cluster) Down(ctx context.Context) error {
 func (k *Cluster) findNetwork(ctx context.Context) error {
 	nodes, err := k.provider.ListNodes(k.Name)
 	if err != nil || len(nodes) == 0 {
-		return fmt.Errorf("kind cluster %q: listing its nodes: %v", k.Name, err)
+		return fmt.Errorf("kind cluster %q: listing its nodes: %w", k.Name, err)
 	}
 	name, err := ContainerNetwork(ctx, nodes[0].String())
 	if err != nil {

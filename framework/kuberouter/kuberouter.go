@@ -56,7 +56,7 @@ func (Enforcer) Prepare(ctx context.Context, env cluster.PrepareEnv) error {
 		return fmt.Errorf("the kube-router data plane runs on the local node image %s (it holds kube-router and the CNI plugins), not %s: drop -tierproof.node-image, or give that one", nodeimage.Tag, env.NodeImage)
 	}
 	if _, err := kind.RunDocker(ctx, nil, "image", "inspect", "--format", "{{.Id}}", nodeimage.Tag); err != nil {
-		return fmt.Errorf("the node image %s is not in Docker (%v): build it with make node-image", nodeimage.Tag, err)
+		return fmt.Errorf("the node image %s is not in Docker (%w): build it with make node-image", nodeimage.Tag, err)
 	}
 	return nil
 }

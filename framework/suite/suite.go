@@ -40,7 +40,8 @@ var ErrLabUnavailable = errors.New("the lab cannot run here; run the lab suite a
 
 // SetUp prepares the suite's run: the reports directory (an earlier run's
 // cleared), the agent binary (built in tempDir), and on a cluster plane the
-// cluster booted with estate, its plane applying as run.
+// cluster booted with estate, its plane applying as run. A cluster that
+// failed to boot is returned with the error, for TearDown.
 func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tempDir string, logf func(string, ...any)) (*Env, error) {
 	reports, err := o.ReportsDir(func() string { return filepath.Join(tempDir, "reports") })
 	if err != nil {
@@ -48,7 +49,7 @@ func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tem
 	}
 	if o.plane == dataplane.Lab {
 		if err := netlab.Available(); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrLabUnavailable, err)
+			return nil, fmt.Errorf("%w: %w", ErrLabUnavailable, err)
 		}
 	}
 	agent, err := netlab.BuildAgent(tempDir)
@@ -63,10 +64,8 @@ func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tem
 	if err != nil {
 		return nil, err
 	}
-	if env.Cluster, err = dataplane.Open(ctx, opts); err != nil {
-		return nil, err
-	}
-	return env, nil
+	env.Cluster, err = dataplane.Open(ctx, opts)
+	return env, err
 }
 
 // Open is the data plane a scenario (or the catalog) plays on, and the
@@ -90,7 +89,7 @@ func (e *Env) CloseLab(ctx context.Context, p *dataplane.Opened) error {
 // TearDown removes the cluster and estate, unless keep (Options.Keep and
 // Options.Decision say which, and why).
 func (e *Env) TearDown(ctx context.Context, keep bool) error {
-	if e.Cluster == nil {
+	if e.Cluster == nil || e.Cluster.Estate == nil {
 		return nil
 	}
 	return e.Cluster.Close(ctx, keep)
