@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tierproof/tierproof/framework/report"
 )
 
 const (
@@ -406,11 +408,32 @@ func TestTheLabRefusesSomeoneElsesReportsDirectory(t *testing.T) {
 	if err := os.Rename(notes, filepath.Join(dir, "notes.txt")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := run(t, "lab", "--scenario", blogStages, "--reports", dir)
+	agent := writeFile(t, "tierproof-agent", "not run: the directory is refused first")
+	_, err := run(t, "lab", "--scenario", blogStages, "--reports", dir, "--agent-binary", agent)
 	if err == nil || !strings.Contains(err.Error(), "holds files tierproof did not write there (notes.txt") {
 		t.Fatalf("lab with a foreign reports directory: %v", err)
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(data) != "mine" {
 		t.Errorf("the directory was touched: %q, %v", data, err)
+	}
+}
+
+// A run that cannot start (a mistyped --scenario) leaves the previous run's
+// reports where they are: they are cleared only once everything has loaded.
+func TestAMistypedScenarioKeepsThePreviousReports(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "reports")
+	if err := report.PrepareDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	previous := filepath.Join(dir, "junit.xml")
+	if err := os.WriteFile(previous, []byte("the previous run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agent := writeFile(t, "tierproof-agent", "not run")
+	if _, err := run(t, "lab", "--scenario", blogStages+"-typo", "--reports", dir, "--agent-binary", agent); err == nil {
+		t.Fatal("a mistyped scenario ran")
+	}
+	if data, err := os.ReadFile(previous); err != nil || string(data) != "the previous run" {
+		t.Errorf("the previous reports were cleared: %q, %v", data, err)
 	}
 }

@@ -36,11 +36,6 @@ func newLabCommand() *cobra.Command {
 			if timeout <= 0 {
 				return fmt.Errorf("--timeout %v: want a positive duration", timeout)
 			}
-			// One run per reports directory: an earlier run's files go first,
-			// and a directory tierproof did not write is refused before the lab is built.
-			if err := report.PrepareDir(reports); err != nil {
-				return err
-			}
 			exe, _ := os.Executable()
 			agentBinary, err := findAgent(agentBinary, exe)
 			if err != nil {
@@ -51,6 +46,12 @@ func newLabCommand() *cobra.Command {
 				return err
 			}
 			topo := s.Topology
+			// One run per reports directory: an earlier run's files go once
+			// everything has loaded, and a directory tierproof did not write
+			// is refused before the lab is built.
+			if err := report.PrepareDir(reports); err != nil {
+				return err
+			}
 			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
 			lab, err := dataplane.Open(cmd.Context(), dataplane.Options{Plane: dataplane.Lab, AgentBinary: agentBinary, Logf: logf, Topology: topo, Probes: s.Probes})
 			if err != nil {
@@ -95,7 +96,7 @@ func findAgent(given, exe string) (string, error) {
 
 // writeReports writes every report of the run into dir and says where.
 func writeReports(dir string, run report.Run, logf func(string, ...any)) error {
-	written, err := report.WriteFiles(dir, run)
+	written, err := report.WriteFiles(dir, ".", run)
 	for _, path := range written {
 		logf("wrote %s", path)
 	}

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -76,10 +75,12 @@ func attemptsText(c matrix.Cell) string {
 	return fmt.Sprintf("%d attempt(s): %s", len(c.Attempts), strings.Join(parts, ", "))
 }
 
-// WriteFiles writes every report of a run into dir: junit.xml, results.json,
-// truth-tables.txt and report.html. It returns the paths written.
-func WriteFiles(dir string, run Run) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// WriteFiles writes every report of a run into rel, a directory under the
+// reports directory root: junit.xml, results.json, truth-tables.txt and
+// report.html. It returns the paths written.
+func WriteFiles(root, rel string, run Run) ([]string, error) {
+	dir, err := Subdir(root, rel)
+	if err != nil {
 		return nil, err
 	}
 	var written []string
@@ -93,7 +94,7 @@ func WriteFiles(dir string, run Run) ([]string, error) {
 		{"report.html", WriteHTML},
 	} {
 		path := filepath.Join(dir, f.name)
-		file, err := os.Create(path)
+		file, err := CreateFile(path)
 		if err != nil {
 			return written, err
 		}

@@ -130,6 +130,8 @@ func TestCatalogErrorsNameFileCaseAndField(t *testing.T) {
 			`unknown template value "nowhere.ip"`},
 		"bad ginkgo label": {strings.Replace(twoStages, "labels: [updates]", "labels: [Up&Down]", 1),
 			"cases[0].labels[0]: invalid label"},
+		"a case name that climbs out of the reports": {strings.Replace(twoStages, "name: update", "name: ../../x", 1),
+			`cases[0].name: Invalid value: "../../x"`},
 		"unknown topology": {strings.Replace(twoStages, "topology: conformance", "topology: atlantis", 1),
 			`no fixture topology "atlantis"`},
 	} {

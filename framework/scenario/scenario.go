@@ -132,6 +132,12 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 	if f.Name == "" {
 		errs = append(errs, field.Required(root.Child("name"), ""))
 	}
+	// The name names the scenario's (or case's) reports directory.
+	for _, msg := range validation.IsDNS1123Label(f.Name) {
+		if f.Name != "" {
+			errs = append(errs, field.Invalid(root.Child("name"), f.Name, msg))
+		}
+	}
 	if f.Topology == "" {
 		errs = append(errs, field.Required(root.Child("topology"), "the offline topology fixture, e.g. antrea-blog"))
 	}

@@ -114,3 +114,19 @@ func TestMatchesEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// A scenario's name names its reports directory: ".." would write beside it.
+func TestAScenarioNameMustBeADNSLabel(t *testing.T) {
+	dir := copyBlog(t)
+	path := filepath.Join(dir, "scenario.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), "name: antrea-blog", `name: ".."`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scenario.Load(dir); err == nil || !strings.Contains(err.Error(), `name: Invalid value: ".."`) {
+		t.Errorf("a scenario named ..: %v", err)
+	}
+}

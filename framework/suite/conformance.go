@@ -3,7 +3,7 @@ package suite
 import (
 	"context"
 	"errors"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -99,16 +99,17 @@ func WriteConformance(dir string, summary report.Conformance) (string, error) {
 	if dir == "" {
 		return text.String(), nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+	for name, write := range map[string]func(io.Writer) error{
+		"conformance-summary.txt":  func(w io.Writer) error { _, err := io.WriteString(w, text.String()); return err },
+		"conformance-summary.json": func(w io.Writer) error { return report.WriteConformanceJSON(w, summary) },
+	} {
+		f, err := report.CreateFile(filepath.Join(dir, name))
+		if err != nil {
+			return "", err
+		}
+		if err := errors.Join(write(f), f.Close()); err != nil {
+			return "", err
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "conformance-summary.txt"), []byte(text.String()), 0o644); err != nil {
-		return "", err
-	}
-	f, err := os.Create(filepath.Join(dir, "conformance-summary.json"))
-	if err != nil {
-		return "", err
-	}
-	err = report.WriteConformanceJSON(f, summary)
-	return text.String(), errors.Join(err, f.Close())
+	return text.String(), nil
 }

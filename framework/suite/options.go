@@ -118,7 +118,7 @@ func (o *Options) Check(fs *flag.FlagSet) error {
 	if o.Kubeconfig != "" && o.Reports != "" {
 		// Each run clears its reports directory (report.PrepareDir): a kept
 		// run's kubeconfig there would be gone before the cluster is reached.
-		if rel, err := filepath.Rel(o.Reports, o.Kubeconfig); err == nil && !strings.HasPrefix(rel, "..") {
+		if within(o.Kubeconfig, o.Reports) {
 			return fmt.Errorf("-tierproof.kubeconfig %s lies in -tierproof.reports %s, which this run clears first: copy it out (cp %s /tmp/kubeconfig) and pass that", o.Kubeconfig, o.Reports, o.Kubeconfig)
 		}
 	}
@@ -139,6 +139,17 @@ func (o *Options) Check(fs *flag.FlagSet) error {
 	return nil
 }
 
+// within says whether path lies in dir, comparing cleaned absolute paths
+// (one may be relative, and a name may start with "..").
+func within(path, dir string) bool {
+	absPath, err1 := filepath.Abs(path)
+	absDir, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return absPath == absDir || strings.HasPrefix(absPath, absDir+string(filepath.Separator))
+}
+
 // Plane is the data plane the run uses (after Check).
 func (o *Options) Plane() dataplane.ID { return o.plane }
 
@@ -150,10 +161,11 @@ func (o *Options) Hint(flag, value string) string {
 // ReportsDir is -tierproof.reports, made ready for this run's reports (an
 // earlier run's cleared: report.PrepareDir), or a temporary directory from temp.
 func (o *Options) ReportsDir(temp func() string) (string, error) {
-	if o.Reports == "" {
-		return temp(), nil
+	dir := o.Reports
+	if dir == "" {
+		dir = temp()
 	}
-	return o.Reports, report.PrepareDir(o.Reports)
+	return dir, report.PrepareDir(dir)
 }
 
 // Keep says whether a run's cluster and estate are kept.

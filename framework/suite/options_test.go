@@ -355,3 +355,26 @@ func TestAKubeconfigInsideTheReportsIsRefused(t *testing.T) {
 		t.Errorf("a kubeconfig elsewhere: %v", err)
 	}
 }
+
+// The check compares absolute paths: a relative reports directory, or a file
+// whose name starts with "..", is judged by where it is.
+func TestAKubeconfigInsideTheReportsIsFoundWhateverThePaths(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, c := range []struct {
+		reports, kubeconfig string
+		inside              bool
+	}{
+		{"reports", filepath.Join(dir, "reports", "kubeconfig"), true},
+		{filepath.Join(dir, "reports"), "reports/kubeconfig", true},
+		{"reports", "reports/..kubeconfig", true},
+		{"reports", "reports-old/kubeconfig", false},
+		{"reports", "kubeconfig", false},
+	} {
+		o, fs, _ := parse(t, suite.Walkthrough, "-tierproof.data-plane=antrea", "-tierproof.reports="+c.reports, "-tierproof.kubeconfig="+c.kubeconfig)
+		err := o.Check(fs)
+		if refused := err != nil && strings.Contains(err.Error(), "which this run clears first"); refused != c.inside {
+			t.Errorf("reports %s, kubeconfig %s: %v", c.reports, c.kubeconfig, err)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/onsi/ginkgo/v2"
+
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
@@ -151,7 +153,7 @@ func UnplayedWhy(outcome *Outcome, planeSetUp bool) string {
 // directory, in dir, and returns the summary line to log.
 func (e *Env) WriteReports(dir string, run report.Run) (string, error) {
 	path := filepath.Join(e.ReportsDir, dir)
-	written, err := report.WriteFiles(path, run)
+	written, err := report.WriteFiles(e.ReportsDir, dir, run)
 	return fmt.Sprintf("reports: %v\n%s", written, report.Summary(run, path)), err
 }
 
@@ -171,29 +173,38 @@ func (f Fault) flipper(s *scenario.Scenario) func(stage int, plan *netlab.Plan) 
 	}
 }
 
-// CheckLabFault makes sure -tierproof.lab-fault names a stage, endpoints and
-// a probe of one of the scenarios, before anything is built.
-func (o *Options) CheckLabFault() error {
-	if o.LabFault == "" {
-		return nil
-	}
-	fault, err := ParseFault(o.LabFault)
-	if err != nil {
-		return err
-	}
+// LoadScenarios loads -tierproof.scenarios before anything is cleared or
+// built, and checks that -tierproof.lab-fault names a stage, endpoints and
+// a probe of one of them: every problem is reported, one per line.
+func (o *Options) LoadScenarios() ([]*scenario.Scenario, error) {
+	var scenarios []*scenario.Scenario
 	var errs []error
 	for _, dir := range strings.Split(o.Scenarios, ",") {
 		s, err := scenario.Load(dir)
 		if err != nil {
-			return err
-		}
-		if err := fault.CheckAgainst(s); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		return nil
+		scenarios = append(scenarios, s)
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if o.LabFault == "" {
+		return scenarios, nil
+	}
+	fault, err := ParseFault(o.LabFault)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range scenarios {
+		err := fault.CheckAgainst(s)
+		if err == nil {
+			return scenarios, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
 }
 
 // injectOutOfBand makes the plane apply -tierproof.out-of-band's NetworkPolicies,
@@ -224,3 +235,21 @@ func (e *Env) injectOutOfBand(p *cluster.ClusterPlane, s *scenario.Scenario) err
 	}
 	return nil
 }
+
+// Start is a suite's BeforeSuite: SetUp with Ginkgo's temporary directory
+// and writer; a skip where the lab cannot run; a failure, recorded in
+// outcome, where set-up fails (the Env is still returned for TearDown).
+func Start(ctx context.Context, o *Options, outcome *Outcome, estate fixtures.EstateSpec, run string) *Env {
+	env, err := SetUp(ctx, o, estate, run, ginkgo.GinkgoT().TempDir(), Logf)
+	if errors.Is(err, ErrLabUnavailable) {
+		ginkgo.Skip(err.Error())
+	}
+	if err != nil {
+		outcome.Fail()
+		ginkgo.Fail(err.Error())
+	}
+	return env
+}
+
+// Logf logs a line to Ginkgo's writer: shown for failed specs, or with -v.
+func Logf(format string, args ...any) { ginkgo.GinkgoWriter.Printf(format+"\n", args...) }

@@ -10,7 +10,6 @@
 package conformance_test
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -40,8 +39,14 @@ func init() {
 	flag.CommandLine.Usage = suite.ShortUsage(flag.CommandLine, suite.Conformance, os.Args[1:])
 }
 
+// TestConformance checks the flags and loads the catalog, then runs the
+// suite: nothing is cleared or built for a run that cannot play.
 func TestConformance(t *testing.T) {
 	if err := opts.Check(flag.CommandLine); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if catalog, err = scenario.LoadCatalog(catalogDir); err != nil {
 		t.Fatal(err)
 	}
 	RegisterFailHandler(Fail)
@@ -49,24 +54,11 @@ func TestConformance(t *testing.T) {
 	RunSpecs(t, "tierproof conformance")
 }
 
-// The catalog is loaded when Ginkgo builds the spec tree, after flags are parsed.
-var (
-	catalog    *scenario.Catalog
-	catalogErr error
-)
-
-func logf(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
+// catalog is loaded by TestConformance, before Ginkgo builds the spec tree.
+var catalog *scenario.Catalog
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	var err error
-	env, err = suite.SetUp(ctx, &opts, fixtures.ConformanceEstate, "tierproof-conformance", GinkgoT().TempDir(), logf)
-	if errors.Is(err, suite.ErrLabUnavailable) {
-		Skip(err.Error())
-	}
-	if err != nil {
-		outcome.Fail()
-		Fail(err.Error())
-	}
+	env = suite.Start(ctx, &opts, &outcome, fixtures.ConformanceEstate, "tierproof-conformance")
 	topo, err := fixtures.Topology("conformance")
 	Expect(err).NotTo(HaveOccurred())
 	plane, err = env.Open(ctx, topo, catalog.Probes())
@@ -89,10 +81,6 @@ var _ = AfterSuite(func(ctx SpecContext) {
 })
 
 var _ = Describe("conformance", func() {
-	if catalog, catalogErr = scenario.LoadCatalog(catalogDir); catalogErr != nil {
-		It("loads the catalog", func() { Expect(catalogErr).NotTo(HaveOccurred()) })
-		return
-	}
 	for _, s := range catalog.Cases {
 		labels := Label(append([]string{"feature:" + s.Feature}, s.Labels...)...)
 		Describe(s.Name, Ordered, labels, func() {

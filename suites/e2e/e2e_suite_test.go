@@ -8,10 +8,8 @@
 package e2e_test
 
 import (
-	"errors"
 	"flag"
 	"os"
-	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -26,9 +24,10 @@ import (
 )
 
 var (
-	opts    suite.Options
-	outcome suite.Outcome
-	env     *suite.Env
+	opts      suite.Options
+	outcome   suite.Outcome
+	env       *suite.Env
+	scenarios []*scenario.Scenario // loaded before the run clears or builds anything
 )
 
 func init() {
@@ -36,14 +35,16 @@ func init() {
 	flag.CommandLine.Usage = suite.ShortUsage(flag.CommandLine, suite.Walkthrough, os.Args[1:])
 }
 
-// TestE2E checks the flags, then runs the suite: a flag the run cannot act
-// on, or a lab fault that names nothing the scenarios have, stops it before
-// anything is built.
+// TestE2E checks the flags and loads the scenarios, then runs the suite: a
+// flag the run cannot act on, a scenario that does not load, or a lab fault
+// that names nothing the scenarios have stops it before anything is cleared
+// or built.
 func TestE2E(t *testing.T) {
 	if err := opts.Check(flag.CommandLine); err != nil {
 		t.Fatal(err)
 	}
-	if err := opts.CheckLabFault(); err != nil {
+	var err error
+	if scenarios, err = opts.LoadScenarios(); err != nil {
 		t.Fatal(err)
 	}
 	RegisterFailHandler(Fail)
@@ -51,18 +52,8 @@ func TestE2E(t *testing.T) {
 	RunSpecs(t, "tierproof e2e")
 }
 
-func logf(f string, a ...any) { GinkgoWriter.Printf(f+"\n", a...) }
-
 var _ = BeforeSuite(func(ctx SpecContext) {
-	var err error
-	env, err = suite.SetUp(ctx, &opts, fixtures.BlogEstate, "tierproof", GinkgoT().TempDir(), logf)
-	if errors.Is(err, suite.ErrLabUnavailable) {
-		Skip(err.Error())
-	}
-	if err != nil {
-		outcome.Fail()
-		Fail(err.Error())
-	}
+	env = suite.Start(ctx, &opts, &outcome, fixtures.BlogEstate, "tierproof")
 })
 
 // A run that set up its data plane and checked nothing fails.
@@ -86,12 +77,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 })
 
 var _ = Describe("walkthrough", func() {
-	for _, dir := range strings.Split(opts.Scenarios, ",") {
-		s, err := scenario.Load(dir)
-		if err != nil {
-			It("loads scenario "+dir, func() { Expect(err).NotTo(HaveOccurred()) })
-			continue
-		}
+	for _, s := range scenarios {
 		Describe(s.Name, Ordered, Label("scenario:"+s.Name), func() {
 			var (
 				play  *walkthrough.Play

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tierproof/tierproof/framework/report"
 )
 
 // Bad flags stop the suite before it builds anything, each with one line
@@ -37,20 +39,30 @@ func TestBadFlagsStopTheSuiteWithOneLine(t *testing.T) {
 	}
 }
 
-// Keep-on-failure follows whatever failed, not only a stage: here a
-// scenario that does not load. AfterSuite, which decides, runs before
-// ReportAfterSuite, so the decision cannot wait for the suite's report.
-func TestTheKeepDecisionSeesEveryFailure(t *testing.T) {
+// A scenario that does not load stops the run before anything is cleared
+// or built: the previous reports stay, and the error names the file.
+func TestAScenarioThatDoesNotLoadStopsTheRunFirst(t *testing.T) {
 	broken := t.TempDir()
 	if err := os.WriteFile(filepath.Join(broken, "scenario.yaml"), []byte("name: broken\nstages: [\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := rerunSuite(t, "-ginkgo.v", "-tierproof.scenarios="+broken)
+	reports := filepath.Join(t.TempDir(), "reports")
+	if err := report.PrepareDir(reports); err != nil {
+		t.Fatal(err)
+	}
+	previous := filepath.Join(reports, "antrea-blog")
+	if err := os.Mkdir(previous, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := rerunSuite(t, "-ginkgo.v", "-tierproof.scenarios="+broken, "-tierproof.reports="+reports)
 	if err == nil {
 		t.Fatalf("the suite passed with a scenario that does not load:\n%s", out)
 	}
-	if !strings.Contains(string(out), "the run failed;") {
-		t.Errorf("AfterSuite did not see the failure:\n%s", out)
+	if !strings.Contains(string(out), filepath.Join(broken, "scenario.yaml")) || strings.Contains(string(out), "Ran ") {
+		t.Errorf("the suite ran specs, or did not name the scenario file:\n%s", out)
+	}
+	if _, err := os.Stat(previous); err != nil {
+		t.Errorf("the previous run's reports were cleared: %v", err)
 	}
 }
 
