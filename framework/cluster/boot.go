@@ -31,6 +31,7 @@ import (
 	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/kube"
+	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -38,7 +39,11 @@ import (
 type BootOptions struct {
 	ClusterName string // kind cluster name
 	NodeImage   string // kind node image; empty: kind.NodeImage
-	WorkDir     string // kubeconfig, image archive and topology go here
+	// WorkDir holds the kubeconfig and the agent image archive: credentials
+	// and build outputs, never published with the reports.
+	WorkDir string
+	// ReportsDir receives the estate's topology.yaml, a report (empty: WorkDir).
+	ReportsDir string
 	// Enforcer is the NetworkPolicy implementation installed: Antrea
 	// (antrea.Enforcer), or kube-router (kuberouter.Enforcer) where Antrea
 	// cannot run.
@@ -115,7 +120,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
-	if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
+	if err := os.MkdirAll(o.WorkDir, 0o700); err != nil {
 		return e, err
 	}
 	archive := filepath.Join(o.WorkDir, "tierproof-agent-image.tar")
@@ -224,7 +229,16 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
-	return e, os.WriteFile(filepath.Join(o.WorkDir, "topology.yaml"), data, 0o644)
+	reports := o.ReportsDir
+	if reports == "" {
+		reports = o.WorkDir
+	}
+	f, err := report.CreateFile(filepath.Join(reports, "topology.yaml"))
+	if err != nil {
+		return e, err
+	}
+	_, err = f.Write(data)
+	return e, errors.Join(err, f.Close())
 }
 
 // canary proves the enforcer enforces before any stage runs (see Canary).

@@ -28,7 +28,8 @@ type Options struct {
 	// The cluster planes: the estate Boot deploys, and where.
 	Estate      fixtures.EstateSpec
 	ClusterName string // kind cluster name
-	WorkDir     string // kubeconfig, image archive and topology go here
+	WorkDir     string // the kubeconfig and the agent image archive: never published
+	ReportsDir  string // the estate's topology.yaml
 	NodeImage   string // empty: kind's for Antrea, the local image for kube-router
 	Kubeconfig  string // an existing kind cluster instead of a new one
 	// Run names what the plane applies (the server-side apply owner label).
@@ -90,7 +91,7 @@ func Open(ctx context.Context, o Options) (*Opened, error) {
 // Antrea as configured, or kube-router on the local node image with stand-ins
 // for application containers (that image is for machines without a registry).
 func (o Options) BootOptions() (cluster.BootOptions, error) {
-	b := cluster.BootOptions{ClusterName: o.ClusterName, WorkDir: o.WorkDir, NodeImage: o.NodeImage,
+	b := cluster.BootOptions{ClusterName: o.ClusterName, WorkDir: o.WorkDir, ReportsDir: o.ReportsDir, NodeImage: o.NodeImage,
 		AgentBinary: o.AgentBinary, Kubeconfig: o.Kubeconfig, Estate: o.Estate, Logf: o.Logf}
 	switch o.Plane {
 	case Antrea:

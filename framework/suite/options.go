@@ -312,16 +312,20 @@ func (f Fault) CheckAgainst(s *scenario.Scenario) error {
 
 // DataPlaneOptions are the options of this run's data plane on estate (the
 // cluster planes' estate; the lab's is given per scenario): a cluster named
-// tierproof, its kubeconfig and snapshots in workDir, and for Antrea its
-// release, the manifest cached in the user's cache directory.
-func (o *Options) DataPlaneOptions(estate fixtures.EstateSpec, run, agentBinary, workDir string, logf func(string, ...any)) (dataplane.Options, error) {
+// tierproof; its kubeconfig and the agent image archive in a working
+// directory under the user's cache directory, apart from the reports (which
+// CI publishes); the estate's topology in reportsDir; and for Antrea its
+// release, the manifest cached in the user's cache directory too.
+func (o *Options) DataPlaneOptions(estate fixtures.EstateSpec, run, agentBinary, reportsDir string, logf func(string, ...any)) (dataplane.Options, error) {
+	cacheDir, err := os.UserCacheDir()
+	if err != nil {
+		return dataplane.Options{}, err
+	}
+	const cluster = "tierproof"
 	d := dataplane.Options{Plane: o.plane, AgentBinary: agentBinary, Logf: logf, Estate: estate, Run: run,
-		ClusterName: "tierproof", WorkDir: workDir, NodeImage: o.NodeImage, Kubeconfig: o.Kubeconfig}
+		ClusterName: cluster, WorkDir: filepath.Join(cacheDir, "tierproof", "work", cluster), ReportsDir: reportsDir,
+		NodeImage: o.NodeImage, Kubeconfig: o.Kubeconfig}
 	if o.plane == dataplane.Antrea {
-		cacheDir, err := os.UserCacheDir()
-		if err != nil {
-			return dataplane.Options{}, err
-		}
 		d.Antrea = antrea.Enforcer{Version: o.AntreaVersion, SHA256: o.AntreaSHA256,
 			Manifests: antrea.Manifests{BaseURL: antrea.Releases, API: antrea.ReleaseAPI,
 				CacheDir: filepath.Join(cacheDir, "tierproof"), OverrideHint: o.Hint("antrea-manifest-sha256", "<sha256>")}}

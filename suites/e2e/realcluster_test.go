@@ -2,9 +2,11 @@ package e2e_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,6 +77,7 @@ func TestRealCluster(t *testing.T) {
 				t.Errorf("%s does not name the data plane", file)
 			}
 		}
+		reportsOnly(t, reports)
 		noLeftovers(t)
 	})
 
@@ -281,4 +284,31 @@ func uniq(matches [][]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// reportsOnly fails when a reports directory, which CI publishes, holds a
+// credential or a build output: the kubeconfig and the agent image archive
+// belong to the run's working directory.
+func reportsOnly(t *testing.T, dir string) {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		files = append(files, rel)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(path, ".tar") || bytes.Contains(data, []byte("client-key-data")) || bytes.Contains(data, []byte("BEGIN RSA PRIVATE KEY")) {
+			t.Errorf("the reports directory holds %s, a credential or build output", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the reports directory holds: %s", strings.Join(files, ", "))
 }
