@@ -5,12 +5,15 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -42,6 +45,7 @@ type Object struct {
 type Decoder struct {
 	scheme    *runtime.Scheme
 	strict    runtime.Decoder
+	json      runtime.Decoder // strict, for a document already turned into JSON
 	supported string
 	lenient   bool
 }
@@ -57,7 +61,8 @@ func (d *Decoder) Lenient() *Decoder {
 
 // NewDecoder decodes the kinds of scheme; supported lists them for errors.
 func NewDecoder(scheme *runtime.Scheme, supported string) *Decoder {
-	return &Decoder{scheme: scheme, strict: serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer(), supported: supported}
+	return &Decoder{scheme: scheme, strict: serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer(),
+		json: kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{Strict: true}), supported: supported}
 }
 
 // ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
@@ -197,6 +202,10 @@ func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped
 	if err := at.Booleans(doc); err != nil {
 		return nil, "", err
 	}
+	if obj, skipped, ok := d.decodeFast(doc); ok {
+		return obj, skipped, nil
+	}
+	// The slow path below gives every problem its message.
 	var h header
 	if err := yaml.Unmarshal(doc, &h); err != nil {
 		return nil, "", err
@@ -222,6 +231,30 @@ func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped
 		return nil, "", prefixEach(fmt.Sprintf("%s %q", h.Kind, h.Metadata.Name), err)
 	}
 	return obj, "", nil
+}
+
+// decodeFast decodes a well-formed document with one YAML parse: to JSON
+// (duplicate keys refused), then the header and the strict decode from that
+// JSON; the same result as the path that follows, at half the cost, which
+// loading 100 000 policies notices. ok is false on any problem, which the
+// slow path then describes.
+func (d *Decoder) decodeFast(doc []byte) (obj runtime.Object, skipped string, ok bool) {
+	js, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return nil, "", false
+	}
+	var h header
+	if err := json.Unmarshal(js, &h); err != nil || h.APIVersion == "" || h.Kind == "" {
+		return nil, "", false
+	}
+	if !d.scheme.Recognizes(h.GroupVersionKind()) {
+		if d.lenient {
+			return nil, strings.TrimSpace(h.Kind + " " + h.Metadata.Name), true
+		}
+		return nil, "", false
+	}
+	obj, _, err = d.json.Decode(js, nil, nil)
+	return obj, "", err == nil
 }
 
 // prefixEach puts prefix before every problem of err (one line each, as

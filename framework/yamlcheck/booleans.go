@@ -19,6 +19,31 @@ var yaml11Booleans = map[string]bool{
 	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
 }
 
+// maybeBoolean says whether one of yaml11Booleans stands anywhere in data
+// as a whole word (as a plain scalar it must; a comment or a quoted word
+// counts too): only such a document is parsed, which loading thousands of
+// policies notices.
+func maybeBoolean(data []byte) bool {
+	start := -1
+	for i := 0; i <= len(data); i++ {
+		if i < len(data) && isWordByte(data[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start <= 3 && yaml11Booleans[strings.ToLower(string(data[start:i]))] {
+			return true
+		}
+		start = -1
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' || c >= 0x80
+}
+
 // At checks a document that starts at line At of its file (a later document
 // of a multi-document file), so that the lines it reports are the file's.
 type At int
@@ -29,6 +54,9 @@ func Booleans(data []byte) error { return At(1).Booleans(data) }
 
 // Booleans is the package's Booleans for a document starting at line first.
 func (first At) Booleans(data []byte) error {
+	if !maybeBoolean(data) {
+		return nil // no such word anywhere: nothing to parse for
+	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var problems []error
 	for {
