@@ -15,8 +15,10 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
+	"text/template/parse"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -180,10 +182,10 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 		return nil, fmt.Errorf("%s: %s: %w", path, root.Child("topology"), err)
 	}
 	s.Topology = topo
+	if err := s.eachStagePolicies(len(s.Stages)-1, s.ValuesFor(topo), func(int, *policy.Set) {}); err != nil {
+		return nil, err
+	}
 	for i := range s.Stages {
-		if _, err := s.Policies(i, s.ValuesFor(topo)); err != nil {
-			return nil, err
-		}
 		if _, err := s.TopologyAt(i, topo); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -199,6 +201,9 @@ func (s *Scenario) loadStage(path string, sf stageFile, sp *field.Path) (Stage, 
 	}
 	parse := func(name string, text []byte, fp *field.Path, value string) {
 		tmpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{"value": noValue}).Parse(string(text))
+		if err == nil {
+			err = onlyValues(tmpl)
+		}
 		if err != nil {
 			errs = append(errs, field.Invalid(fp, value, err.Error()))
 			return
@@ -271,6 +276,53 @@ func (s *Scenario) loadStage(path string, sf stageFile, sp *field.Path) (Stage, 
 
 func noValue(string) (string, error) { return "", errors.New("value called without values") }
 
+// onlyValues refuses a template that does anything but insert values: text
+// and {{ value "NAME" }} only. A range, an if, a define or a variable could
+// make a manifest — even a YAML comment in it — take the machine's memory
+// or never end; with values only, the output is as long as the text and
+// the values it names.
+func onlyValues(t *template.Template) error {
+	if len(t.Templates()) > 1 {
+		return fmt.Errorf(`%s: templates may hold only {{ value "NAME" }}: {{define}} and {{block}} are refused`, t.Name())
+	}
+	for _, n := range t.Tree.Root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode, *parse.CommentNode:
+		case *parse.ActionNode:
+			if !isValueCall(n.Pipe) {
+				return fmt.Errorf(`%s: line %d: %s: templates may hold only {{ value "NAME" }}`, t.Name(), lineOf(t, n), n)
+			}
+		default:
+			return fmt.Errorf(`%s: line %d: %s: templates may hold only {{ value "NAME" }}`, t.Name(), lineOf(t, n), n)
+		}
+	}
+	return nil
+}
+
+func isValueCall(p *parse.PipeNode) bool {
+	if len(p.Decl) > 0 || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 2 {
+		return false
+	}
+	ident, ok := p.Cmds[0].Args[0].(*parse.IdentifierNode)
+	_, isString := p.Cmds[0].Args[1].(*parse.StringNode)
+	return ok && ident.Ident == "value" && isString
+}
+
+func lineOf(t *template.Template, n parse.Node) int {
+	location, _ := t.ErrorContext(n) // "name:line:column"
+	rest, _, _ := cutLast(location, ":")
+	_, line, _ := cutLast(rest, ":")
+	l, _ := strconv.Atoi(line)
+	return l
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
 // ValuesFor is what the scenario's templates see on topo: every endpoint's
 // address ("x/a.ip", "ext.ip"), then the scenario's own values, which win.
 func (s *Scenario) ValuesFor(topo *topology.Topology) map[string]string {
@@ -309,17 +361,25 @@ func (m Manifest) Render(values map[string]string) ([]byte, error) {
 // a later stage applies again (same kind, namespace and name) replaces the
 // earlier one, as server-side apply does on a cluster.
 func (s *Scenario) Policies(stage int, values map[string]string) (*policy.Set, error) {
+	var set *policy.Set
+	err := s.eachStagePolicies(stage, values, func(_ int, stageSet *policy.Set) { set = stageSet })
+	return set, err
+}
+
+// eachStagePolicies calls fn with what is applied once each stage up to last
+// is, rendering and decoding every manifest once.
+func (s *Scenario) eachStagePolicies(last int, values map[string]string, fn func(stage int, set *policy.Set)) error {
 	var objects []policy.Object
-	for _, st := range s.Stages[:stage+1] {
+	for i, st := range s.Stages[:last+1] {
 		var added []policy.Object
 		for _, m := range st.Manifests {
 			data, err := m.Render(values)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			decoded, err := policy.Decode(m.File, data)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			added = append(added, decoded...)
 		}
@@ -327,8 +387,13 @@ func (s *Scenario) Policies(stage int, values map[string]string) (*policy.Set, e
 			return slices.ContainsFunc(added, func(a policy.Object) bool { return sameObject(o, a) })
 		})
 		objects = append(objects, added...)
+		set, err := policy.NewSet(objects)
+		if err != nil {
+			return err
+		}
+		fn(i, set)
 	}
-	return policy.NewSet(objects)
+	return nil
 }
 
 func sameObject(a, b policy.Object) bool {

@@ -130,3 +130,33 @@ func TestAScenarioNameMustBeADNSLabel(t *testing.T) {
 		t.Errorf("a scenario named ..: %v", err)
 	}
 }
+
+// A template may only insert values: a range in a YAML comment would take
+// gigabytes at load, and one with no output would never end.
+func TestTemplatesMayOnlyInsertValues(t *testing.T) {
+	for _, bad := range []string{
+		"# {{range 100000}}{{range 100000}}x{{end}}{{end}}",
+		"# {{range 1000000000}}{{end}}",
+		`# {{define "t"}}x{{end}}`,
+		"# {{if true}}x{{end}}",
+		`# {{ $v := value "x/a.ip" }}`,
+		"# {{ . }}",
+		`# {{ printf "%s" "x" }}`,
+	} {
+		t.Run(bad, func(t *testing.T) {
+			dir := copyBlog(t)
+			file := filepath.Join(dir, "03-block-all", "block-all-whitelist.yaml")
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, append(data, []byte("\n"+bad+"\n")...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = scenario.Load(dir)
+			if err == nil || !strings.Contains(err.Error(), `templates may hold only {{ value "NAME" }}`) || !strings.Contains(err.Error(), "block-all-whitelist.yaml") {
+				t.Errorf("%s: %v", bad, err)
+			}
+		})
+	}
+}
