@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -40,6 +41,7 @@ type modelInputs struct {
 	catalog  string
 	caseName string
 	strict   bool           // other kinds in --policies are errors
+	maxMiB   int64          // the cap on each input file
 	cmd      *cobra.Command // notes go to its stderr
 }
 
@@ -51,16 +53,31 @@ func (in *modelInputs) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&in.catalog, "catalog", "", "a conformance catalog directory (scenarios/conformance), instead of --policies")
 	cmd.Flags().StringVar(&in.caseName, "case", "", "with --catalog: one case, by name")
 	cmd.Flags().BoolVar(&in.strict, "strict", false, "refuse --policies files that also hold other kinds (ConfigMaps, Deployments, …) instead of passing over them")
+	cmd.Flags().Int64Var(&in.maxMiB, "max-input-mib", defaultMaxInputMiB, "refuse an input file larger than this many MiB")
 	cmd.MarkFlagsMutuallyExclusive("policies", "scenario", "catalog")
+}
+
+// check refuses inputs that are not regular files or are over the cap,
+// before any is read.
+func (in *modelInputs) check() error {
+	if in.maxMiB <= 0 {
+		return fmt.Errorf("--max-input-mib %d: want a positive number", in.maxMiB)
+	}
+	return checkInputs(in.maxMiB, append([]string{in.topology, in.scenario, in.catalog}, in.policies...)...)
+}
+
+// out is the command's standard output, which an interrupt stops.
+func (in *modelInputs) out() io.Writer {
+	return interruptible{in.cmd.Context(), in.cmd.OutOrStdout()}
 }
 
 // loadPolicies reads --policies; objects of other kinds are passed over with
 // a note on stderr, or refused with --strict.
 func (in *modelInputs) loadPolicies() (*policy.Set, error) {
 	if in.strict {
-		return policy.Load(in.policies...)
+		return policy.Load(in.cmd.Context(), in.policies...)
 	}
-	set, skipped, err := policy.LoadMixed(in.policies...)
+	set, skipped, err := policy.LoadMixed(in.cmd.Context(), in.policies...)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +102,9 @@ func (in *modelInputs) loadTopology(s *scenario.Scenario) (*topology.Topology, e
 func (in *modelInputs) loadScenarios() ([]*scenario.Scenario, error) {
 	if in.caseName != "" && in.catalog == "" {
 		return nil, errors.New("--case needs --catalog")
+	}
+	if err := in.check(); err != nil {
+		return nil, err
 	}
 	switch {
 	case in.scenario != "":
@@ -120,13 +140,13 @@ func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, e
 		return nil, err
 	}
 	if s != nil {
-		return s.Model(stage, topo)
+		return s.Model(in.cmd.Context(), stage, topo)
 	}
 	set, err := in.loadPolicies()
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.Compile(topo, set)
+	m, err := model.CompileContext(in.cmd.Context(), topo, set, model.Antrea)
 	if err != nil && strings.Contains(err.Error(), "{{ value ") {
 		// Scenario stages are templates: their values come from the scenario.
 		return nil, fmt.Errorf("%w\n(the manifests are a scenario stage's template: run simulate --scenario DIR [--stage NAME], which fills in {{ value … }})", err)
@@ -204,14 +224,14 @@ func newSimulateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			x, err := matrix.Expected(m, probes)
+			x, err := matrix.ExpectedContext(cmd.Context(), m, probes)
 			if err != nil {
 				return err
 			}
 			if output == "json" {
-				return report.WriteJSON(cmd.OutOrStdout(), x)
+				return report.WriteJSON(in.out(), x)
 			}
-			return report.WriteExpectedTables(cmd.OutOrStdout(), x)
+			return report.WriteExpectedTables(in.out(), x)
 		},
 	}
 	in.register(cmd)
@@ -269,7 +289,7 @@ func newExplainCommand() *cobra.Command {
 				return fmt.Errorf("--to %q: no such endpoint in the topology (pods are namespace/name, externals by name)", to)
 			}
 			e := m.Explain(fromIdx, toIdx, probe)
-			return e.WriteText(cmd.OutOrStdout())
+			return e.WriteText(in.out())
 		},
 	}
 	in.register(cmd)

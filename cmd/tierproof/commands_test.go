@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tierproof/tierproof/framework/report"
 )
@@ -435,5 +438,68 @@ func TestAMistypedScenarioKeepsThePreviousReports(t *testing.T) {
 	}
 	if data, err := os.ReadFile(previous); err != nil || string(data) != "the previous run" {
 		t.Errorf("the previous reports were cleared: %q, %v", data, err)
+	}
+}
+
+// Inputs that are not files, or far too large, are refused before any is
+// read: a FIFO would block through SIGTERM, /dev/zero would be read until
+// memory runs out.
+func TestInputsThatAreNotFilesOrTooLargeAreRefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "policies.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := writeFile(t, "big.yaml", "# "+strings.Repeat("x", 2<<20)+"\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--policies", fifo}, "is not a regular file"},
+		{[]string{"--policies", "/dev/zero"}, "/dev/zero is not a regular file"},
+		{[]string{"--policies", filepath.Dir(fifo)}, "is not a regular file"},
+		{[]string{"--policies", big, "--max-input-mib", "1"}, "is 2.0 MiB, over the 1 MiB cap on an input file: --max-input-mib raises it"},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := run(t, append([]string{"simulate", "--topology", xyzTopology}, c.args...)...)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%v: %v, want %q", c.args, err, c.want)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%v: still reading after a minute", c.args)
+		}
+	}
+	if _, err := run(t, "simulate", "--topology", xyzTopology, "--policies", big, "--max-input-mib", "3"); err != nil {
+		t.Errorf("a raised cap: %v", err)
+	}
+}
+
+// An interrupted offline command stops with the interrupt as its error: it
+// never finishes its output and exits 0.
+func TestAnInterruptStopsTheOfflineCommands(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{
+		{"simulate", "--topology", blogTopology, "--policies", blogStages + "/01-isolate-environments"},
+		{"simulate", "--scenario", blogStages},
+		{"explain", "--scenario", blogStages, "--from", "test-app/ubuntu-16-04", "--to", "prod-app/ubuntu-16-04"},
+		{"lint", "--scenario", blogStages},
+	} {
+		cmd := newRootCommand()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs(args)
+		err := cmd.ExecuteContext(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%v: %v, want the interrupt as the error", args, err)
+		}
+		if strings.Contains(out.String(), "== stage") || strings.Contains(out.String(), "Verdict:") {
+			t.Errorf("%v wrote its output after the interrupt:\n%.300s", args, out.String())
+		}
 	}
 }

@@ -52,9 +52,9 @@ func newLintCommand() *cobra.Command {
 				return &exitError{lintBadInput, err}
 			}
 			if output == "json" {
-				err = lint.WriteJSON(cmd.OutOrStdout(), findings)
+				err = lint.WriteJSON(in.out(), findings)
 			} else {
-				err = lint.WriteText(cmd.OutOrStdout(), findings)
+				err = lint.WriteText(in.out(), findings)
 			}
 			if err != nil {
 				return err
@@ -108,5 +108,5 @@ func runLint(in *modelInputs, stageName string) ([]lint.Finding, error) {
 	} else if set, err = in.loadPolicies(); err != nil {
 		return nil, err
 	}
-	return lint.Run(topo, set)
+	return lint.Run(in.cmd.Context(), topo, set)
 }

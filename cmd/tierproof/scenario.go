@@ -57,7 +57,7 @@ func simulateScenarios(cmd *cobra.Command, in *modelInputs, scenarios []*scenari
 		}
 	}
 	if output == "json" {
-		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc := json.NewEncoder(in.out())
 		enc.SetIndent("", "  ")
 		var doc any = outs
 		if in.catalog == "" {
@@ -81,7 +81,7 @@ func simulateScenarios(cmd *cobra.Command, in *modelInputs, scenarios []*scenari
 func simulateScenario(cmd *cobra.Command, in *modelInputs, s *scenario.Scenario, output string) (scenarioOut, int, error) {
 	o := scenarioOut{Scenario: s.Name, Feature: s.Feature}
 	failed := 0
-	out := cmd.OutOrStdout()
+	out := in.out()
 	if output == "text" && s.Feature != "" {
 		fmt.Fprintf(out, "#### case %s (feature %s)\n\n", s.Name, s.Feature)
 	}
@@ -90,7 +90,7 @@ func simulateScenario(cmd *cobra.Command, in *modelInputs, s *scenario.Scenario,
 		if err != nil {
 			return o, 0, err
 		}
-		x, err := matrix.Expected(m, s.Probes)
+		x, err := matrix.ExpectedContext(cmd.Context(), m, s.Probes)
 		if err != nil {
 			return o, 0, err
 		}

@@ -31,7 +31,7 @@ func TestClusterPlaneAppliesAndWaitsForRealization(t *testing.T) {
 		return antrea.PolicyStatus{Generation: 1, Status: antreav1beta1.NetworkPolicyStatus{Phase: antreav1beta1.NetworkPolicyRealized, ObservedGeneration: 1}}, nil
 	}
 	plane := &cluster.ClusterPlane{Enforcer: &antrea.Enforcer{Version: "v2.7.0", Statuses: statuses}, Applier: kube.NewApplier(c, "run-9")}
-	set, err := policy.Load(filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"), filepath.Join("..", "..", "scenarios", "antrea-blog", "03-block-all"))
+	set, err := policy.Load(context.Background(), filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"), filepath.Join("..", "..", "scenarios", "antrea-blog", "03-block-all"))
 	if err != nil {
 		t.Fatal(err)
 	}

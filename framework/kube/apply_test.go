@@ -25,7 +25,7 @@ func testScheme(t *testing.T) *runtime.Scheme { return testenv.MustScheme(t) }
 
 func stageObjects(t *testing.T, dir string) []runtime.Object {
 	t.Helper()
-	decoded, err := policy.ReadPath(filepath.Join("..", "..", "scenarios", "antrea-blog", dir))
+	decoded, err := policy.ReadPath(context.Background(), filepath.Join("..", "..", "scenarios", "antrea-blog", dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ func TestEstateAndBlogStagesApplyInOrderAndAreOwned(t *testing.T) {
 	if got := kindsOf(ordered); !strings.HasPrefix(got, "Namespace,Namespace,Namespace,Namespace,Namespace,Service") || !strings.HasSuffix(got, "Pod") {
 		t.Errorf("estate order %s: namespaces, then services, then pods (yelb-ui resolves yelb-appserver at start)", got)
 	}
-	set, err := policy.ReadPath(filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"))
+	set, err := policy.ReadPath(context.Background(), filepath.Join("..", "..", "scenarios", "antrea-blog", "01-isolate-environments"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ package lint
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,17 +75,24 @@ const (
 
 // Run lints set on topo. An error means input the model cannot evaluate at
 // all (a bad selector, an unsupported field); problems it can judge are findings.
-func Run(topo *topology.Topology, set *policy.Set) ([]Finding, error) {
+func Run(ctx context.Context, topo *topology.Topology, set *policy.Set) ([]Finding, error) {
 	findings, usable := references(set)
 	findings = append(findings, selectors(topo, set)...)
 	findings = append(findings, policyTypes(set)...)
-	m, err := model.Compile(topo, usable)
+	m, err := model.CompileContext(ctx, topo, usable, model.Antrea)
 	if err != nil {
 		return nil, err
 	}
-	findings = append(findings, appliesToNothing(m, usable)...)
-	findings = append(findings, shadowed(m)...)
-	findings = append(findings, dns(m, topo)...)
+	for _, check := range []func() []Finding{
+		func() []Finding { return appliesToNothing(m, usable) },
+		func() []Finding { return shadowed(m) },
+		func() []Finding { return dns(m, topo) },
+	} {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		findings = append(findings, check()...)
+	}
 	slices.SortStableFunc(findings, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(b.Severity, a.Severity), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Field, b.Field))
 	})

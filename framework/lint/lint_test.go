@@ -1,6 +1,7 @@
 package lint_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,7 +62,7 @@ func find(findings []lint.Finding, check, object, field string) *lint.Finding {
 
 func run(t *testing.T, topo *topology.Topology, set *policy.Set) []lint.Finding {
 	t.Helper()
-	findings, err := lint.Run(topo, set)
+	findings, err := lint.Run(context.Background(), topo, set)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestDNSCutOffByDropAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := policy.Load(filepath.Join(blog, "03-block-all"))
+	set, err := policy.Load(context.Background(), filepath.Join(blog, "03-block-all"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func conformanceWith(t *testing.T, name, manifests string) (*topology.Topology, 
 	if err := os.WriteFile(path, []byte(manifests), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, err := policy.Load(path)
+	set, err := policy.Load(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,7 +68,8 @@ func NewDecoder(scheme *runtime.Scheme, supported string) *Decoder {
 
 // ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
 // directory in lexical order.
-func (d *Decoder) ReadPath(path string) ([]Object, error) {
+// It stops, with ctx's error, once ctx is done.
+func (d *Decoder) ReadPath(ctx context.Context, path string) ([]Object, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifests: %w", err)
@@ -81,11 +83,11 @@ func (d *Decoder) ReadPath(path string) ([]Object, error) {
 	}
 	var objects []Object
 	for _, file := range files {
-		data, err := os.ReadFile(file)
+		data, err := ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("reading manifests: %w", err)
 		}
-		decoded, err := d.Decode(file, data)
+		decoded, err := d.decode(ctx, file, data)
 		if err != nil {
 			return nil, err
 		}
@@ -119,12 +121,19 @@ func manifestFiles(dir string) ([]string, error) {
 // documents are skipped but still counted, so indexes match what an editor shows
 // between '---' separators. Problems carry the file's line numbers.
 func (d *Decoder) Decode(file string, data []byte) ([]Object, error) {
+	return d.decode(context.Background(), file, data)
+}
+
+func (d *Decoder) decode(ctx context.Context, file string, data []byte) ([]Object, error) {
 	docs, err := splitDocuments(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: splitting YAML: %w", file, err)
 	}
 	var objects []Object
 	for index, doc := range docs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if isBlank(doc.data) {
 			continue
 		}
@@ -269,4 +278,17 @@ func prefixEach(prefix string, err error) error {
 		out = append(out, prefixEach(prefix, e))
 	}
 	return errors.Join(out...)
+}
+
+// ReadFile reads an input file. Only a regular file is read: a FIFO would
+// block, and a device such as /dev/zero would be read until memory runs out.
+func ReadFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%v): tierproof reads its inputs from files", path, info.Mode().Type())
+	}
+	return os.ReadFile(path)
 }

@@ -5,7 +5,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -59,5 +63,26 @@ func TestSplitDocumentsAgreesWithYAMLReader(t *testing.T) {
 	}
 	if _, err := splitDocuments([]byte("a: 1\n--- b: 2\n")); err == nil {
 		t.Error("a separator followed by content is accepted")
+	}
+}
+
+// Every loader reads its files through ReadFile: a FIFO or a device is
+// refused before it is opened, so nothing blocks or reads without end.
+func TestReadFileReadsRegularFilesOnly(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, "/dev/zero", t.TempDir()} {
+		if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
+			t.Errorf("ReadFile(%s): %v", path, err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(file, []byte("kind: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := ReadFile(file); err != nil || string(data) != "kind: x\n" {
+		t.Errorf("a regular file: %q, %v", data, err)
 	}
 }

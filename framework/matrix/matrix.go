@@ -4,6 +4,8 @@
 package matrix
 
 import (
+	"context"
+
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/probe"
 )
@@ -19,6 +21,11 @@ type Matrix struct {
 // Expected evaluates every ordered pair of the model's endpoints, the pair of
 // an endpoint with itself included, under each probe.
 func Expected(m *model.Model, probes []model.Probe) (*Matrix, error) {
+	return ExpectedContext(context.Background(), m, probes)
+}
+
+// ExpectedContext is Expected that stops, with ctx's error, once ctx is done.
+func ExpectedContext(ctx context.Context, m *model.Model, probes []model.Probe) (*Matrix, error) {
 	for _, p := range probes {
 		if err := m.CheckProbe(p); err != nil {
 			return nil, err
@@ -29,6 +36,9 @@ func Expected(m *model.Model, probes []model.Probe) (*Matrix, error) {
 	for _, p := range probes {
 		cells := make([]model.Result, n*n)
 		for from := 0; from < n; from++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			for to := 0; to < n; to++ {
 				cells[from*n+to] = m.Evaluate(from, to, p)
 			}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -45,6 +46,12 @@ func Compile(t *topology.Topology, set *policy.Set) (*Model, error) {
 
 // CompileFor is Compile with a data plane's semantics of K8s NetworkPolicies.
 func CompileFor(t *topology.Topology, set *policy.Set, semantics Semantics) (*Model, error) {
+	return CompileContext(context.Background(), t, set, semantics)
+}
+
+// CompileContext is CompileFor that stops, with ctx's error, once ctx is
+// done: 100 000 policies take a while, and an interrupt must not wait.
+func CompileContext(ctx context.Context, t *topology.Topology, set *policy.Set, semantics Semantics) (*Model, error) {
 	if errs := t.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("topology: %w", errs.ToAggregate())
 	}
@@ -53,9 +60,15 @@ func CompileFor(t *topology.Topology, set *policy.Set, semantics Semantics) (*Mo
 	c.compileTiers(set.Tiers)
 	c.compileGroups(set)
 	for _, p := range set.ClusterNetworkPolicies {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		c.compileACNP(p)
 	}
 	for _, p := range set.NetworkPolicies {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		c.compileANP(p)
 	}
 	k8s := append([]policy.Located[*networkingv1.NetworkPolicy](nil), set.K8sNetworkPolicies...)
@@ -65,6 +78,9 @@ func CompileFor(t *topology.Topology, set *policy.Set, semantics Semantics) (*Mo
 	})
 	var k8sPolicies []*k8sPolicy
 	for _, p := range k8s {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		k8sPolicies = append(k8sPolicies, c.compileK8s(p))
 	}
 	if len(c.errs) > 0 {

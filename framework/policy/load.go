@@ -4,6 +4,8 @@
 package policy
 
 import (
+	"context"
+
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -33,7 +35,7 @@ var (
 
 // ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
 // directory in lexical order.
-func ReadPath(path string) ([]Object, error) { return decoder.ReadPath(path) }
+func ReadPath(ctx context.Context, path string) ([]Object, error) { return decoder.ReadPath(ctx, path) }
 
 // Decode decodes the YAML documents of data strictly.
 func Decode(file string, data []byte) ([]Object, error) { return decoder.Decode(file, data) }

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,14 +106,14 @@ func TestLoadReadsDirectoriesInLexicalOrder(t *testing.T) {
 	write("b.yml", strings.Replace(tier, "t1", "second", 1))
 	write("a.yaml", strings.Replace(tier, "t1", "first", 1))
 	write("notes.txt", "not a manifest")
-	set, err := policy.Load(dir)
+	set, err := policy.Load(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(set.Tiers) != 2 || set.Tiers[0].Object.Name != "first" || set.Tiers[1].Object.Name != "second" {
 		t.Fatalf("tiers = %v, want first then second", set.Tiers)
 	}
-	if _, err := policy.Load(filepath.Join(dir, "missing.yaml")); err == nil {
+	if _, err := policy.Load(context.Background(), filepath.Join(dir, "missing.yaml")); err == nil {
 		t.Fatal("missing file accepted")
 	}
 }

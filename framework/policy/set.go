@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -28,23 +29,24 @@ type Located[T any] struct {
 }
 
 // Load reads files or directories, in the order given, into one Set.
-func Load(paths ...string) (*Set, error) {
-	set, _, err := load(decoder, paths)
+// It stops, with ctx's error, once ctx is done.
+func Load(ctx context.Context, paths ...string) (*Set, error) {
+	set, _, err := load(ctx, decoder, paths)
 	return set, err
 }
 
 // LoadMixed is Load for manifests that also hold other kinds (ConfigMaps,
 // Deployments): those are passed over and listed in skipped, each as
 // "<Kind> <name> (<file> (document N))".
-func LoadMixed(paths ...string) (set *Set, skipped []string, err error) {
-	return load(decoder.Lenient(), paths)
+func LoadMixed(ctx context.Context, paths ...string) (set *Set, skipped []string, err error) {
+	return load(ctx, decoder.Lenient(), paths)
 }
 
-func load(d *manifest.Decoder, paths []string) (*Set, []string, error) {
+func load(ctx context.Context, d *manifest.Decoder, paths []string) (*Set, []string, error) {
 	var objects []Object
 	var skipped []string
 	for _, path := range paths {
-		decoded, err := d.ReadPath(path)
+		decoded, err := d.ReadPath(ctx, path)
 		if err != nil {
 			return nil, nil, err
 		}

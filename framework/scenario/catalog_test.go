@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,7 +105,7 @@ func TestCatalogStagesReplaceObjectsAndRelabel(t *testing.T) {
 		0: {"x/a": model.Drop, "x/c": model.Allow, "ext": model.Reject},
 		1: {"x/a": model.Allow, "x/c": model.Drop, "x/b": model.Drop},
 	} {
-		m, err := s.Model(stage, base)
+		m, err := s.Model(context.Background(), stage, base)
 		if err != nil {
 			t.Fatal(err)
 		}

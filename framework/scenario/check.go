@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/tierproof/tierproof/framework/model"
@@ -9,7 +10,7 @@ import (
 
 // Model compiles stage (an index) offline on base: the stage's labels, and
 // the policies of every stage up to it rendered with base's addresses.
-func (s *Scenario) Model(stage int, base *topology.Topology) (*model.Model, error) {
+func (s *Scenario) Model(ctx context.Context, stage int, base *topology.Topology) (*model.Model, error) {
 	topo, err := s.TopologyAt(stage, base)
 	if err != nil {
 		return nil, err
@@ -18,7 +19,7 @@ func (s *Scenario) Model(stage int, base *topology.Topology) (*model.Model, erro
 	if err != nil {
 		return nil, err
 	}
-	return model.Compile(topo, set)
+	return model.CompileContext(ctx, topo, set, model.Antrea)
 }
 
 // AssertionResult is an assertion checked against the model on one endpoint pair.

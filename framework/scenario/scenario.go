@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -26,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/manifest"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/topology"
@@ -113,7 +113,7 @@ func Load(dir string) (*Scenario, error) {
 
 // readStrict decodes a YAML file, refusing unknown keys and YAML 1.1 booleans.
 func readStrict(path string, into any) error {
-	data, err := os.ReadFile(path)
+	data, err := manifest.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading scenario: %w", err)
 	}
@@ -220,7 +220,7 @@ func (s *Scenario) loadStage(path string, sf stageFile, sp *field.Path) (Stage, 
 			errs = append(errs, field.Invalid(sp.Child("manifests"), sf.Manifests, "no *.yaml files in "+dir))
 		}
 		for _, file := range files {
-			data, err := os.ReadFile(file)
+			data, err := manifest.ReadFile(file)
 			if err != nil {
 				errs = append(errs, field.Invalid(sp.Child("manifests"), sf.Manifests, err.Error()))
 				continue

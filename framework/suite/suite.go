@@ -219,7 +219,7 @@ func (e *Env) injectOutOfBand(p *cluster.ClusterPlane, s *scenario.Scenario) err
 	if stage < 0 {
 		return fmt.Errorf("-tierproof.out-of-band: scenario %s has no stage %q", s.Name, stageName)
 	}
-	set, err := policy.Load(file)
+	set, err := policy.Load(context.Background(), file)
 	if err != nil {
 		return fmt.Errorf("-tierproof.out-of-band: %w", err)
 	}

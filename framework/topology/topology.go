@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
-	"os"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
+	"github.com/tierproof/tierproof/framework/manifest"
 	"github.com/tierproof/tierproof/framework/yamlcheck"
 )
 
@@ -117,7 +117,7 @@ func (n Namespace) EffectiveLabels() map[string]string {
 
 // Load reads and validates a topology file. Unknown fields are errors.
 func Load(path string) (*Topology, error) {
-	data, err := os.ReadFile(path)
+	data, err := manifest.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading topology: %w", err)
 	}

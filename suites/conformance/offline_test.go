@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/tierproof/tierproof/fixtures"
@@ -30,7 +31,7 @@ func TestCatalogOffline(t *testing.T) {
 		perFeature[s.Feature]++
 		asserted := 0
 		for i, st := range s.Stages {
-			m, err := s.Model(i, base)
+			m, err := s.Model(context.Background(), i, base)
 			if err != nil {
 				t.Errorf("%s/%s: %v", s.Name, st.Name, err)
 				continue
