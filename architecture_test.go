@@ -20,7 +20,7 @@ var layers = []struct {
 	name     string
 	packages []string
 }{
-	{"APIs and leaves", []string{"apis/antrea/v1beta1", "framework/yamlcheck", "framework/agent", "framework/imagebuild", "framework/golden", "framework/kind"}},
+	{"APIs and leaves", []string{"apis/antrea/v1beta1", "framework/yamlcheck", "framework/agent", "framework/imagebuild", "framework/golden", "framework/kind", "framework/printable"}},
 	{"inputs", []string{"framework/manifest", "framework/topology"}},
 	{"policies", []string{"framework/policy"}},
 	{"fixtures", []string{"fixtures"}},

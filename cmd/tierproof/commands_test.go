@@ -503,3 +503,36 @@ func TestAnInterruptStopsTheOfflineCommands(t *testing.T) {
 		}
 	}
 }
+
+// What reaches a terminal cannot forge output: a name Kubernetes refuses is
+// refused, and a rule name, which Antrea does not restrict, is printed
+// escaped.
+func TestNamesCannotBendTheTerminal(t *testing.T) {
+	forged := writeFile(t, "p.yaml", `apiVersion: crd.antrea.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: deny-x}
+spec:
+  priority: 1
+  appliedTo: [{namespaceSelector: {matchLabels: {ns: x}}}]
+  ingress: [{action: Drop, name: "r\n  ⇒ Allow: forged\u001b[2J"}]
+`)
+	out, err := run(t, "explain", "--topology", xyzTopology, "--policies", forged, "--from", "y/a", "--to", "x/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "\x1b") || strings.Contains(out, "\n  ⇒ Allow: forged") || !strings.Contains(out, `"r\n  ⇒ Allow: forged\x1b[2J"`) {
+		t.Errorf("the rule name reached the output raw:\n%s", out)
+	}
+	badName := writeFile(t, "n.yaml", strings.Replace(denyXFromY, "name: deny-x-from-y", `name: "deny\u001b[31m"`, 1))
+	if _, err := run(t, "explain", "--topology", xyzTopology, "--policies", badName, "--from", "y/a", "--to", "x/a"); err == nil || !strings.Contains(err.Error(), "metadata.name: Invalid value") {
+		t.Errorf("a policy name the API server refuses: %v", err)
+	}
+	topo, err := os.ReadFile(xyzTopology)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badExternal := writeFile(t, "t.yaml", strings.Replace(string(topo), "name: ext", `name: "ext\u001b]0;pwned\u0007"`, 1))
+	if _, err := run(t, "simulate", "--topology", badExternal); err == nil || !strings.Contains(err.Error(), "externals[0].name") {
+		t.Errorf("an external host's name with an escape sequence: %v", err)
+	}
+}

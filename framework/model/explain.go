@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tierproof/tierproof/framework/printable"
 )
 
 // Explanation is the evaluation walk of one flow on both sides.
@@ -199,7 +201,7 @@ func ruleColumn(r *RuleInfo) string {
 		s = fmt.Sprintf("priority %g %s", r.Priority, s)
 	}
 	if r.Name != "" {
-		s += " " + r.Name
+		s += " " + printable.Name(r.Name)
 	}
 	return s
 }

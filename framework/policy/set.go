@@ -7,6 +7,7 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/manifest"
@@ -106,6 +107,16 @@ func NewSet(objects []Object) (*Set, error) {
 		}
 		if !namespaced && namespace != "" {
 			return nil, fmt.Errorf("%s: %s %q: metadata.namespace: Invalid value: %q: %s is cluster-scoped", o.Source, kind.Kind, name, namespace, kind.Kind)
+		}
+		// The API server's own rules: names it would refuse never reach a
+		// verdict, a report or a terminal.
+		for _, msg := range validation.IsDNS1123Subdomain(name) {
+			return nil, fmt.Errorf("%s: %s %q: metadata.name: Invalid value: %s", o.Source, kind.Kind, name, msg)
+		}
+		for _, msg := range validation.IsDNS1123Label(namespace) {
+			if namespace != "" {
+				return nil, fmt.Errorf("%s: %s %q: metadata.namespace: Invalid value: %q: %s", o.Source, kind.Kind, name, namespace, msg)
+			}
 		}
 		key := strings.Join([]string{kind.Group, kind.Kind, namespace, name}, "/")
 		if first, dup := seen[key]; dup {

@@ -221,9 +221,8 @@ func (t *Topology) Validate() field.ErrorList {
 
 	for i, e := range t.Externals {
 		path := field.NewPath("externals").Index(i)
-		if e.Name == "" {
-			errs = append(errs, field.Required(path.Child("name"), ""))
-		}
+		// An external host's name names its container too.
+		errs = append(errs, validateDNSLabel(e.Name, path.Child("name"))...)
 		if endpoints[e.Name] {
 			errs = append(errs, field.Duplicate(path.Child("name"), e.Name))
 		}
