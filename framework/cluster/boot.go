@@ -169,7 +169,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	if e.Kind == nil {
-		if e.Kind, err = kind.Attach(ctx, cs, o.Kubeconfig); err != nil {
+		if e.Kind, err = kind.Attach(ctx, cs, o.Kubeconfig, cfg.Host); err != nil {
 			return e, err
 		}
 		e.logf("using existing kind cluster %s (nodes on Docker network %s)", e.Kind.Name, e.Kind.Network.Name)

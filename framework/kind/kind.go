@@ -1,10 +1,13 @@
 package kind
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -174,24 +177,97 @@ func (k *Cluster) Preload(ctx context.Context, images []string, logf func(string
 }
 
 // Attach is the handle of an existing cluster given by its kubeconfig,
-// which must be a kind cluster on Docker: every node's providerID is
-// kind://docker/<cluster>/<node> (kind sets it). The harness applies drop-all
-// policies, and only kind's nodes can be given the agent image and its Docker
-// network the external hosts, so any other cluster is refused.
-func Attach(ctx context.Context, client kubernetes.Interface, kubeconfig string) (*Cluster, error) {
+// whose API server is server (the kubeconfig's). It must be a kind cluster
+// on this host's Docker: every node's providerID is
+// kind://docker/<cluster>/<node> (kind sets it), and — since an API server
+// can say anything of itself — this is proven locally: every node is a
+// container of that cluster here, and server is the address Docker publishes
+// for its control plane's port 6443. The harness applies drop-all policies,
+// and only kind's nodes can be given the agent image and its Docker network
+// the external hosts, so any other cluster is refused.
+func Attach(ctx context.Context, client kubernetes.Interface, kubeconfig, server string) (*Cluster, error) {
 	name, why, err := ClusterName(ctx, client)
 	if err != nil {
 		return nil, err
 	}
-	if why != "" {
-		return nil, fmt.Errorf("refusing the cluster of %s: %s. tierproof applies drop-all policies and runs only on kind clusters, "+
+	refuse := func(why string) error {
+		return fmt.Errorf("refusing the cluster of %s: %s. tierproof applies drop-all policies and runs only on kind clusters on this host, "+
 			"whose nodes it can load its agent image into and whose Docker network its external hosts join", kubeconfig, why)
+	}
+	if why != "" {
+		return nil, refuse(why)
 	}
 	k, err := New(name, kubeconfig, log.NoopLogger{})
 	if err != nil {
 		return nil, err
 	}
+	if why, err := k.provenLocal(ctx, client, server); err != nil || why != "" {
+		return nil, cmp.Or(err, refuse(why))
+	}
 	return k, k.findNetwork(ctx)
+}
+
+// provenLocal says why the cluster behind client and server is not kind
+// cluster k.Name on this host's Docker, or "" when it is.
+func (k *Cluster) provenLocal(ctx context.Context, client kubernetes.Interface, server string) (why string, err error) {
+	containers, err := k.provider.ListNodes(k.Name)
+	if err != nil {
+		return "", fmt.Errorf("kind cluster %q: listing its node containers: %w", k.Name, err)
+	}
+	local := map[string]nodes.Node{}
+	for _, c := range containers {
+		local[c.String()] = c
+	}
+	apiNodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("listing nodes: %w", err)
+	}
+	for _, n := range apiNodes.Items {
+		if _, ok := local[n.Name]; !ok || !strings.HasSuffix(n.Spec.ProviderID, "/"+n.Name) {
+			return fmt.Sprintf("node %s is no container of kind cluster %s on this host", n.Name, k.Name), nil
+		}
+	}
+	var published []string
+	for _, c := range containers {
+		role, err := c.Role()
+		if err != nil {
+			return "", fmt.Errorf("kind node %s: %w", c.String(), err)
+		}
+		if role != "control-plane" {
+			continue
+		}
+		out, err := RunDocker(ctx, nil, "port", c.String(), "6443/tcp")
+		if err != nil {
+			return "", err
+		}
+		published = append(published, c.String()+":6443") // kind's --internal kubeconfig
+		for _, addr := range strings.Fields(string(out)) {
+			host, port, err := net.SplitHostPort(addr)
+			if err != nil {
+				continue
+			}
+			switch host {
+			case "0.0.0.0", "127.0.0.1":
+				published = append(published, net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("localhost", port))
+			case "::", "::1":
+				published = append(published, net.JoinHostPort("::1", port), net.JoinHostPort("localhost", port))
+			default:
+				published = append(published, addr)
+			}
+		}
+	}
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return fmt.Sprintf("its server %q is no URL", server), nil
+	}
+	hostPort := u.Host
+	if u.Port() == "" {
+		hostPort = net.JoinHostPort(u.Hostname(), "443")
+	}
+	if !slices.Contains(published, hostPort) {
+		return fmt.Sprintf("its server %s is not the API server of kind cluster %s on this host (Docker publishes it at %s)", server, k.Name, strings.Join(published, ", ")), nil
+	}
+	return "", nil
 }
 
 // ClusterName reads the kind cluster's name from its nodes' providerIDs;
@@ -211,6 +287,8 @@ func ClusterName(ctx context.Context, client kubernetes.Interface) (name, why st
 			return "", fmt.Sprintf("node %s has providerID %q, not kind's", n.Name, providerID(n)), nil
 		case parts[0] != "docker":
 			return "", fmt.Sprintf("node %s is a kind node on %s, and tierproof drives Docker only", n.Name, parts[0]), nil
+		case parts[1] == "" || parts[2] == "":
+			return "", fmt.Sprintf("node %s has providerID %q, with no cluster or node name", n.Name, n.Spec.ProviderID), nil
 		case name != "" && parts[1] != name:
 			return "", fmt.Sprintf("its nodes belong to kind clusters %s and %s", name, parts[1]), nil
 		}

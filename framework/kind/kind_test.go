@@ -50,6 +50,8 @@ func TestKindClusterNameComesFromTheProviderIDs(t *testing.T) {
 		{[]*corev1.Node{node("tp-control-plane", "kind://podman/tp/tp-control-plane")}, "kind node on podman"},
 		{[]*corev1.Node{node("a-control-plane", "kind://docker/a/a-control-plane"), node("b-worker", "kind://docker/b/b-worker")}, "kind clusters a and b"},
 		{nil, "no nodes"},
+		// An empty cluster segment must not disable the two-clusters check.
+		{[]*corev1.Node{node("x", "kind://docker//x"), node("b-worker", "kind://docker/b/b-worker")}, "with no cluster or node name"},
 	} {
 		var objects []runtime.Object
 		for _, n := range c.nodes {
@@ -64,16 +66,33 @@ func TestKindClusterNameComesFromTheProviderIDs(t *testing.T) {
 	// so that the agent image is loaded into them and the externals join it.
 	testenv.FakeDocker(t,
 		testenv.DockerAnswer{Pattern: "ps -a --filter label=io.x-k8s.kind.cluster=tp --format*", Stdout: "tp-control-plane\ntp-worker\n"},
+		testenv.DockerAnswer{Pattern: "inspect --format*tp-control-plane", Stdout: "control-plane"},
+		testenv.DockerAnswer{Pattern: "inspect --format*tp-worker", Stdout: "worker"},
+		testenv.DockerAnswer{Pattern: "port tp-control-plane 6443/tcp", Stdout: "127.0.0.1:41234\n"},
 		testenv.DockerAnswer{Pattern: "inspect tp-control-plane --format*", Stdout: "kind "},
 		testenv.DockerAnswer{Pattern: "network inspect kind --format*", Stdout: `{"IPAM":{"Config":[{"Subnet":"172.18.0.0/16"}]},"Labels":{}}`})
-	k, err := kind.Attach(context.Background(), client, "/home/u/.kube/config")
-	if err != nil || k.Name != "tp" || k.Network.Name != "kind" || k.Network.Subnet.String() != "172.18.0.0/16" || k.Network.Owned {
-		t.Fatalf("attached %+v, %v", k, err)
+	for _, server := range []string{"https://127.0.0.1:41234", "https://tp-control-plane:6443"} {
+		k, err := kind.Attach(context.Background(), client, "/home/u/.kube/config", server)
+		if err != nil || k.Name != "tp" || k.Network.Name != "kind" || k.Network.Subnet.String() != "172.18.0.0/16" || k.Network.Owned {
+			t.Fatalf("attached %+v, %v", k, err)
+		}
+	}
+	// What the API server says of itself is not proof: a cluster elsewhere
+	// whose nodes claim kind's providerIDs, or one with a node that is no
+	// container here, is refused.
+	if _, err := kind.Attach(context.Background(), client, "/home/u/.kube/config", "https://10.20.30.40:6443"); err == nil ||
+		!strings.Contains(err.Error(), "its server https://10.20.30.40:6443 is not the API server of kind cluster tp on this host (Docker publishes it at tp-control-plane:6443, 127.0.0.1:41234, localhost:41234)") {
+		t.Errorf("a forged cluster elsewhere: %v", err)
+	}
+	extra := fake.NewSimpleClientset(node("tp-control-plane", "kind://docker/tp/tp-control-plane"), node("tp-worker", "kind://docker/tp/tp-worker"), node("tp-worker9", "kind://docker/tp/tp-worker9"))
+	if _, err := kind.Attach(context.Background(), extra, "/home/u/.kube/config", "https://127.0.0.1:41234"); err == nil ||
+		!strings.Contains(err.Error(), "node tp-worker9 is no container of kind cluster tp on this host") {
+		t.Errorf("a node that is no local container: %v", err)
 	}
 	// Attach refuses before touching Docker.
 	calls := testenv.FakeDocker(t)
 	eks := fake.NewSimpleClientset(node("ip-10-0-0-1", "aws:///eu-west-1a/i-0abc"))
-	if _, err := kind.Attach(context.Background(), eks, "/home/u/.kube/config"); err == nil ||
+	if _, err := kind.Attach(context.Background(), eks, "/home/u/.kube/config", "https://eks.example:443"); err == nil ||
 		!strings.Contains(err.Error(), "refusing the cluster of /home/u/.kube/config") || len(calls()) != 0 {
 		t.Errorf("a non-kind cluster: %v (docker calls %q)", err, calls())
 	}
