@@ -57,6 +57,9 @@ type BootOptions struct {
 	// empty: "/".
 	HostRoot string
 	Estate   fixtures.EstateSpec
+	// DataPlane names the data plane (antrea, kube-router), recorded on the
+	// nodes of a cluster Boot creates: a kept one is reused only for the same.
+	DataPlane string
 	// StandIns replaces application containers by the agent serving their
 	// ports, where no registry is reachable (see StandIn).
 	StandIns bool
@@ -150,6 +153,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 			return e, err
 		}
 		e.Kind.NodeImage = nodeImage
+		e.Kind.Labels = map[string]string{kind.OwnerLabel: o.ClusterName, kind.DataPlaneLabel: o.DataPlane}
 		e.logf("creating kind cluster %s (or reusing it)", o.ClusterName)
 		if e.Created, err = e.Kind.Up(ctx); err != nil {
 			return e, err

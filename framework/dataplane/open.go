@@ -91,7 +91,7 @@ func Open(ctx context.Context, o Options) (*Opened, error) {
 // Antrea as configured, or kube-router on the local node image with stand-ins
 // for application containers (that image is for machines without a registry).
 func (o Options) BootOptions() (cluster.BootOptions, error) {
-	b := cluster.BootOptions{ClusterName: o.ClusterName, WorkDir: o.WorkDir, ReportsDir: o.ReportsDir, NodeImage: o.NodeImage,
+	b := cluster.BootOptions{DataPlane: string(o.Plane), ClusterName: o.ClusterName, WorkDir: o.WorkDir, ReportsDir: o.ReportsDir, NodeImage: o.NodeImage,
 		AgentBinary: o.AgentBinary, Kubeconfig: o.Kubeconfig, Estate: o.Estate, Logf: o.Logf}
 	switch o.Plane {
 	case Antrea:

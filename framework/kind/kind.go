@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"k8s.io/client-go/tools/clientcmd"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,9 +31,13 @@ import (
 type Cluster struct {
 	Name           string
 	KubeconfigPath string
-	NodeImage      string  // empty: NodeImage
-	Network        Network // the nodes' Docker network, known after Up
-	provider       *kindcluster.Provider
+	NodeImage      string // empty: NodeImage
+	// Labels are set on the nodes of a cluster Up creates (the run and the
+	// data plane that made it); a kept cluster is reused only when its
+	// nodes carry them and run NodeImage.
+	Labels   map[string]string
+	Network  Network // the nodes' Docker network, known after Up
+	provider *kindcluster.Provider
 }
 
 // New prepares a kind cluster handle; logger receives kind's progress.
@@ -43,8 +50,9 @@ func New(name, kubeconfigPath string, logger log.Logger) (*Cluster, error) {
 }
 
 // Up creates the cluster, or reuses one of the same name that has the
-// walkthrough's three nodes. created says which; only a created cluster is
-// the harness's to delete. kind's own wait for readiness is off: with no CNI
+// walkthrough's three nodes, made by tierproof for the same labels (data
+// plane) and node image; another is refused, never reused or deleted.
+// created says which; only a created cluster is the harness's to delete. kind's own wait for readiness is off: with no CNI
 // the nodes cannot become Ready until Antrea runs, and kind would wait out its
 // timeout and return nil anyway; readiness is waited for after Antrea is installed.
 func (k *Cluster) Up(ctx context.Context) (created bool, err error) {
@@ -64,17 +72,45 @@ func (k *Cluster) Up(ctx context.Context) (created bool, err error) {
 			return false, fmt.Errorf("kind cluster %q exists with %d nodes, not the walkthrough's 3: delete it (kind delete cluster --name %s) and run again: tierproof then creates it",
 				k.Name, len(nodes), k.Name)
 		}
+		refuse := func(why string) error {
+			return fmt.Errorf("kind cluster %q exists, but %s: it is neither reused nor deleted; delete it (kind delete cluster --name %s) and run again: tierproof then creates it", k.Name, why, k.Name)
+		}
+		want := Config(k.NodeImage, false).Nodes[0].Image
+		for _, n := range nodes {
+			out, err := RunDocker(ctx, nil, "inspect", "--format", "{{.Config.Image}}", n.String())
+			if err != nil {
+				return false, err
+			}
+			if got := strings.TrimSpace(string(out)); got != want {
+				return false, refuse(fmt.Sprintf("its node %s runs %s, and this run asks for %s", n.String(), got, want))
+			}
+		}
 		if err := k.provider.ExportKubeConfig(k.Name, k.KubeconfigPath, false); err != nil {
 			return false, fmt.Errorf("kind cluster %q: writing its kubeconfig: %w", k.Name, err)
+		}
+		cfg, err := clientcmd.BuildConfigFromFlags("", k.KubeconfigPath)
+		if err != nil {
+			return false, err
+		}
+		client, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return false, err
+		}
+		if why, err := NodeLabelsMismatch(ctx, client, k.Labels); err != nil || why != "" {
+			return false, cmp.Or(err, refuse(why))
 		}
 		return false, k.findNetwork(ctx)
 	}
 	if k.Network, err = EnsureNetwork(ctx, NetworkName(k.Name), k.Name); err != nil {
 		return false, err
 	}
+	cfg := Config(k.NodeImage, CgroupV1(""))
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].Labels = k.Labels
+	}
 	err = withEnv("KIND_EXPERIMENTAL_DOCKER_NETWORK", k.Network.Name, func() error {
 		return k.provider.Create(k.Name,
-			kindcluster.CreateWithV1Alpha4Config(Config(k.NodeImage, CgroupV1(""))),
+			kindcluster.CreateWithV1Alpha4Config(cfg),
 			kindcluster.CreateWithKubeconfigPath(k.KubeconfigPath),
 			kindcluster.CreateWithWaitForReady(0),
 			kindcluster.CreateWithDisplayUsage(false),
@@ -266,6 +302,25 @@ func (k *Cluster) provenLocal(ctx context.Context, client kubernetes.Interface, 
 	}
 	if !slices.Contains(published, hostPort) {
 		return fmt.Sprintf("its server %s is not the API server of kind cluster %s on this host (Docker publishes it at %s)", server, k.Name, strings.Join(published, ", ")), nil
+	}
+	return "", nil
+}
+
+// NodeLabelsMismatch says which of want a node of the cluster lacks, or ""
+// when every node carries them all: what a kept cluster must show to be
+// reused.
+func NodeLabelsMismatch(ctx context.Context, client kubernetes.Interface, want map[string]string) (string, error) {
+	list, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("listing nodes: %w", err)
+	}
+	keys := slices.Sorted(maps.Keys(want))
+	for _, n := range list.Items {
+		for _, key := range keys {
+			if got, ok := n.Labels[key]; !ok || got != want[key] {
+				return fmt.Sprintf("its node %s has %s=%q, and this run needs %q (it was made by another run or for another data plane)", n.Name, key, got, want[key]), nil
+			}
+		}
 	}
 	return "", nil
 }

@@ -97,3 +97,45 @@ func TestKindClusterNameComesFromTheProviderIDs(t *testing.T) {
 		t.Errorf("a non-kind cluster: %v (docker calls %q)", err, calls())
 	}
 }
+
+// A kept cluster is reused only when it is what this run would create: the
+// same node image, and nodes labelled with the same run and data plane. A
+// kube-router cluster kept after a failure is not Antrea's to reuse.
+func TestAKeptClusterIsReusedOnlyForTheSameDataPlaneAndImage(t *testing.T) {
+	calls := testenv.FakeDocker(t, testenv.DockerInfo,
+		testenv.DockerAnswer{Pattern: `ps -a --filter label=io.x-k8s.kind.cluster --format*`, Stdout: "tierproof\n"},
+		testenv.DockerAnswer{Pattern: "ps -a --filter label=io.x-k8s.kind.cluster=tierproof --format*", Stdout: "tierproof-control-plane\ntierproof-worker\ntierproof-worker2\n"},
+		testenv.DockerAnswer{Pattern: "inspect --format {{.Config.Image}} *", Stdout: "tierproof.local/kind-node:v1.36.3\n"})
+	k, err := kind.New("tierproof", t.TempDir()+"/kubeconfig", log.NoopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := k.Up(context.Background())
+	if created || err == nil || !strings.Contains(err.Error(), "its node tierproof-control-plane runs tierproof.local/kind-node:v1.36.3, and this run asks for "+kind.NodeImage) ||
+		!strings.Contains(err.Error(), "neither reused nor deleted") {
+		t.Errorf("a kept cluster of another node image: %v, %v", created, err)
+	}
+	for _, call := range calls() {
+		if strings.HasPrefix(call, "rm") || strings.HasPrefix(call, "exec") || strings.HasPrefix(call, "run") {
+			t.Errorf("Up touched the refused cluster: docker %s", call)
+		}
+	}
+
+	node := func(labels map[string]string) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "tierproof-worker", Labels: labels}}
+	}
+	want := map[string]string{kind.OwnerLabel: "tierproof", kind.DataPlaneLabel: "antrea"}
+	for _, c := range []struct {
+		labels map[string]string
+		why    string
+	}{
+		{map[string]string{kind.OwnerLabel: "tierproof", kind.DataPlaneLabel: "antrea"}, ""},
+		{map[string]string{kind.OwnerLabel: "tierproof", kind.DataPlaneLabel: "kube-router"}, `has tierproof.io/data-plane="kube-router", and this run needs "antrea"`},
+		{nil, `has tierproof.io/data-plane="", and this run needs "antrea"`},
+	} {
+		why, err := kind.NodeLabelsMismatch(context.Background(), fake.NewSimpleClientset(node(c.labels)), want)
+		if err != nil || (c.why == "") != (why == "") || !strings.Contains(why, c.why) {
+			t.Errorf("labels %v: %q, %v; want %q", c.labels, why, err, c.why)
+		}
+	}
+}

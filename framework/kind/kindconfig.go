@@ -14,6 +14,10 @@ import (
 // creates, so cleanup finds exactly those; its value names the run.
 const OwnerLabel = "tierproof.io/run"
 
+// DataPlaneLabel records, on the nodes of a cluster tierproof creates, the
+// data plane it was made for: a kept cluster is reused only for the same.
+const DataPlaneLabel = "tierproof.io/data-plane"
+
 // PodSubnet is the cluster's pod CIDR, as the seed walkthrough uses.
 const PodSubnet = "10.10.0.0/16"
 
