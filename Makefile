@@ -2,7 +2,7 @@
 GO            ?= go
 BIN           := bin
 
-.PHONY: all build agent agent-image node-binaries node-image cluster-test cluster-test-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
+.PHONY: fuzz all build agent agent-image node-binaries node-image cluster-test cluster-test-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
 # The integration tests' servers, built from the Go module proxy by hack/tools/*
 # into a cache directory; a binary already there is not rebuilt.
@@ -57,6 +57,15 @@ bench:
 	$(GO) test -run '^$$' -bench Compile -benchtime 5x -cpu 1 ./framework/model/
 	$(GO) test -run '^$$' -bench LoadPolicies -benchtime 3x -benchmem ./framework/policy/
 	$(GO) test -run '^$$' -bench Outputs -benchtime 3x -benchmem ./framework/report/
+
+## fuzz: each fuzz target for FUZZTIME (default 1m): the policy decoder and model, the topology
+## parser, the YAML checks and the scenario loader (make test runs their seed corpora only)
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAndCompile$$' -fuzztime $(FUZZTIME) ./framework/policy/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./framework/topology/
+	$(GO) test -run '^$$' -fuzz '^FuzzChecks$$' -fuzztime $(FUZZTIME) ./framework/yamlcheck/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadCatalog$$' -fuzztime $(FUZZTIME) ./framework/scenario/
 
 ## lab: play the blog walkthrough in the network-namespace lab (root); reports in reports/lab/
 lab: build

@@ -41,7 +41,7 @@ func maybeBoolean(data []byte) bool {
 }
 
 func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' || c >= 0x80
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 // At checks a document that starts at line At of its file (a later document
@@ -57,6 +57,11 @@ func (first At) Booleans(data []byte) error {
 	if !maybeBoolean(data) {
 		return nil // no such word anywhere: nothing to parse for
 	}
+	return first.booleans(data)
+}
+
+// booleans is Booleans without the quick look first.
+func (first At) booleans(data []byte) error {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var problems []error
 	for {
