@@ -1,6 +1,7 @@
-// Package golden pins a test's output to a file under testdata/: a change of
-// output fails the test with the first line that differs, and `go test
-// ./... -update` rewrites the files (review the diff before committing it).
+// Package golden ties tests to files: it pins a test's output to a file
+// under testdata/ (a change of output fails the test with the first line
+// that differs, and `go test ./... -update` rewrites the files — review the
+// diff before committing it), and seeds fuzz targets with real input files.
 package golden
 
 import (
@@ -48,4 +49,22 @@ func line(lines []string, i int) string {
 		return lines[i]
 	}
 	return "<end of output>"
+}
+
+// Seed adds every file matching patterns to f's seed corpus.
+func Seed(f *testing.F, patterns ...string) {
+	f.Helper()
+	for _, pattern := range patterns {
+		paths, err := filepath.Glob(pattern)
+		if err != nil || len(paths) == 0 {
+			f.Fatalf("no seed files match %s (%v)", pattern, err)
+		}
+		for _, path := range paths {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
 }

@@ -1,11 +1,10 @@
 package policy_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/golden"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 )
@@ -15,14 +14,7 @@ import (
 // or a hang. Seeds: every policy file of the scenarios. make test runs the
 // seeds; make fuzz searches further.
 func FuzzDecodeAndCompile(f *testing.F) {
-	seeds, _ := filepath.Glob("../../scenarios/*/*/*.yaml")
-	for _, path := range seeds {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	golden.Seed(f, "../../scenarios/*/*/*.yaml")
 	f.Add([]byte("---\n...\n---\nkind: List\n"))
 	topo, err := fixtures.Topology("xyz")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tierproof/tierproof/framework/golden"
 	"github.com/tierproof/tierproof/framework/scenario"
 )
 
@@ -12,14 +13,7 @@ import (
 // cases, stages, inline objects, templates and relabels): an error or a
 // catalog, never a panic or a hang. Seeds: the conformance catalog's files.
 func FuzzLoadCatalog(f *testing.F) {
-	seeds, _ := filepath.Glob("../../scenarios/conformance/*.yaml")
-	for _, path := range seeds {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
+	golden.Seed(f, "../../scenarios/conformance/*.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "cases.yaml"), data, 0o644); err != nil {
