@@ -50,12 +50,13 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-## bench: the model's speed on the large estate (1 000 pods, 500 policies), one core; loading 10 000 ACNPs; then
+## bench: the model's speed on the large estate (1 000 pods, 500 policies), one core; loading 10 000 ACNPs and a 200-stage scenario; then
 ## simulate's text and JSON writers on its full 10⁶-cell matrix
 bench:
 	$(GO) test -run '^$$' -bench Evaluate -benchtime 3000000x -cpu 1 ./framework/model/
 	$(GO) test -run '^$$' -bench Compile -benchtime 5x -cpu 1 ./framework/model/
 	$(GO) test -run '^$$' -bench LoadPolicies -benchtime 3x -benchmem ./framework/policy/
+	$(GO) test -run '^$$' -bench LoadManyStages -benchtime 3x -benchmem ./framework/scenario/
 	$(GO) test -run '^$$' -bench Outputs -benchtime 3x -benchmem ./framework/report/
 
 ## fuzz: each fuzz target for FUZZTIME (default 1m): the policy decoder and model, the topology

@@ -182,7 +182,7 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 		return nil, fmt.Errorf("%s: %s: %w", path, root.Child("topology"), err)
 	}
 	s.Topology = topo
-	if err := s.eachStagePolicies(len(s.Stages)-1, s.ValuesFor(topo), func(int, *policy.Set) {}); err != nil {
+	if _, err := s.StagePolicies(s.ValuesFor(topo)); err != nil {
 		return nil, err
 	}
 	for i := range s.Stages {
@@ -364,6 +364,14 @@ func (s *Scenario) Policies(stage int, values map[string]string) (*policy.Set, e
 	var set *policy.Set
 	err := s.eachStagePolicies(stage, values, func(_ int, stageSet *policy.Set) { set = stageSet })
 	return set, err
+}
+
+// StagePolicies is Policies for every stage, each manifest rendered and
+// decoded once.
+func (s *Scenario) StagePolicies(values map[string]string) ([]*policy.Set, error) {
+	var sets []*policy.Set
+	err := s.eachStagePolicies(len(s.Stages)-1, values, func(_ int, set *policy.Set) { sets = append(sets, set) })
+	return sets, err
 }
 
 // eachStagePolicies calls fn with what is applied once each stage up to last

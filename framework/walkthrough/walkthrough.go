@@ -244,13 +244,13 @@ func (r Runner) Enforceable(set *policy.Set) error {
 // CheckScenario refuses, before anything is applied, a scenario with a stage
 // the data plane cannot enforce.
 func (r Runner) CheckScenario(s *scenario.Scenario, values map[string]string) error {
-	for i, st := range s.Stages {
-		set, err := s.Policies(i, values)
-		if err != nil {
-			return err
-		}
+	sets, err := s.StagePolicies(values)
+	if err != nil {
+		return err
+	}
+	for i, set := range sets {
 		if err := r.Enforceable(set); err != nil {
-			return fmt.Errorf("scenario %s, stage %s: %w", s.Name, st.Name, err)
+			return fmt.Errorf("scenario %s, stage %s: %w", s.Name, s.Stages[i].Name, err)
 		}
 	}
 	return nil
