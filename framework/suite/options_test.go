@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -375,6 +376,44 @@ func TestAKubeconfigInsideTheReportsIsFoundWhateverThePaths(t *testing.T) {
 		err := o.Check(fs)
 		if refused := err != nil && strings.Contains(err.Error(), "which this run clears first"); refused != c.inside {
 			t.Errorf("reports %s, kubeconfig %s: %v", c.reports, c.kubeconfig, err)
+		}
+	}
+}
+
+// The workflows run their actions on the current majors (Node 24: Node 20
+// actions are deprecated), and the nightly publishes Ginkgo's own JUnit as
+// well as the scenarios', so that a failure before any scenario shows.
+func TestWorkflowsUseCurrentActionsAndPublishGinkgosReport(t *testing.T) {
+	current := map[string]string{"actions/checkout": "v6", "actions/setup-go": "v6", "actions/upload-artifact": "v7", "mikepenz/action-junit-report": "v6"}
+	for _, file := range []string{"../../.github/workflows/test.yml", "../../.github/workflows/nightly.yml"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`uses: ([^@\s]+)@(\S+)`).FindAllStringSubmatch(string(data), -1) {
+			if want, ok := current[m[1]]; !ok || m[2] != want {
+				t.Errorf("%s uses %s@%s, want %s@%s", file, m[1], m[2], m[1], want)
+			}
+		}
+	}
+	data, err := os.ReadFile("../../.github/workflows/nightly.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := regexp.MustCompile(`report_paths: (\S+)`).FindStringSubmatch(string(data))
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ginkgo := regexp.MustCompile(`(?m)^e2e:(?:.*\n)*?.*-ginkgo\.junit-report=\$\(CURDIR\)/(\S+)`).FindSubmatch(makefile)
+	if paths == nil || ginkgo == nil {
+		t.Fatalf("report paths %q, make e2e's Ginkgo report %q", paths, ginkgo)
+	}
+	for _, report := range []string{string(ginkgo[1]), "reports/e2e/antrea-blog/junit.xml"} {
+		if ok, _ := path.Match(strings.Replace(paths[1], "**/", "", 1), report); !ok {
+			if ok, _ := path.Match(strings.Replace(paths[1], "**/", "*/", 1), report); !ok {
+				t.Errorf("the nightly publishes %s, which misses %s", paths[1], report)
+			}
 		}
 	}
 }
