@@ -536,3 +536,51 @@ spec:
 		t.Errorf("an external host's name with an escape sequence: %v", err)
 	}
 }
+
+// Real users' files give a verdict or a refusal, never a silent all-Allow:
+// kubectl's List export is unwrapped; a v1alpha1 ACNP (the seed blog's era)
+// and the network-policy-api's ClusterNetworkPolicy are refused with what to
+// do, even where other kinds are passed over.
+func TestRealUsersFilesAreReadOrRefused(t *testing.T) {
+	list := writeFile(t, "export.yaml", `apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: deny-x, namespace: x}
+  spec: {podSelector: {}, policyTypes: [Ingress]}
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: settings, namespace: x}
+`)
+	out, err := run(t, "explain", "--topology", xyzTopology, "--policies", list, "--from", "y/a", "--to", "x/a")
+	if err != nil || !strings.Contains(out, "Verdict: Drop") || !strings.Contains(out, "K8sNetworkPolicy/x/deny-x") {
+		t.Errorf("a List export: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "ConfigMap settings ("+list+" (document 0, item 2))") {
+		t.Errorf("the List's other kinds are not named as passed over:\n%s", out)
+	}
+	for _, c := range []struct{ doc, want string }{
+		{strings.Replace(denyXFromY, "crd.antrea.io/v1beta1", "crd.antrea.io/v1alpha1", 1),
+			"apiVersion crd.antrea.io/v1alpha1 is not read: Antrea 2.0 removed its alpha policy APIs; write apiVersion: crd.antrea.io/v1beta1"},
+		{`apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: admin-deny}
+spec: {tier: Admin, priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}
+`, "ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) is a network-policy-api kind, which tierproof does not evaluate yet"},
+		{strings.Replace(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: d, namespace: x}
+spec: {podSelector: {}}
+`, "networking.k8s.io/v1", "extensions/v1beta1", 1), "write apiVersion: networking.k8s.io/v1"},
+	} {
+		file := writeFile(t, "p.yaml", c.doc)
+		_, err := run(t, "simulate", "--topology", xyzTopology, "--policies", file)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("simulate: %v, want a refusal saying %q", err, c.want)
+		}
+		if out, code := lintExit(t, "--topology", xyzTopology, "--policies", file); code != lintBadInput {
+			t.Errorf("lint exited %d, want %d (bad input):\n%s", code, lintBadInput, out)
+		}
+	}
+}

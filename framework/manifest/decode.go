@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,9 +30,17 @@ import (
 type Source struct {
 	File  string
 	Index int
+	// Item is the object's place in a List document (kubectl get -o yaml
+	// writes one), from 1; 0 for a document that is the object itself.
+	Item int
 }
 
-func (s Source) String() string { return fmt.Sprintf("%s (document %d)", s.File, s.Index) }
+func (s Source) String() string {
+	if s.Item > 0 {
+		return fmt.Sprintf("%s (document %d, item %d)", s.File, s.Index, s.Item)
+	}
+	return fmt.Sprintf("%s (document %d)", s.File, s.Index)
+}
 
 // Object is a decoded manifest and where it came from.
 type Object struct {
@@ -44,6 +54,9 @@ type Object struct {
 // Decoder decodes the kinds of one scheme strictly: unknown kinds, unknown
 // fields and duplicate fields are errors.
 type Decoder struct {
+	// refuse says why a kind outside the scheme must not be passed over
+	// even by a lenient decoder ("" for one that may be).
+	refuse    func(schema.GroupVersionKind) string
 	scheme    *runtime.Scheme
 	strict    runtime.Decoder
 	json      runtime.Decoder // strict, for a document already turned into JSON
@@ -58,6 +71,15 @@ func (d *Decoder) Lenient() *Decoder {
 	l := *d
 	l.lenient = true
 	return &l
+}
+
+// Refusing is d refusing, even when lenient, the kinds outside its scheme
+// for which why says why (a policy kind at an API version it does not
+// read): passing them over would read them as no policy at all.
+func (d *Decoder) Refusing(why func(schema.GroupVersionKind) string) *Decoder {
+	r := *d
+	r.refuse = why
+	return &r
 }
 
 // NewDecoder decodes the kinds of scheme; supported lists them for errors.
@@ -138,11 +160,23 @@ func (d *Decoder) decode(ctx context.Context, file string, data []byte) ([]Objec
 			continue
 		}
 		src := Source{File: file, Index: index}
-		obj, skipped, err := d.decodeDocument(doc)
+		items, isList, err := listItems(doc)
 		if err != nil {
 			return nil, prefixEach(src.String(), err)
 		}
-		objects = append(objects, Object{Source: src, Object: obj, Skipped: skipped})
+		if !isList {
+			items = []document{doc}
+		}
+		for i, item := range items {
+			if isList {
+				src.Item = i + 1
+			}
+			obj, skipped, err := d.decodeDocument(item)
+			if err != nil {
+				return nil, prefixEach(src.String(), err)
+			}
+			objects = append(objects, Object{Source: src, Object: obj, Skipped: skipped})
+		}
 	}
 	return objects, nil
 }
@@ -197,6 +231,30 @@ func isBlank(doc []byte) bool {
 	return true
 }
 
+// listItems unwraps a List (kind List, or any kind ending in List, with
+// items), as kubectl get -o yaml writes: its items are read like documents
+// of their own, at the List's first line.
+func listItems(doc document) (items []document, isList bool, err error) {
+	if !bytes.Contains(doc.data, []byte("List")) {
+		return nil, false, nil // the common case, without a parse
+	}
+	var list struct {
+		metav1.TypeMeta `json:",inline"`
+		Items           []json.RawMessage `json:"items"`
+	}
+	if yaml.Unmarshal(doc.data, &list) != nil || !strings.HasSuffix(list.Kind, "List") || list.Items == nil {
+		return nil, false, nil // not a List: the document's own decoding says what is wrong
+	}
+	for i, raw := range list.Items {
+		data, err := yaml.JSONToYAML(raw)
+		if err != nil {
+			return nil, true, fmt.Errorf("item %d: %w", i+1, err)
+		}
+		items = append(items, document{data: data, firstLine: doc.firstLine})
+	}
+	return items, true, nil
+}
+
 // header is what is read of a document before it is decoded strictly, so that
 // errors can name the object.
 type header struct {
@@ -223,6 +281,9 @@ func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped
 		return nil, "", fmt.Errorf("apiVersion and kind are required")
 	}
 	if !d.scheme.Recognizes(h.GroupVersionKind()) {
+		if why := d.refusal(h.GroupVersionKind()); why != "" {
+			return nil, "", fmt.Errorf("%s %q: %s", h.Kind, h.Metadata.Name, why)
+		}
 		if d.lenient {
 			return nil, strings.TrimSpace(h.Kind + " " + h.Metadata.Name), nil
 		}
@@ -242,6 +303,13 @@ func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped
 	return obj, "", nil
 }
 
+func (d *Decoder) refusal(gvk schema.GroupVersionKind) string {
+	if d.refuse == nil {
+		return ""
+	}
+	return d.refuse(gvk)
+}
+
 // decodeFast decodes a well-formed document with one YAML parse: to JSON
 // (duplicate keys refused), then the header and the strict decode from that
 // JSON; the same result as the path that follows, at half the cost, which
@@ -257,7 +325,7 @@ func (d *Decoder) decodeFast(doc []byte) (obj runtime.Object, skipped string, ok
 		return nil, "", false
 	}
 	if !d.scheme.Recognizes(h.GroupVersionKind()) {
-		if d.lenient {
+		if d.lenient && d.refusal(h.GroupVersionKind()) == "" {
 			return nil, strings.TrimSpace(h.Kind + " " + h.Metadata.Name), true
 		}
 		return nil, "", false

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -66,4 +67,24 @@ func describeKinds() string {
 		parts[i] = v + " " + strings.Join(byVersion[v], ", ")
 	}
 	return strings.Join(parts, "; ")
+}
+
+// refusal says why a document of a policy kind at an API version tierproof
+// does not read is refused rather than passed over as another kind: read as
+// no policy, it would make every flow it decides look allowed.
+func refusal(gvk schema.GroupVersionKind) string {
+	switch {
+	case gvk.Group == "policy.networking.k8s.io":
+		return fmt.Sprintf("%s (%s) is a network-policy-api kind, which tierproof does not evaluate yet: remove it from the input, or every flow it decides would read as allowed", gvk.Kind, gvk.GroupVersion())
+	case gvk.Group == "extensions" && gvk.Kind == "NetworkPolicy":
+		return "apiVersion extensions/v1beta1 was removed in Kubernetes 1.16: write apiVersion: networking.k8s.io/v1 (the same fields)"
+	}
+	k, ok := KindOf(gvk.GroupKind())
+	if !ok {
+		return ""
+	}
+	if gvk.Group == "crd.antrea.io" {
+		return fmt.Sprintf("apiVersion %s is not read: Antrea 2.0 removed its alpha policy APIs; write apiVersion: %s (ClusterNetworkPolicy and NetworkPolicy keep their fields; check yours against Antrea's docs/antrea-network-policy.md)", gvk.GroupVersion(), k.GVK.GroupVersion())
+	}
+	return fmt.Sprintf("apiVersion %s is not read: write apiVersion: %s (the same fields)", gvk.GroupVersion(), k.GVK.GroupVersion())
 }

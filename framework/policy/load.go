@@ -30,7 +30,7 @@ func Scheme() *runtime.Scheme {
 
 var (
 	scheme  = Scheme()
-	decoder = manifest.NewDecoder(scheme, describeKinds())
+	decoder = manifest.NewDecoder(scheme, describeKinds()).Refusing(refusal)
 )
 
 // ReadPath reads a multi-document YAML file, or every *.yaml and *.yml file of a
