@@ -193,18 +193,34 @@ type document struct {
 // it; with no document before it, YAMLReader keeps the line as the start of
 // the next one (isBlank passes over it).
 func splitDocuments(data []byte) ([]document, error) {
+	// YAML ends lines with LF, CRLF or a lone CR (old Mac files): read all
+	// three as LF, keeping the line count, so that no document hides in one
+	// long line.
+	data = bytes.ReplaceAll(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
 	var docs []document
 	var current *document
+	ended := 0 // the line of a "..." end marker since the last document began
 	for n, line := range bytes.SplitAfter(data, []byte("\n")) {
 		if rest, ok := bytes.CutPrefix(line, []byte("---")); ok {
 			trimmed := strings.TrimSpace(string(rest))
 			if trimmed != "" && trimmed[0] != '#' {
 				return nil, fmt.Errorf("line %d: only spaces and a comment may follow the document separator ---", n+1)
 			}
+			ended = 0
 			if current != nil {
 				current = nil
 				continue
 			}
+		}
+		if rest, ok := bytes.CutPrefix(line, []byte("...")); ok && isComment(rest) {
+			ended = n + 1
+			continue
+		}
+		if ended > 0 {
+			if !isComment(line) {
+				return nil, fmt.Errorf("line %d: content after the document end marker ... of line %d, which YAML ignores: start a new document with ---", n+1, ended)
+			}
+			continue
 		}
 		if len(line) == 0 {
 			continue
@@ -219,6 +235,35 @@ func splitDocuments(data []byte) ([]document, error) {
 		current.data = append(current.data, line...)
 	}
 	return docs, nil
+}
+
+// isComment says whether line holds nothing but spaces and a comment.
+func isComment(line []byte) bool {
+	trimmed := strings.TrimSpace(string(line))
+	return trimmed == "" || trimmed[0] == '#'
+}
+
+// Single is the one document of data, for files that hold exactly one (a
+// topology): a second document is refused, never silently dropped.
+func Single(data []byte) ([]byte, error) {
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return nil, err
+	}
+	var found []document
+	for _, d := range docs {
+		if !isBlank(d.data) {
+			found = append(found, d)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		// Blank lines before it keep the file's line numbers in messages.
+		return append(bytes.Repeat([]byte("\n"), found[0].firstLine-1), found[0].data...), nil
+	}
+	return nil, fmt.Errorf("line %d: a second YAML document; this file holds one (the first starts at line %d)", found[1].firstLine, found[0].firstLine)
 }
 
 func isBlank(doc []byte) bool {

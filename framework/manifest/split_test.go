@@ -86,3 +86,27 @@ func TestReadFileReadsRegularFilesOnly(t *testing.T) {
 		t.Errorf("a regular file: %q, %v", data, err)
 	}
 }
+
+// Content is read or refused, never dropped: lines that end in a lone CR
+// are lines, a document after a YAML end marker "..." is refused, and a
+// file meant to hold one document refuses a second.
+func TestNoContentIsSilentlyDropped(t *testing.T) {
+	two := "apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\n"
+	for name, data := range map[string]string{"CR": strings.ReplaceAll(two, "\n", "\r"), "CRLF": strings.ReplaceAll(two, "\n", "\r\n")} {
+		docs, err := splitDocuments([]byte(data))
+		if err != nil || len(docs) != 2 || docs[1].firstLine != 4 {
+			t.Errorf("%s line ends: %d documents, %v", name, len(docs), err)
+		}
+	}
+	if _, err := splitDocuments([]byte("kind: A\n...\n# a comment\nkind: B\n")); err == nil ||
+		!strings.Contains(err.Error(), "line 4: content after the document end marker ... of line 2") {
+		t.Errorf("a document after ...: %v", err)
+	}
+	if docs, err := splitDocuments([]byte("kind: A\n...\n---\nkind: B\n")); err != nil || len(docs) != 2 {
+		t.Errorf("... then ---: %d documents, %v", len(docs), err)
+	}
+	if _, err := Single([]byte("# topology\npods: []\n---\npods: [x]\n")); err == nil ||
+		!strings.Contains(err.Error(), "line 4: a second YAML document; this file holds one (the first starts at line 1)") {
+		t.Errorf("a second document in a single-document file: %v", err)
+	}
+}

@@ -117,6 +117,9 @@ func readStrict(path string, into any) error {
 	if err != nil {
 		return fmt.Errorf("reading scenario: %w", err)
 	}
+	if data, err = manifest.Single(data); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	if err := yamlcheck.Booleans(data); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

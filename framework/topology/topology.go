@@ -130,6 +130,10 @@ func Load(path string) (*Topology, error) {
 
 // Parse decodes and validates a topology document.
 func Parse(data []byte) (*Topology, error) {
+	data, err := manifest.Single(data)
+	if err != nil {
+		return nil, err
+	}
 	if err := yamlcheck.Booleans(data); err != nil {
 		return nil, err
 	}
