@@ -584,3 +584,27 @@ spec: {podSelector: {}}
 		}
 	}
 }
+
+// A quoted number is no port name: the API server refuses it in a K8s
+// NetworkPolicy (IANA_SVC_NAME needs a letter; Kubernetes'
+// pkg/apis/networking/validation ValidateNetworkPolicyPort), so tierproof
+// refuses it too, instead of a rule that silently matches no port; in an
+// Antrea policy, which Antrea's webhook does not check, lint points at it.
+func TestAQuotedPortNumberIsNoPortName(t *testing.T) {
+	k8s := writeFile(t, "np.yaml", `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: redis, namespace: x}
+spec:
+  podSelector: {}
+  ingress: [{ports: [{port: "6379"}]}]
+`)
+	if _, err := run(t, "simulate", "--topology", xyzTopology, "--policies", k8s); err == nil ||
+		!strings.Contains(err.Error(), `spec.ingress[0].ports[0].port: Invalid value: "6379": must contain at least one letter`) {
+		t.Errorf("a quoted port in a K8s NetworkPolicy: %v", err)
+	}
+	acnp := writeFile(t, "acnp.yaml", strings.Replace(denyXFromY, `ingress: [{action: Drop, from:`, `ingress: [{action: Drop, ports: [{port: "6379"}], from:`, 1))
+	out, code := lintExit(t, "--topology", xyzTopology, "--policies", acnp)
+	if code != lintFindings || !strings.Contains(out, "quoted-port-number") || !strings.Contains(out, `port "6379" is read as a port name`) {
+		t.Errorf("lint on a quoted port in an ACNP: exit %d\n%s", code, out)
+	}
+}

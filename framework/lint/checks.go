@@ -8,6 +8,8 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/model"
@@ -432,6 +434,34 @@ func policyTypes(set *policy.Set) []Finding {
 				Field: d.field, Message: fmt.Sprintf("%d %s rule(s) but policyTypes %v leaves %s out: Antrea enforces them and isolates %s, the spec (and kube-router) ignores them",
 					d.rules, strings.ToLower(string(d.kind)), np.Spec.PolicyTypes, d.kind, strings.ToLower(string(d.kind))),
 				Fix: fmt.Sprintf("add %s to spec.policyTypes, or remove the %s rules", d.kind, strings.ToLower(string(d.kind)))})
+		}
+	}
+	return findings
+}
+
+// quotedPorts finds rule ports written as quoted numbers in Antrea-native
+// policies (port: "6379"): Antrea's webhook takes them as port names, which
+// no container can have — a port name needs a letter (IANA_SVC_NAME) — so
+// the rule matches no port. The API server refuses the same in a K8s
+// NetworkPolicy, and so does the model.
+func quotedPorts(set *policy.Set) []Finding {
+	var findings []Finding
+	for _, p := range antreaPolicies(set) {
+		for _, dir := range []struct {
+			name  string
+			rules []antreav1beta1.Rule
+		}{{"ingress", p.ingress}, {"egress", p.egress}} {
+			for i, r := range dir.rules {
+				for j, port := range r.Ports {
+					if port.Port == nil || port.Port.Type != intstr.String || len(validation.IsValidPortName(port.Port.StrVal)) == 0 {
+						continue
+					}
+					findings = append(findings, Finding{Severity: Warning, Check: CheckQuotedPort, Object: p.ref.String(), Source: p.source.String(),
+						Field:   fmt.Sprintf("spec.%s[%d].ports[%d].port", dir.name, i, j),
+						Message: fmt.Sprintf("port %q is read as a port name, which no container can have: the rule matches no port", port.Port.StrVal),
+						Fix:     fmt.Sprintf("write the port as a number (port: %s), or name a port the pods declare", port.Port.StrVal)})
+				}
+			}
 		}
 	}
 	return findings

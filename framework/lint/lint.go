@@ -71,6 +71,7 @@ const (
 	CheckPolicyTypes      = "rules-outside-policy-types"
 	CheckGroupPerNS       = "group-applied-to-with-namespaces-peer"
 	CheckTie              = "undefined-order-tie"
+	CheckQuotedPort       = "quoted-port-number"
 )
 
 // Run lints set on topo. An error means input the model cannot evaluate at
@@ -79,6 +80,7 @@ func Run(ctx context.Context, topo *topology.Topology, set *policy.Set) ([]Findi
 	findings, usable := references(set)
 	findings = append(findings, selectors(topo, set)...)
 	findings = append(findings, policyTypes(set)...)
+	findings = append(findings, quotedPorts(set)...)
 	m, err := model.CompileContext(ctx, topo, usable, model.Antrea)
 	if err != nil {
 		return nil, err

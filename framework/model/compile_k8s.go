@@ -2,6 +2,8 @@ package model
 
 import (
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/tierproof/tierproof/framework/policy"
@@ -124,6 +126,13 @@ func (c *compiler) k8sRule(ref PolicyRef, src policy.Source, dir Direction, inde
 		}
 	}
 	for i, port := range ports {
+		if port.Port != nil && port.Port.Type == intstr.String {
+			// The API server's own check (IANA_SVC_NAME): "6379" in quotes
+			// is no port name, and would match nothing.
+			for _, msg := range validation.IsValidPortName(port.Port.StrVal) {
+				errs = append(errs, field.Invalid(path.Child("ports").Index(i).Child("port"), port.Port.StrVal, msg))
+			}
+		}
 		pr, pErrs := compilePort(portSpec{protocol: port.Protocol, port: port.Port, endPort: port.EndPort}, path.Child("ports").Index(i))
 		errs = append(errs, pErrs...)
 		r.ports.ports = append(r.ports.ports, pr)
