@@ -35,14 +35,15 @@ func newRootCommand() *cobra.Command {
 // modelInputs are the flags every model command shares: a topology and either
 // policy manifests or a scenario.
 type modelInputs struct {
-	topology string
-	policies []string
-	scenario string
-	catalog  string
-	caseName string
-	strict   bool           // other kinds in --policies are errors
-	maxMiB   int64          // the cap on each input file
-	cmd      *cobra.Command // notes go to its stderr
+	topology  string
+	policies  []string
+	scenario  string
+	catalog   string
+	caseName  string
+	strict    bool           // other kinds in --policies are errors
+	maxMiB    int64          // the cap on each input file
+	namespace string         // for namespaced objects that name none
+	cmd       *cobra.Command // notes go to its stderr
 }
 
 func (in *modelInputs) register(cmd *cobra.Command) {
@@ -53,6 +54,7 @@ func (in *modelInputs) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&in.catalog, "catalog", "", "a conformance catalog directory (scenarios/conformance), instead of --policies")
 	cmd.Flags().StringVar(&in.caseName, "case", "", "with --catalog: one case, by name")
 	cmd.Flags().BoolVar(&in.strict, "strict", false, "refuse --policies files that also hold other kinds (ConfigMaps, Deployments, …) instead of passing over them")
+	cmd.Flags().StringVar(&in.namespace, "namespace", "default", "the namespace of namespaced --policies objects that name none (kubectl's current namespace)")
 	cmd.Flags().Int64Var(&in.maxMiB, "max-input-mib", defaultMaxInputMiB, "refuse an input file larger than this many MiB")
 	cmd.MarkFlagsMutuallyExclusive("policies", "scenario", "catalog")
 }
@@ -72,19 +74,20 @@ func (in *modelInputs) out() io.Writer {
 }
 
 // loadPolicies reads --policies; objects of other kinds are passed over with
-// a note on stderr, or refused with --strict.
+// a note on stderr, or refused with --strict; namespaced objects without a
+// namespace take --namespace, as kubectl's current namespace, with a note.
 func (in *modelInputs) loadPolicies() (*policy.Set, error) {
-	if in.strict {
-		return policy.Load(in.cmd.Context(), in.policies...)
-	}
-	set, skipped, err := policy.LoadMixed(in.cmd.Context(), in.policies...)
+	objects, skipped, err := policy.Read(in.cmd.Context(), !in.strict, in.policies...)
 	if err != nil {
 		return nil, err
 	}
 	if len(skipped) > 0 {
 		fmt.Fprintf(in.cmd.ErrOrStderr(), "tierproof: passed over %d object(s) of other kinds (--strict refuses them): %s\n", len(skipped), strings.Join(skipped, ", "))
 	}
-	return set, nil
+	if defaulted := policy.DefaultNamespace(objects, in.namespace); len(defaulted) > 0 {
+		fmt.Fprintf(in.cmd.ErrOrStderr(), "tierproof: %d object(s) name no namespace and are read in %s (--namespace), as kubectl would: %s\n", len(defaulted), in.namespace, strings.Join(defaulted, ", "))
+	}
+	return policy.NewSet(objects)
 }
 
 // loadTopology reads --topology, or the scenario's fixture topology.

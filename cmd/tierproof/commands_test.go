@@ -608,3 +608,21 @@ spec:
 		t.Errorf("lint on a quoted port in an ACNP: exit %d\n%s", code, out)
 	}
 }
+
+// A namespaced object that names no namespace is read in --namespace
+// (default "default"), as kubectl apply would, and stderr says which.
+func TestANamespacedObjectWithoutNamespaceTakesTheFlagsNamespace(t *testing.T) {
+	np := writeFile(t, "np.yaml", `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+`)
+	out, err := run(t, "explain", "--topology", xyzTopology, "--policies", np, "--namespace", "x", "--from", "y/a", "--to", "x/a")
+	if err != nil || !strings.Contains(out, "1 object(s) name no namespace and are read in x (--namespace), as kubectl would: NetworkPolicy deny-all") ||
+		!strings.Contains(out, "K8sNetworkPolicy/x/deny-all") || !strings.Contains(out, "Verdict: Drop") {
+		t.Errorf("--namespace x: %v\n%s", err, out)
+	}
+	if _, err := run(t, "simulate", "--topology", xyzTopology, "--policies", np); err == nil || !strings.Contains(err.Error(), `metadata.namespace: Not found: "default"`) {
+		t.Errorf("the default namespace, which the topology lacks: %v", err)
+	}
+}

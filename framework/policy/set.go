@@ -6,11 +6,11 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
-	"github.com/tierproof/tierproof/framework/manifest"
 )
 
 // Set is a policy input sorted by kind. Each slice keeps input order.
@@ -32,20 +32,22 @@ type Located[T any] struct {
 // Load reads files or directories, in the order given, into one Set.
 // It stops, with ctx's error, once ctx is done.
 func Load(ctx context.Context, paths ...string) (*Set, error) {
-	set, _, err := load(ctx, decoder, paths)
-	return set, err
+	objects, _, err := Read(ctx, false, paths...)
+	if err != nil {
+		return nil, err
+	}
+	return NewSet(objects)
 }
 
-// LoadMixed is Load for manifests that also hold other kinds (ConfigMaps,
-// Deployments): those are passed over and listed in skipped, each as
-// "<Kind> <name> (<file> (document N))".
-func LoadMixed(ctx context.Context, paths ...string) (set *Set, skipped []string, err error) {
-	return load(ctx, decoder.Lenient(), paths)
-}
-
-func load(ctx context.Context, d *manifest.Decoder, paths []string) (*Set, []string, error) {
-	var objects []Object
-	var skipped []string
+// Read reads files or directories, in the order given. lenient passes over
+// documents of other kinds (ConfigMaps, Deployments: real manifests mix
+// them), listing each in skipped as "<Kind> <name> (<file> (document N))".
+// It stops, with ctx's error, once ctx is done.
+func Read(ctx context.Context, lenient bool, paths ...string) (objects []Object, skipped []string, err error) {
+	d := decoder
+	if lenient {
+		d = decoder.Lenient()
+	}
 	for _, path := range paths {
 		decoded, err := d.ReadPath(ctx, path)
 		if err != nil {
@@ -59,8 +61,22 @@ func load(ctx context.Context, d *manifest.Decoder, paths []string) (*Set, []str
 			objects = append(objects, o)
 		}
 	}
-	set, err := NewSet(objects)
-	return set, skipped, err
+	return objects, skipped, nil
+}
+
+// DefaultNamespace puts namespaced objects without a namespace in namespace,
+// as kubectl apply does with its current namespace, and lists them.
+func DefaultNamespace(objects []Object, namespace string) (defaulted []string) {
+	for _, o := range objects {
+		k, _ := KindOf(o.Object.GetObjectKind().GroupVersionKind().GroupKind())
+		m, err := meta.Accessor(o.Object)
+		if err != nil || !k.Namespaced || m.GetNamespace() != "" {
+			continue
+		}
+		m.SetNamespace(namespace)
+		defaulted = append(defaulted, fmt.Sprintf("%s %s (%s)", k.GVK.Kind, m.GetName(), o.Source))
+	}
+	return defaulted
 }
 
 // NewSet sorts objects by kind. Namespaced kinds must name their namespace
