@@ -150,7 +150,7 @@ func TestBadInputExitsWithAMessage(t *testing.T) {
 		args []string
 		want string
 	}{
-		"unknown tier":     {[]string{"simulate", "--topology", xyzTopology, "--policies", policies}, `p.yaml (document 0): ClusterNetworkPolicy/deny-x-from-y: spec.tier: Not found: "nosuch"`},
+		"unknown tier":     {[]string{"simulate", "--topology", xyzTopology, "--policies", policies}, `p.yaml (document 0): ClusterNetworkPolicy/deny-x-from-y: spec.tier: Invalid value: "nosuch": no such Tier (tiers: emergency, securityops, networkops, platform, application, baseline; a Tier of your own must be in the input)`},
 		"missing topology": {[]string{"simulate", "--policies", policies}, "--topology is required (or give a --scenario)"},
 		"bad probe":        {[]string{"simulate", "--topology", xyzTopology, "--probe", "tcp/http"}, `probe "tcp/http": port "http" is not a number`},
 		"bad output":       {[]string{"simulate", "--topology", xyzTopology, "--output", "yaml"}, "want text or json"},
@@ -624,5 +624,24 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
 	}
 	if _, err := run(t, "simulate", "--topology", xyzTopology, "--policies", np); err == nil || !strings.Contains(err.Error(), `metadata.namespace: Not found: "default"`) {
 		t.Errorf("the default namespace, which the topology lacks: %v", err)
+	}
+}
+
+// Parser errors a user can act on: the file's line and a hint, for the
+// mistakes people make by hand.
+func TestParserErrorsGiveTheLineAndAHint(t *testing.T) {
+	for name, c := range map[string]struct{ doc, want string }{
+		"a lost spec: line": {"apiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata:\n  name: p\n  priority: 1\n  tier: securityops\nappliedTo: x: y\n",
+			"line 7: mapping values are not allowed in this context (the usual cause: a lost metadata: or spec: line, or a key indented under a value)"},
+		"a quoted priority": {strings.Replace(denyXFromY, "priority: 1", `priority: "5"`, 1),
+			`line 6: spec.priority: "5" is quoted text where a number is expected: write 5 without quotes`},
+		"a missing ---": {"# two objects\n" + denyXFromY + strings.Replace(denyXFromY, "deny-x-from-y", "second", 1),
+			"line 10: a second apiVersion in one document (the first is at line 2): is a --- missing between two objects?"},
+	} {
+		file := writeFile(t, "p.yaml", c.doc)
+		_, err := run(t, "simulate", "--topology", xyzTopology, "--policies", file)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("%s: %v\nwant one line with %q", name, err, c.want)
+		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -318,9 +320,12 @@ func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped
 		return obj, skipped, nil
 	}
 	// The slow path below gives every problem its message.
+	if err := repeatedHeader(doc, document.firstLine); err != nil {
+		return nil, "", err
+	}
 	var h header
 	if err := yaml.Unmarshal(doc, &h); err != nil {
-		return nil, "", err
+		return nil, "", parseError(err, document.firstLine)
 	}
 	if h.APIVersion == "" || h.Kind == "" {
 		return nil, "", fmt.Errorf("apiVersion and kind are required")
@@ -353,6 +358,41 @@ func (d *Decoder) refusal(gvk schema.GroupVersionKind) string {
 		return ""
 	}
 	return d.refuse(gvk)
+}
+
+// repeatedHeader refuses a document with a second apiVersion or kind at its
+// top level: two objects without the --- between them, which the strict
+// decoder would report as a dozen duplicate keys under the wrong name.
+func repeatedHeader(doc []byte, firstLine int) error {
+	seen := map[string]int{}
+	for n, line := range strings.Split(string(doc), "\n") {
+		key, _, ok := strings.Cut(line, ":")
+		if !ok || (key != "apiVersion" && key != "kind") {
+			continue
+		}
+		if first, dup := seen[key]; dup {
+			return fmt.Errorf("line %d: a second %s in one document (the first is at line %d): is a --- missing between two objects?", firstLine+n, key, first)
+		}
+		seen[key] = firstLine + n
+	}
+	return nil
+}
+
+// yamlLine is the line a YAML parser error names, within its document.
+var yamlLine = regexp.MustCompile(`yaml: line (\d+): `)
+
+// parseError gives a YAML parser's error the file's line, and a hint for the
+// message people meet most.
+func parseError(err error, firstLine int) error {
+	msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		n, _ := strconv.Atoi(yamlLine.FindStringSubmatch(m)[1])
+		return fmt.Sprintf("line %d: ", n+firstLine-1)
+	})
+	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
+	if strings.Contains(msg, "mapping values are not allowed in this context") {
+		msg += " (the usual cause: a lost metadata: or spec: line, or a key indented under a value)"
+	}
+	return errors.New(msg)
 }
 
 // decodeFast decodes a well-formed document with one YAML parse: to JSON

@@ -1,8 +1,10 @@
 package model
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -105,7 +107,9 @@ func (c *compiler) resolveTier(name string, path *field.Path) (string, int32, *f
 	}
 	prio, ok := c.tiers[name]
 	if !ok {
-		return "", 0, field.NotFound(path, name)
+		// Name the tiers there are, in evaluation order, to pick from.
+		known := slices.SortedFunc(maps.Keys(c.tiers), func(a, b string) int { return cmp.Or(cmp.Compare(c.tiers[a], c.tiers[b]), cmp.Compare(a, b)) })
+		return "", 0, field.Invalid(path, name, "no such Tier (tiers: "+strings.Join(known, ", ")+"; a Tier of your own must be in the input)")
 	}
 	return name, prio, nil
 }

@@ -15,9 +15,9 @@ func TestCompileRefusesWhatAntreaRefusesOrTheModelCannotJudge(t *testing.T) {
 	}
 	cases := map[string]struct{ manifests, want string }{
 		"unknown tier": {acnp("p", "  tier: nosuch\n  priority: 1\n"+toXA+"  ingress: [{action: Drop}]\n"),
-			`test.yaml (document 0): ClusterNetworkPolicy/p: spec.tier: Not found: "nosuch"`},
+			`test.yaml (document 0): ClusterNetworkPolicy/p: spec.tier: Invalid value: "nosuch": no such Tier (tiers: emergency, securityops, networkops, platform, application, baseline; a Tier of your own must be in the input)`},
 		"lowercase alias of a custom name is not a static tier": {acnp("p", "  tier: SECURITYOPS\n  priority: 1\n"+toXA+"  ingress: [{action: Drop}]\n"),
-			`spec.tier: Not found: "SECURITYOPS"`},
+			`spec.tier: Invalid value: "SECURITYOPS": no such Tier`},
 		"priority missing": {acnp("p", toXA+"  ingress: [{action: Drop}]\n"), "spec.priority: Invalid value: 0: is required and must be from 1 to 10000"},
 		"action missing":   {acnp("p", "  priority: 1\n"+toXA+"  ingress: [{from: [{podSelector: {}}]}]\n"), "spec.ingress[0].action: Required value"},
 		"Deny is not an action": {acnp("p", "  priority: 1\n"+toXA+"  ingress: [{action: Deny}]\n"),

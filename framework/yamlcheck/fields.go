@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -83,8 +84,33 @@ func (first At) check(n *yaml.Node, t reflect.Type, path string, problems *[]err
 	default:
 		if n.Kind != yaml.ScalarNode {
 			fail("want a %s, got %s", t.Kind(), shape(n))
+			return
+		}
+		if want, ok := scalarTags[t.Kind()]; ok && !slices.Contains(want, n.Tag) {
+			fail("%s", scalarMismatch(t.Kind(), n))
 		}
 	}
+}
+
+// scalarTags are the YAML tags a scalar may resolve to for a Go kind: what
+// the JSON decoder accepts once the document is turned into JSON.
+var scalarTags = map[reflect.Kind][]string{
+	reflect.String: {"!!str", "!!timestamp"}, reflect.Bool: {"!!bool"},
+	reflect.Int: {"!!int"}, reflect.Int8: {"!!int"}, reflect.Int16: {"!!int"}, reflect.Int32: {"!!int"}, reflect.Int64: {"!!int"},
+	reflect.Uint: {"!!int"}, reflect.Uint8: {"!!int"}, reflect.Uint16: {"!!int"}, reflect.Uint32: {"!!int"}, reflect.Uint64: {"!!int"},
+	reflect.Float32: {"!!int", "!!float"}, reflect.Float64: {"!!int", "!!float"},
+}
+
+func scalarMismatch(k reflect.Kind, n *yaml.Node) string {
+	switch {
+	case k == reflect.String:
+		return fmt.Sprintf("%s is read as a %s where text is expected: quote it (\"%s\")", n.Value, strings.TrimPrefix(n.Tag, "!!"), n.Value)
+	case k == reflect.Bool:
+		return fmt.Sprintf("want true or false, got %q", n.Value)
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		return fmt.Sprintf("%q is quoted text where a number is expected: write %s without quotes", n.Value, n.Value)
+	}
+	return fmt.Sprintf("want a number, got %q", n.Value)
 }
 
 // jsonFields maps a struct's json names to their types, embedded structs
