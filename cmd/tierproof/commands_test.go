@@ -645,3 +645,35 @@ func TestParserErrorsGiveTheLineAndAHint(t *testing.T) {
 		}
 	}
 }
+
+// On input with only K8s NetworkPolicies, lint's DNS advice speaks of what
+// the user wrote: the isolating policy's policyTypes and an egress rule, not
+// Antrea tiers or a spec.isolation that does not exist.
+func TestDNSAdviceSpeaksOfTheKindOfPolicyWritten(t *testing.T) {
+	np := writeFile(t, "np.yaml", `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: lockdown, namespace: test-app}
+spec: {podSelector: {}, policyTypes: [Egress]}
+`)
+	out, code := lintExit(t, "--topology", blogTopology, "--policies", np, "--output", "json", "--fail-on", "none")
+	if code != 0 {
+		t.Fatalf("lint exited %d:\n%s", code, out)
+	}
+	var doc struct{ Findings []struct{ Check, Field, Fix string } }
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range doc.Findings {
+		if f.Check != "dns-cut-off" {
+			continue
+		}
+		found = true
+		if f.Field != "spec.policyTypes" || strings.Contains(f.Fix, "tier") || !strings.Contains(f.Fix, "add an egress rule allowing TCP and UDP 53") {
+			t.Errorf("dns-cut-off on a K8s NetworkPolicy: field %q, fix %q", f.Field, f.Fix)
+		}
+	}
+	if !found {
+		t.Errorf("no dns-cut-off finding:\n%s", out)
+	}
+}

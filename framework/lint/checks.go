@@ -393,6 +393,15 @@ func dns(m *model.Model, topo *topology.Topology) []Finding {
 		if d.side == model.Ingress {
 			f.Fix = "keep kube-system out of the rule's appliedTo (a selector CoreDNS's namespace really carries, e.g. " + topology.NamespaceNameLabel + "), or allow DNS into it before the drop"
 		}
+		if d.rule.Isolation {
+			// A K8s NetworkPolicy denies by isolating the pods it selects:
+			// advice in the terms of the policy the user wrote.
+			f.Field = "spec.policyTypes"
+			f.Fix = "add an egress rule allowing TCP and UDP 53 to: [{namespaceSelector: {matchLabels: {" + topology.NamespaceNameLabel + ": kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}] to this NetworkPolicy (or another selecting the same pods)"
+			if d.side == model.Ingress {
+				f.Fix = "narrow spec.podSelector so that it does not select CoreDNS, or add an ingress rule allowing TCP and UDP 53 from the namespaces whose pods resolve names"
+			}
+		}
 		findings = append(findings, f)
 	}
 	return findings
