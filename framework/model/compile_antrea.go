@@ -114,6 +114,12 @@ func (c *compiler) resolveTier(name string, path *field.Path) (string, int32, *f
 	return name, prio, nil
 }
 
+// anpServiceAccount says why an Antrea NetworkPolicy's serviceAccount is
+// refused: its CRD (Antrea v2.7.0, build/charts/antrea/crds/networkpolicy.yaml)
+// lists no such field in appliedTo or peers — the ClusterNetworkPolicy's does
+// — so the API server drops it and the entry selects something else.
+const anpServiceAccount = "an Antrea NetworkPolicy has no serviceAccount field (only a ClusterNetworkPolicy does; the API server would drop it): select the pods by label, or write a ClusterNetworkPolicy"
+
 // policyScope is what differs between an ACNP and an ANP when resolving selectors.
 type policyScope struct {
 	ref     PolicyRef
@@ -322,6 +328,8 @@ func (c *compiler) appliedTo(entries []antreav1beta1.AppliedTo, path *field.Path
 				// A group with ipBlocks applies to nothing; pods are what it has.
 				set.union(g.pods)
 			}
+		case a.ServiceAccount != nil && !scope.cluster:
+			errs = append(errs, field.Forbidden(p.Child("serviceAccount"), anpServiceAccount))
 		case a.ServiceAccount != nil:
 			if a.PodSelector != nil || a.NamespaceSelector != nil {
 				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only selector of its entry"))
@@ -393,6 +401,8 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 				pm.pods.union(g.pods)
 				pm.addresses.union(g.addresses)
 			}
+		case peer.ServiceAccount != nil && !scope.cluster:
+			errs = append(errs, field.Forbidden(p.Child("serviceAccount"), anpServiceAccount))
 		case peer.ServiceAccount != nil:
 			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil || peer.Scope != "" {
 				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only field of its peer (Antrea's webhook: serviceAccount cannot be set with other peers in rules)"))

@@ -72,3 +72,26 @@ func TestCompileRefusesWhatAntreaRefusesOrTheModelCannotJudge(t *testing.T) {
 		})
 	}
 }
+
+// An Antrea NetworkPolicy has no serviceAccount field: Antrea v2.7.0's CRD
+// (build/charts/antrea/crds/networkpolicy.yaml) lists podSelector,
+// externalEntitySelector and group in appliedTo, and no serviceAccount among
+// the peers either; the API server would drop the field and the entry would
+// select something else. A ClusterNetworkPolicy keeps it.
+func TestAnAntreaNetworkPolicyHasNoServiceAccount(t *testing.T) {
+	topo := loadTopology(t, "xyz")
+	for _, c := range []struct{ spec, field string }{
+		{"  appliedTo: [{serviceAccount: {name: default, namespace: x}}]\n  ingress: [{action: Drop}]\n", "spec.appliedTo[0].serviceAccount"},
+		{"  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop, from: [{serviceAccount: {name: default, namespace: z}}]}]\n", "spec.ingress[0].from[0].serviceAccount"},
+	} {
+		anp := "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  priority: 1\n" + c.spec
+		_, err := compileYAML(t, topo, anp)
+		if err == nil || !strings.Contains(err.Error(), c.field+": Forbidden: an Antrea NetworkPolicy has no serviceAccount field") {
+			t.Errorf("%s: %v", c.field, err)
+		}
+		acnp := strings.Replace(strings.Replace(anp, "kind: NetworkPolicy", "kind: ClusterNetworkPolicy", 1), ", namespace: x}", "}", 1)
+		if _, err := compileYAML(t, topo, acnp); err != nil {
+			t.Errorf("the same in a ClusterNetworkPolicy: %v", err)
+		}
+	}
+}
