@@ -659,7 +659,9 @@ spec: {podSelector: {}, policyTypes: [Egress]}
 	if code != 0 {
 		t.Fatalf("lint exited %d:\n%s", code, out)
 	}
-	var doc struct{ Findings []struct{ Check, Field, Fix string } }
+	var doc struct {
+		Findings []struct{ Check, Field, Fix string }
+	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
