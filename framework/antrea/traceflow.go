@@ -20,11 +20,25 @@ import (
 // traceflowTimeout is what Antrea is given to trace one packet (its default is 20 s).
 const traceflowTimeout = 15
 
+// traceflowWait is how long a trace is waited for: Antrea's controller
+// looks for timed-out traces every 10 s, so a trace that cannot finish is
+// declared failed up to 10 s after its timeout — with Antrea's own reason,
+// which is worth the wait.
+const traceflowWait = (traceflowTimeout + 10 + 5) * time.Second
+
+// sctpNotTraced is the summary of an SCTP flow: Antrea's Traceflow takes
+// no SCTP header, and a bare protocol-132 packet matches no port rule, so a
+// trace would show a path that SCTP traffic does not take.
+const sctpNotTraced = "traceflow: not run: Antrea's Traceflow does not support SCTP (a bare protocol-132 packet matches no port rule)"
+
 // Trace asks Antrea to trace one flow's packet and summarises what each node
 // observed — above all which NetworkPolicy rule forwarded or dropped it. The
 // source must be a pod (Antrea injects the packet there); the Traceflow is
 // deleted afterwards.
 func Trace(ctx context.Context, c client.Client, f probe.Flow) (string, error) {
+	if f.Probe.Protocol == model.SCTP {
+		return sctpNotTraced, nil
+	}
 	namespace, pod, ok := strings.Cut(f.From, "/")
 	if !ok {
 		return "", fmt.Errorf("traceflow from %s: Antrea traces packets injected at a pod only", f.From)
@@ -44,7 +58,7 @@ func Trace(ctx context.Context, c client.Client, f probe.Flow) (string, error) {
 	}
 	defer func() { _ = c.Delete(context.WithoutCancel(ctx), tf) }()
 	var got antreav1beta1.Traceflow
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, (traceflowTimeout+5)*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, traceflowWait, true, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(tf), &got); err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
@@ -54,7 +68,7 @@ func Trace(ctx context.Context, c client.Client, f probe.Flow) (string, error) {
 		return "", fmt.Errorf("traceflow for %s did not finish: %w", f, err)
 	}
 	if got.Status.Phase == antreav1beta1.TraceflowFailed {
-		return "traceflow failed: " + got.Status.Reason, nil
+		return "traceflow failed, Antrea says: " + got.Status.Reason, nil
 	}
 	return summarize(got.Status.Results), nil
 }
@@ -68,8 +82,6 @@ func tracedPacket(p model.Probe) antreav1beta1.TraceflowPacket {
 	case model.UDP:
 		return antreav1beta1.TraceflowPacket{IPHeader: &antreav1beta1.TraceflowIPHeader{Protocol: 17},
 			TransportHeader: antreav1beta1.TraceflowTransportHeader{UDP: &antreav1beta1.TraceflowUDPHeader{DstPort: p.Port}}}
-	case model.SCTP:
-		return antreav1beta1.TraceflowPacket{IPHeader: &antreav1beta1.TraceflowIPHeader{Protocol: 132}}
 	}
 	return antreav1beta1.TraceflowPacket{IPHeader: &antreav1beta1.TraceflowIPHeader{Protocol: 1},
 		TransportHeader: antreav1beta1.TraceflowTransportHeader{ICMP: &antreav1beta1.TraceflowICMPEchoHeader{ID: 1, Sequence: 1}}}

@@ -62,3 +62,40 @@ func TestTraceSummarisesWhatAntreaObserved(t *testing.T) {
 		t.Errorf("external source: %v", err)
 	}
 }
+
+// An SCTP flow is not traced: Antrea's Traceflow has no SCTP header, and a
+// bare protocol-132 packet would match no port rule. The report says why.
+func TestSCTPIsNotTracedAndTheReportSaysWhy(t *testing.T) {
+	created := 0
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithInterceptorFuncs(interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			created++
+			return c.Create(ctx, obj, opts...)
+		},
+	}).Build()
+	f := probe.Flow{From: "x/a", To: "y/b", ToIP: "10.10.1.3", Probe: model.Probe{Protocol: model.SCTP, Port: 80}}
+	got, err := antrea.Trace(context.Background(), c, f)
+	if err != nil || created != 0 || !strings.Contains(got, "not run: Antrea's Traceflow does not support SCTP") {
+		t.Errorf("SCTP: %q, %v, %d traceflows created", got, err, created)
+	}
+}
+
+// A trace Antrea declares failed reports Antrea's own reason.
+func TestAFailedTraceReportsAntreasReason(t *testing.T) {
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if err := c.Get(ctx, key, obj, opts...); err != nil {
+				return err
+			}
+			if tf, ok := obj.(*antreav1beta1.Traceflow); ok {
+				tf.Status = antreav1beta1.TraceflowStatus{Phase: antreav1beta1.TraceflowFailed, Reason: "Traceflow timeout"}
+			}
+			return nil
+		},
+	}).Build()
+	f := probe.Flow{From: "x/a", To: "y/b", ToIP: "10.10.1.3", Probe: model.Probe{Protocol: model.UDP, Port: 53}}
+	got, err := antrea.Trace(context.Background(), c, f)
+	if err != nil || got != "traceflow failed, Antrea says: Traceflow timeout" {
+		t.Errorf("a failed trace: %q, %v", got, err)
+	}
+}
