@@ -151,6 +151,13 @@ func probeSCTP(ctx context.Context, dst net.IP, port, sourcePort int) (Outcome, 
 		return Error, "SCTP socket: " + err.Error() + " (is the sctp kernel module loaded?)"
 	}
 	defer unix.Close(fd)
+	// Antrea rejects SCTP with ICMP "administratively prohibited", which
+	// Linux keeps as a soft error on an SCTP socket — the association would
+	// retry its INIT until the timeout and read as a drop — unless the
+	// socket asks for ICMP errors (the kernel's sctp_v4_err).
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1); err != nil {
+		return Error, "IP_RECVERR: " + err.Error()
+	}
 	if sourcePort != 0 {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 			return Error, "SO_REUSEADDR: " + err.Error()
