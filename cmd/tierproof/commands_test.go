@@ -618,7 +618,7 @@ metadata: {name: deny-all}
 spec: {podSelector: {}, policyTypes: [Ingress]}
 `)
 	out, err := run(t, "explain", "--topology", xyzTopology, "--policies", np, "--namespace", "x", "--from", "y/a", "--to", "x/a")
-	if err != nil || !strings.Contains(out, "1 object(s) name no namespace and are read in x (--namespace), as kubectl would: NetworkPolicy deny-all") ||
+	if err != nil || !strings.Contains(out, "1 object(s) name no namespace and are read in x (--namespace), as kubectl would: K8sNetworkPolicy/x/deny-all") ||
 		!strings.Contains(out, "K8sNetworkPolicy/x/deny-all") || !strings.Contains(out, "Verdict: Drop") {
 		t.Errorf("--namespace x: %v\n%s", err, out)
 	}
@@ -677,5 +677,18 @@ spec: {podSelector: {}, policyTypes: [Egress]}
 	}
 	if !found {
 		t.Errorf("no dns-cut-off finding:\n%s", out)
+	}
+}
+
+// An external endpoint has no side of its own: explain says which side
+// allowed, not "both sides".
+func TestExplainForAnExternalSourceNamesTheOneSide(t *testing.T) {
+	out, err := run(t, "explain", "--topology", xyzTopology, "--from", "ext", "--to", "x/a")
+	if err != nil || strings.Contains(out, "both sides") || !strings.Contains(out, "Verdict: Allow (the ingress side allows; an external source has no side of its own)") {
+		t.Errorf("explain from an external host: %v\n%s", err, out)
+	}
+	out, err = run(t, "explain", "--topology", xyzTopology, "--from", "x/a", "--to", "ext")
+	if err != nil || !strings.Contains(out, "Verdict: Allow (the egress side allows; an external destination has no side of its own)") {
+		t.Errorf("explain to an external host: %v\n%s", err, out)
 	}
 }

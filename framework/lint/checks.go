@@ -50,9 +50,9 @@ func references(set *policy.Set) ([]Finding, *policy.Set) {
 		if groups[r.namespace+"/"+r.name] {
 			continue
 		}
-		kind := "ClusterGroup " + r.name
+		kind := "ClusterGroup/" + r.name
 		if r.namespace != "" {
-			kind = "Group " + r.namespace + "/" + r.name
+			kind = "Group/" + r.namespace + "/" + r.name
 		}
 		findings = append(findings, Finding{Severity: Error, Check: CheckMissingGroup, Object: r.object, Source: r.source.String(),
 			Field: r.path.String(), Message: kind + " is not in the input; the reference matches nothing",

@@ -196,7 +196,7 @@ spec:
 	if f := find(findings, lint.CheckMissingTier, "ClusterNetworkPolicy/in-a-missing-tier", "spec.tier"); f == nil || f.Severity != lint.Error || !strings.Contains(f.Source, "refs.yaml (document 0)") {
 		t.Errorf("missing tier: %+v", f)
 	}
-	if f := find(findings, lint.CheckMissingGroup, "ClusterNetworkPolicy/missing-group", "spec.ingress[0].from[0].group"); f == nil || !strings.Contains(f.Message, "ClusterGroup ghosts") {
+	if f := find(findings, lint.CheckMissingGroup, "ClusterNetworkPolicy/missing-group", "spec.ingress[0].from[0].group"); f == nil || !strings.Contains(f.Message, "ClusterGroup/ghosts") {
 		t.Errorf("missing group: %+v", f)
 	}
 	if f := find(findings, lint.CheckSelectorNoEffect, "ClusterNetworkPolicy/missing-group", "spec.appliedTo[0].podSelector.matchExpressions[0]"); f == nil || !strings.Contains(f.Message, "no pod carries the label team") {

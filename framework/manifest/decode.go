@@ -307,8 +307,27 @@ func listItems(doc document) (items []document, isList bool, err error) {
 type header struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        struct {
-		Name string `json:"name"`
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
 	} `json:"metadata"`
+}
+
+func (h header) name() string {
+	return ObjectName(h.GroupVersionKind().GroupKind(), h.Metadata.Namespace, h.Metadata.Name)
+}
+
+// ObjectName is the one name every message gives an object: Kind/name, or
+// Kind/namespace/name; Kubernetes' NetworkPolicy is K8sNetworkPolicy/…,
+// since Antrea's NetworkPolicy shares its kind name.
+func ObjectName(gk schema.GroupKind, namespace, name string) string {
+	kind := gk.Kind
+	if gk.Group == "networking.k8s.io" && kind == "NetworkPolicy" {
+		kind = "K8sNetworkPolicy"
+	}
+	if namespace != "" {
+		return kind + "/" + namespace + "/" + name
+	}
+	return kind + "/" + name
 }
 
 func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped string, err error) {
@@ -332,7 +351,7 @@ func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped
 	}
 	if !d.scheme.Recognizes(h.GroupVersionKind()) {
 		if why := d.refusal(h.GroupVersionKind()); why != "" {
-			return nil, "", fmt.Errorf("%s %q: %s", h.Kind, h.Metadata.Name, why)
+			return nil, "", fmt.Errorf("%s: %s", h.name(), why)
 		}
 		if d.lenient {
 			return nil, strings.TrimSpace(h.Kind + " " + h.Metadata.Name), nil
@@ -348,7 +367,7 @@ func (d *Decoder) decodeDocument(document document) (obj runtime.Object, skipped
 				err = problems
 			}
 		}
-		return nil, "", prefixEach(fmt.Sprintf("%s %q", h.Kind, h.Metadata.Name), err)
+		return nil, "", prefixEach(h.name(), err)
 	}
 	return obj, "", nil
 }

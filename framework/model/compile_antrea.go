@@ -76,7 +76,7 @@ func (c *compiler) compileTiers(tiers []policy.Located[*antreav1beta1.Tier]) {
 		prio := t.Object.Spec.Priority
 		if len(staticTiers)+i >= maxTiers {
 			errs = append(errs, field.TooMany(field.NewPath("metadata", "name"), len(staticTiers)+len(tiers), maxTiers))
-			c.fail(t.Source, "Tier "+t.Object.Name, errs)
+			c.fail(t.Source, "Tier/"+t.Object.Name, errs)
 			continue
 		}
 		path := field.NewPath("spec", "priority")
@@ -93,7 +93,7 @@ func (c *compiler) compileTiers(tiers []policy.Located[*antreav1beta1.Tier]) {
 			c.tiers[t.Object.Name] = prio
 			used[prio] = t.Object.Name
 		}
-		c.fail(t.Source, "Tier "+t.Object.Name, errs)
+		c.fail(t.Source, "Tier/"+t.Object.Name, errs)
 	}
 }
 
@@ -172,13 +172,14 @@ func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tie
 			r := &list[i]
 			if r.Name != "" {
 				if first, dup := names[r.Name]; dup {
-					errs = append(errs, field.Duplicate(path.Child("name"), r.Name+" (also at "+first.String()+"): Antrea's webhook refuses the policy, rules names must be unique within the policy"))
+					errs = append(errs, &field.Error{Type: field.ErrorTypeDuplicate, Field: path.Child("name").String(), BadValue: r.Name,
+						Detail: "also at " + first.String() + ": Antrea's webhook refuses the policy, rules names must be unique within the policy"})
 				}
 				names[r.Name] = path
 			} else if key, err := generatedRuleName(dir, r); err == nil {
 				if first, dup := generated[key]; dup {
-					errs = append(errs, field.Duplicate(path.Child("name"),
-						"unset, and the rule is identical to "+first.String()+": Antrea's mutating webhook names an unnamed rule from a hash of its content, so both get the same name and the validating webhook refuses the policy (rules names must be unique within the policy); give one of them a name"))
+					errs = append(errs, &field.Error{Type: field.ErrorTypeDuplicate, Field: path.Child("name").String(), BadValue: field.OmitValueType{},
+						Detail: "unset, and the rule is identical to " + first.String() + ": Antrea's mutating webhook names an unnamed rule from a hash of its content, so both get the same name and the validating webhook refuses the policy (rules names must be unique within the policy); give one of them a name"})
 				}
 				generated[key] = path
 			}

@@ -31,10 +31,10 @@ func (c *compiler) group(scope policyScope, name string) *groupMembers {
 func (c *compiler) compileGroups(set *policy.Set) {
 	c.groups = map[string]*groupMembers{}
 	for _, g := range set.ClusterGroups {
-		c.compileGroup(g.Source, "ClusterGroup "+g.Object.Name, "", g.Object.Name, &g.Object.Spec)
+		c.compileGroup(g.Source, "ClusterGroup/"+g.Object.Name, "", g.Object.Name, &g.Object.Spec)
 	}
 	for _, g := range set.Groups {
-		c.compileGroup(g.Source, "Group "+g.Object.Namespace+"/"+g.Object.Name, g.Object.Namespace, g.Object.Name, &g.Object.Spec)
+		c.compileGroup(g.Source, "Group/"+g.Object.Namespace+"/"+g.Object.Name, g.Object.Namespace, g.Object.Name, &g.Object.Spec)
 	}
 	// Children are resolved once every group is known. Antrea nests one level
 	// only: its webhook refuses a child that has children of its own

@@ -107,7 +107,14 @@ func (e *Explanation) WriteText(w io.Writer) error {
 	if e.From == e.To {
 		b.WriteString(" (a pod reaching its own IP never leaves the pod)\n")
 	} else if e.Result.Verdict == Allow {
-		b.WriteString(" (both sides allow)\n")
+		switch {
+		case e.Result.Egress.Phase == PhaseNoSide:
+			b.WriteString(" (the ingress side allows; an external source has no side of its own)\n")
+		case e.Result.Ingress.Phase == PhaseNoSide:
+			b.WriteString(" (the egress side allows; an external destination has no side of its own)\n")
+		default:
+			b.WriteString(" (both sides allow)\n")
+		}
 	} else {
 		fmt.Fprintf(&b, " (decided on the %s side)\n", decidedBy)
 	}

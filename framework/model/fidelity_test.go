@@ -232,11 +232,11 @@ func TestTheModelRefusesWhatAntreasWebhooksRefuse(t *testing.T) {
 		// validateRuleName then finds the two names equal.
 		"two identical unnamed rules": {acnp("twins", "  priority: 1\n"+toXA+
 			"  ingress:\n  - {action: Drop, from: [{podSelector: {}}]}\n  - {action: Drop, from: [{podSelector: {}}]}\n"),
-			"spec.ingress[1].name: Duplicate value: \"unset, and the rule is identical to spec.ingress[0]"},
+			"spec.ingress[1].name: Duplicate value: unset, and the rule is identical to spec.ingress[0]"},
 		// validateRuleName keeps one set of names across ingress and egress.
 		"a name used in both directions": {acnp("same-name", "  priority: 1\n"+toXA+
 			"  ingress: [{name: r, action: Drop}]\n  egress: [{name: r, action: Drop}]\n"),
-			"spec.egress[0].name: Duplicate value: \"r (also at spec.ingress[0])"},
+			"spec.egress[0].name: Duplicate value: \"r\": also at spec.ingress[0]"},
 		// validatePeers: numFieldsSetInStruct(peer) > 1 with a group, scope included.
 		"a group peer with a scope": {acnp("group-scope", "  priority: 1\n"+toXA+
 			"  ingress: [{action: Drop, from: [{group: g, scope: Cluster}]}]\n"),
@@ -246,13 +246,13 @@ func TestTheModelRefusesWhatAntreasWebhooksRefuse(t *testing.T) {
 			"  ingress: [{action: Drop, from: [{namespaces: {sameLabels: [\"bad key!\"]}}]}]\n"),
 			"spec.ingress[0].from[0].namespaces.sameLabels[0]: Invalid value: \"bad key!\""},
 		// tierValidator.createValidate: maximum number of Tiers supported: 20 (the 6 static ones count).
-		"a 21st Tier": {tiers(15), "Tier t14: metadata.name: Too many: 21: must have at most 20 items"},
+		"a 21st Tier": {tiers(15), "Tier/t14: metadata.name: Too many: 21: must have at most 20 items"},
 		// validateChildClusterGroup: a child with childGroups of its own is refused.
 		"groups nested two levels": {docs(
 			clusterGroup("leaf", "  podSelector: {}\n"),
 			clusterGroup("middle", "  childGroups: [leaf]\n"),
 			clusterGroup("top", "  childGroups: [middle]\n")),
-			"ClusterGroup top: spec.childGroups[0]: Forbidden: middle has childGroups itself"},
+			"ClusterGroup/top: spec.childGroups[0]: Forbidden: middle has childGroups itself"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -138,13 +138,13 @@ func (c *compiler) checkNamespaces(set *policy.Set) {
 		}
 	}
 	for _, g := range set.Groups {
-		check(g.Source, "Group "+g.Object.Name, g.Object.Namespace)
+		check(g.Source, "Group/"+g.Object.Namespace+"/"+g.Object.Name, g.Object.Namespace)
 	}
 	for _, p := range set.NetworkPolicies {
-		check(p.Source, "NetworkPolicy "+p.Object.Name, p.Object.Namespace)
+		check(p.Source, "NetworkPolicy/"+p.Object.Namespace+"/"+p.Object.Name, p.Object.Namespace)
 	}
 	for _, p := range set.K8sNetworkPolicies {
-		check(p.Source, "K8s NetworkPolicy "+p.Object.Name, p.Object.Namespace)
+		check(p.Source, "K8sNetworkPolicy/"+p.Object.Namespace+"/"+p.Object.Name, p.Object.Namespace)
 	}
 }
 

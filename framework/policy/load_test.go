@@ -46,8 +46,8 @@ func TestBadInputNamesFileDocumentObjectAndField(t *testing.T) {
 		// object, with its line counted from the file's start (the Tier takes
 		// lines 1-4, the separator line 5).
 		{"unknown fields", tier + "---\napiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: p}\nspec:\n  priority: 1\n  prio: 2\n  ingress: [{action: Drop, fromm: []}]\n",
-			[]string{"in.yaml (document 1): ClusterNetworkPolicy \"p\": line 11: spec.prio: unknown field",
-				"\nin.yaml (document 1): ClusterNetworkPolicy \"p\": line 12: spec.ingress[0].fromm: unknown field"}},
+			[]string{"in.yaml (document 1): ClusterNetworkPolicy/p: line 11: spec.prio: unknown field",
+				"\nin.yaml (document 1): ClusterNetworkPolicy/p: line 12: spec.ingress[0].fromm: unknown field"}},
 		{"unknown kind", "apiVersion: crd.antrea.io/v1beta1\nkind: Foo\nmetadata: {name: x}\n",
 			[]string{"in.yaml (document 0)", `unsupported kind "Foo"`}},
 		{"kind of another API", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n",
@@ -59,7 +59,7 @@ func TestBadInputNamesFileDocumentObjectAndField(t *testing.T) {
 		{"a bare y in a later document", tier + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: y}\nspec: {podSelector: {}}\n",
 			[]string{"in.yaml (document 1): line 8: unquoted y"}},
 		{"duplicate field", "apiVersion: crd.antrea.io/v1beta1\nkind: Tier\nmetadata: {name: x}\nspec: {priority: 1, priority: 2}\n",
-			[]string{`Tier "x"`, "priority"}},
+			[]string{`Tier/x`, "priority"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,7 +78,7 @@ func TestBadInputNamesFileDocumentObjectAndField(t *testing.T) {
 
 func TestSetRefusesDuplicatesAndMissingNamespaces(t *testing.T) {
 	for name, tc := range map[string]struct{ data, want string }{
-		"duplicate": {tier + "---\n" + tier, "in.yaml (document 1): Tier t1: duplicate of the object in in.yaml (document 0)"},
+		"duplicate": {tier + "---\n" + tier, "in.yaml (document 1): Tier/t1: duplicate of the object in in.yaml (document 0)"},
 		"no namespace": {"apiVersion: crd.antrea.io/v1beta1\nkind: Group\nmetadata: {name: g}\nspec: {}\n",
 			`metadata.namespace: Required value`},
 		"namespace on a cluster-scoped kind": {"apiVersion: crd.antrea.io/v1beta1\nkind: Tier\nmetadata: {name: t, namespace: x}\nspec: {priority: 3}\n",

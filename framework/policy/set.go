@@ -8,9 +8,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
+	"github.com/tierproof/tierproof/framework/manifest"
 )
 
 // Set is a policy input sorted by kind. Each slice keeps input order.
@@ -74,7 +76,7 @@ func DefaultNamespace(objects []Object, namespace string) (defaulted []string) {
 			continue
 		}
 		m.SetNamespace(namespace)
-		defaulted = append(defaulted, fmt.Sprintf("%s %s (%s)", k.GVK.Kind, m.GetName(), o.Source))
+		defaulted = append(defaulted, fmt.Sprintf("%s (%s)", manifest.ObjectName(k.GVK.GroupKind(), namespace, m.GetName()), o.Source))
 	}
 	return defaulted
 }
@@ -119,24 +121,24 @@ func NewSet(objects []Object) (*Set, error) {
 			return nil, fmt.Errorf("%s: %s: metadata.name: Required value", o.Source, kind.Kind)
 		}
 		if namespaced && namespace == "" {
-			return nil, fmt.Errorf("%s: %s %q: metadata.namespace: Required value: namespaced kinds must name their namespace", o.Source, kind.Kind, name)
+			return nil, fmt.Errorf("%s: %s: metadata.namespace: Required value: namespaced kinds must name their namespace", o.Source, manifest.ObjectName(kind.GroupKind(), "", name))
 		}
 		if !namespaced && namespace != "" {
-			return nil, fmt.Errorf("%s: %s %q: metadata.namespace: Invalid value: %q: %s is cluster-scoped", o.Source, kind.Kind, name, namespace, kind.Kind)
+			return nil, fmt.Errorf("%s: %s: metadata.namespace: Invalid value: %q: %s is cluster-scoped", o.Source, manifest.ObjectName(kind.GroupKind(), "", name), namespace, kind.Kind)
 		}
 		// The API server's own rules: names it would refuse never reach a
 		// verdict, a report or a terminal.
 		for _, msg := range validation.IsDNS1123Subdomain(name) {
-			return nil, fmt.Errorf("%s: %s %q: metadata.name: Invalid value: %s", o.Source, kind.Kind, name, msg)
+			return nil, fmt.Errorf("%s: %s: metadata.name: Invalid value: %q: %s", o.Source, kind.Kind, name, msg)
 		}
 		for _, msg := range validation.IsDNS1123Label(namespace) {
 			if namespace != "" {
-				return nil, fmt.Errorf("%s: %s %q: metadata.namespace: Invalid value: %q: %s", o.Source, kind.Kind, name, namespace, msg)
+				return nil, fmt.Errorf("%s: %s: metadata.namespace: Invalid value: %q: %s", o.Source, manifest.ObjectName(kind.GroupKind(), "", name), namespace, msg)
 			}
 		}
 		key := strings.Join([]string{kind.Group, kind.Kind, namespace, name}, "/")
 		if first, dup := seen[key]; dup {
-			return nil, fmt.Errorf("%s: %s %s: duplicate of the object in %s", o.Source, kind.Kind, qualified(namespace, name), first)
+			return nil, fmt.Errorf("%s: %s: duplicate of the object in %s", o.Source, manifest.ObjectName(kind.GroupKind(), namespace, name), first)
 		}
 		seen[key] = o.Source
 	}
@@ -192,21 +194,23 @@ func (s *Set) AntreaPolicyNames() []string {
 // Kubernetes NetworkPolicies only.
 func (s *Set) AntreaNative() []string {
 	var out []string
-	add := func(kind, name string, src Source) { out = append(out, kind+" "+name+" ("+src.String()+")") }
+	add := func(kind, namespace, name string, src Source) {
+		out = append(out, manifest.ObjectName(schema.GroupKind{Group: antreav1beta1.GroupName, Kind: kind}, namespace, name)+" ("+src.String()+")")
+	}
 	for _, o := range s.Tiers {
-		add("Tier", o.Object.Name, o.Source)
+		add("Tier", "", o.Object.Name, o.Source)
 	}
 	for _, o := range s.ClusterGroups {
-		add("ClusterGroup", o.Object.Name, o.Source)
+		add("ClusterGroup", "", o.Object.Name, o.Source)
 	}
 	for _, o := range s.Groups {
-		add("Group", o.Object.Namespace+"/"+o.Object.Name, o.Source)
+		add("Group", o.Object.Namespace, o.Object.Name, o.Source)
 	}
 	for _, o := range s.ClusterNetworkPolicies {
-		add("ClusterNetworkPolicy", o.Object.Name, o.Source)
+		add("ClusterNetworkPolicy", "", o.Object.Name, o.Source)
 	}
 	for _, o := range s.NetworkPolicies {
-		add("NetworkPolicy", o.Object.Namespace+"/"+o.Object.Name, o.Source)
+		add("NetworkPolicy", o.Object.Namespace, o.Object.Name, o.Source)
 	}
 	return out
 }

@@ -168,7 +168,7 @@ spec:
 `})
 	plane := &k8sOnlyPlane{livePlane{topo: topo}}
 	runner := walkthrough.Runner{Plane: plane}
-	if err := runner.CheckScenario(s, nil); err == nil || !strings.Contains(err.Error(), "ClusterNetworkPolicy drop-all (") || !strings.Contains(err.Error(), "p.yaml") {
+	if err := runner.CheckScenario(s, nil); err == nil || !strings.Contains(err.Error(), "ClusterNetworkPolicy/drop-all (") || !strings.Contains(err.Error(), "p.yaml") {
 		t.Errorf("CheckScenario: %v", err)
 	}
 	_, err := runner.PlayStage(context.Background(), s, 0, topo, nil)
