@@ -38,6 +38,39 @@ func TestAgainstARealAPIServer(t *testing.T) {
 	t.Run("exec through the API server", func(t *testing.T) { execPods(t, env) })
 	t.Run("relabel and reset", func(t *testing.T) { relabelAndReset(t, env) })
 	t.Run("remove what an earlier run left", func(t *testing.T) { removeLeftovers(t, env) })
+	t.Run("the CRDs refuse what Antrea's refuse", func(t *testing.T) { crdValidation(t, env) })
+}
+
+// The CRDs generated from the type mirror refuse what Antrea's own refuse
+// (build/charts/antrea/crds: action is one of Allow, Drop, Reject, Pass; a
+// policy's priority is from 1 to 10000), so that a stage the model would
+// refuse is refused by the API server here too, not applied.
+func crdValidation(t *testing.T, env *testenv.Env) {
+	ctx := context.Background()
+	acnp := func(name string, priority float64, action antreav1beta1.RuleAction) *antreav1beta1.ClusterNetworkPolicy {
+		return &antreav1beta1.ClusterNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: antreav1beta1.ClusterNetworkPolicySpec{Priority: priority,
+				AppliedTo: []antreav1beta1.AppliedTo{{PodSelector: &metav1.LabelSelector{}}},
+				Ingress:   []antreav1beta1.Rule{{Action: ptr(action)}}}}
+	}
+	for _, c := range []struct {
+		policy *antreav1beta1.ClusterNetworkPolicy
+		want   string
+	}{
+		{acnp("deny-action", 1, "Deny"), `spec.ingress[0].action: Unsupported value: "Deny"`},
+		{acnp("priority-zero", 0, antreav1beta1.RuleActionDrop), "spec.priority: Invalid value: 0: spec.priority in body should be greater than or equal to 1"},
+		{acnp("priority-high", 10001, antreav1beta1.RuleActionDrop), "spec.priority: Invalid value: 10001: spec.priority in body should be less than or equal to 10000"},
+	} {
+		err := env.Client.Create(ctx, c.policy)
+		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want refused with %q", c.policy.Name, err, c.want)
+		}
+	}
+	ok := acnp("within-bounds", 10000, antreav1beta1.RuleActionPass)
+	if err := env.Client.Create(ctx, ok); err != nil {
+		t.Errorf("a valid policy was refused: %v", err)
+	}
+	_ = env.Client.Delete(ctx, ok)
 }
 
 // A kept cluster still holds the policies of the run that failed on it; the

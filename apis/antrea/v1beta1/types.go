@@ -62,7 +62,10 @@ type ClusterNetworkPolicy struct {
 type ClusterNetworkPolicySpec struct {
 	// Tier names a Tier object; empty means the application tier. The static
 	// tiers may also be named with a capital letter (SecurityOps).
-	Tier      string      `json:"tier,omitempty"`
+	Tier string `json:"tier,omitempty"`
+	// Priority orders the policy within its tier, as Antrea's CRD bounds it.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
 	Priority  float64     `json:"priority"`
 	AppliedTo []AppliedTo `json:"appliedTo,omitempty"`
 	Ingress   []Rule      `json:"ingress,omitempty"`
@@ -99,7 +102,10 @@ type NetworkPolicy struct {
 // the API server's schema forbids namespaceSelector in its appliedTo and the
 // namespaces peer, which the model refuses as Antrea's admission would.
 type NetworkPolicySpec struct {
-	Tier      string      `json:"tier,omitempty"`
+	Tier string `json:"tier,omitempty"`
+	// Priority orders the policy within its tier, as Antrea's CRD bounds it.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
 	Priority  float64     `json:"priority"`
 	AppliedTo []AppliedTo `json:"appliedTo,omitempty"`
 	Ingress   []Rule      `json:"ingress,omitempty"`
@@ -152,6 +158,7 @@ type NetworkPolicyCondition struct {
 }
 
 // RuleAction is what a matching rule does with a flow.
+// +kubebuilder:validation:Enum=Allow;Drop;Reject;Pass
 type RuleAction string
 
 // The actions a rule may take.
