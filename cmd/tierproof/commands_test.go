@@ -692,3 +692,31 @@ func TestExplainForAnExternalSourceNamesTheOneSide(t *testing.T) {
 		t.Errorf("explain to an external host: %v\n%s", err, out)
 	}
 }
+
+// The cookbook's trap: a policy naming the Service's port (80) where the
+// container listens on 4567 allows nothing; lint says so, and is quiet for
+// the container's port and for a name the pods declare.
+func TestLintFindsAPortNoSelectedPodExposes(t *testing.T) {
+	np := func(port string) string {
+		return writeFile(t, "np.yaml", `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: appserver, namespace: yelb}
+spec:
+  podSelector: {matchLabels: {app: yelb-appserver}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: yelb-ui}}}], ports: [{port: `+port+`}]}]
+`)
+	}
+	out, code := lintExit(t, "--topology", blogTopology, "--policies", np("80"))
+	if code != lintFindings || !strings.Contains(out, "port-not-exposed") || !strings.Contains(out, "port TCP/80 is declared by none of the pods it applies to") {
+		t.Errorf("the Service's port: exit %d\n%s", code, out)
+	}
+	out, code = lintExit(t, "--topology", blogTopology, "--policies", np("api"))
+	if code != lintFindings || !strings.Contains(out, "no container of the pods it applies to has a port named api") {
+		t.Errorf("a name the pods lack: exit %d\n%s", code, out)
+	}
+	for _, port := range []string{"4567", "http"} {
+		if out, _ := lintExit(t, "--topology", blogTopology, "--policies", np(port)); strings.Contains(out, "port-not-exposed") {
+			t.Errorf("port %s, which the pod declares:\n%s", port, out)
+		}
+	}
+}

@@ -475,3 +475,26 @@ func quotedPorts(set *policy.Set) []Finding {
 	}
 	return findings
 }
+
+// unexposedPorts finds rule ports no pod at the rule's receiving end
+// declares (model.UnexposedPorts): a Service's port written where the
+// container's belongs, or a port name the pods lack.
+func unexposedPorts(m *model.Model) []Finding {
+	var findings []Finding
+	for _, u := range m.UnexposedPorts() {
+		ends := "the pods it applies to"
+		if u.Rule.Direction == model.Egress {
+			ends = "the pods its peers select"
+		}
+		f := Finding{Severity: Warning, Check: CheckUnexposedPort, Object: u.Rule.Policy.String(), Source: u.Rule.Source.String(),
+			Field:   fmt.Sprintf("spec.%s.ports[%d].port", u.Rule.ID(), u.Index),
+			Message: fmt.Sprintf("port %s is declared by none of %s: a Service's port in place of the container's?", u.Port, ends),
+			Fix:     "name the port the containers listen on (a Service's targetPort, not its port)"}
+		if u.Named {
+			f.Message = fmt.Sprintf("no container of %s has a port named %s: the entry matches no port", ends, u.Port)
+			f.Fix = "name a port the containers declare, or write its number"
+		}
+		findings = append(findings, f)
+	}
+	return findings
+}

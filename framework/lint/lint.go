@@ -72,6 +72,7 @@ const (
 	CheckGroupPerNS       = "group-applied-to-with-namespaces-peer"
 	CheckTie              = "undefined-order-tie"
 	CheckQuotedPort       = "quoted-port-number"
+	CheckUnexposedPort    = "port-not-exposed"
 )
 
 // Run lints set on topo. An error means input the model cannot evaluate at
@@ -89,6 +90,7 @@ func Run(ctx context.Context, topo *topology.Topology, set *policy.Set) ([]Findi
 		func() []Finding { return appliesToNothing(m, usable) },
 		func() []Finding { return shadowed(m) },
 		func() []Finding { return dns(m, topo) },
+		func() []Finding { return unexposedPorts(m) },
 	} {
 		if err := ctx.Err(); err != nil {
 			return nil, err
