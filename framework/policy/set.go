@@ -128,13 +128,11 @@ func NewSet(objects []Object) (*Set, error) {
 		}
 		// The API server's own rules: names it would refuse never reach a
 		// verdict, a report or a terminal.
-		for _, msg := range validation.IsDNS1123Subdomain(name) {
-			return nil, fmt.Errorf("%s: %s: metadata.name: Invalid value: %q: %s", o.Source, kind.Kind, name, msg)
+		if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+			return nil, fmt.Errorf("%s: %s: metadata.name: Invalid value: %q: %s", o.Source, kind.Kind, name, strings.Join(msgs, "; "))
 		}
-		for _, msg := range validation.IsDNS1123Label(namespace) {
-			if namespace != "" {
-				return nil, fmt.Errorf("%s: %s: metadata.namespace: Invalid value: %q: %s", o.Source, manifest.ObjectName(kind.GroupKind(), "", name), namespace, msg)
-			}
+		if msgs := validation.IsDNS1123Label(namespace); namespace != "" && len(msgs) > 0 {
+			return nil, fmt.Errorf("%s: %s: metadata.namespace: Invalid value: %q: %s", o.Source, manifest.ObjectName(kind.GroupKind(), "", name), namespace, strings.Join(msgs, "; "))
 		}
 		key := strings.Join([]string{kind.Group, kind.Kind, namespace, name}, "/")
 		if first, dup := seen[key]; dup {
@@ -143,13 +141,6 @@ func NewSet(objects []Object) (*Set, error) {
 		seen[key] = o.Source
 	}
 	return s, nil
-}
-
-func qualified(namespace, name string) string {
-	if namespace == "" {
-		return name
-	}
-	return namespace + "/" + name
 }
 
 // Objects lists the set's objects in apply order: Tiers, groups, then policies.
