@@ -70,9 +70,8 @@ func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tem
 	return env, err
 }
 
-// Open is the data plane a scenario (or the catalog) plays on, and the
-// run's template values beside the scenario's own: the booted cluster, or a
-// lab built for topo and probes. Close it with CloseLab.
+// Open is the data plane a scenario (or the catalog) plays on: the booted
+// cluster, or a lab built for topo and probes. Close it with CloseLab.
 func (e *Env) Open(ctx context.Context, topo *topology.Topology, probes []model.Probe) (*dataplane.Opened, error) {
 	if e.Cluster != nil {
 		return e.Cluster, nil
