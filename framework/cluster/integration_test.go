@@ -14,9 +14,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/antrea"
@@ -41,36 +43,56 @@ func TestAgainstARealAPIServer(t *testing.T) {
 	t.Run("the CRDs refuse what Antrea's refuse", func(t *testing.T) { crdValidation(t, env) })
 }
 
-// The CRDs generated from the type mirror refuse what Antrea's own refuse
-// (build/charts/antrea/crds: action is one of Allow, Drop, Reject, Pass; a
-// policy's priority is from 1 to 10000), so that a stage the model would
-// refuse is refused by the API server here too, not applied.
+// The CRDs generated from the type mirror refuse what Antrea v2.7.0's own
+// refuse (build/charts/antrea/crds/clusternetworkpolicy.yaml and
+// networkpolicy.yaml): an action other than Allow, Drop, Reject and Pass, a
+// priority outside 1 to 10000, and a field out of its place (fqdn in an
+// ingress peer, externalEntitySelector in an ACNP, serviceAccount in an ANP),
+// so that a stage the model would refuse is refused here too, never applied
+// without the field. Server-side apply, as the Applier does it.
 func crdValidation(t *testing.T, env *testenv.Env) {
 	ctx := context.Background()
-	acnp := func(name string, priority float64, action antreav1beta1.RuleAction) *antreav1beta1.ClusterNetworkPolicy {
-		return &antreav1beta1.ClusterNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: antreav1beta1.ClusterNetworkPolicySpec{Priority: priority,
-				AppliedTo: []antreav1beta1.AppliedTo{{PodSelector: &metav1.LabelSelector{}}},
-				Ingress:   []antreav1beta1.Rule{{Action: ptr(action)}}}}
+	const acnp = "apiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: crd-check}\nspec:\n"
+	const anp = "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: crd-check, namespace: default}\nspec:\n  priority: 1\n"
+	apply := func(doc string) error {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("crd-check"))
+		if err == nil {
+			_ = env.Client.Delete(ctx, u)
+		}
+		return err
 	}
-	for _, c := range []struct {
-		policy *antreav1beta1.ClusterNetworkPolicy
-		want   string
-	}{
-		{acnp("deny-action", 1, "Deny"), `spec.ingress[0].action: Unsupported value: "Deny"`},
-		{acnp("priority-zero", 0, antreav1beta1.RuleActionDrop), "spec.priority: Invalid value: 0: spec.priority in body should be greater than or equal to 1"},
-		{acnp("priority-high", 10001, antreav1beta1.RuleActionDrop), "spec.priority: Invalid value: 10001: spec.priority in body should be less than or equal to 10000"},
+	for _, c := range []struct{ doc, want string }{
+		{acnp + "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Deny}]\n", `spec.ingress[0].action: Unsupported value: "Deny"`},
+		{acnp + "  priority: 0\n  appliedTo: [{podSelector: {}}]\n", "spec.priority: Invalid value: 0: spec.priority in body should be greater than or equal to 1"},
+		{acnp + "  priority: 10001\n  appliedTo: [{podSelector: {}}]\n", "spec.priority: Invalid value: 10001: spec.priority in body should be less than or equal to 10000"},
+		{acnp + "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop, from: [{fqdn: example.com}]}]\n", ".spec.ingress[0].from[0].fqdn: field not declared in schema"},
+		{acnp + "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  egress: [{action: Drop, to: [{externalEntitySelector: {}}]}]\n", ".spec.egress[0].to[0].externalEntitySelector: field not declared in schema"},
+		{acnp + "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  egress: [{action: Drop, to: [{podSelector: {}, scope: Cluster}]}]\n", ".spec.egress[0].to[0].scope: field not declared in schema"},
+		{acnp + "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop, ports: [{protocol: ICMP}]}]\n", `spec.ingress[0].ports[0].protocol: Unsupported value: "ICMP"`},
+		{acnp + "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  egress: [{action: Drop, protocols: [{icmp: {icmpType: 256}}]}]\n", "spec.egress[0].protocols[0].icmp.icmpType: Invalid value: 256"},
+		{acnp + "  priority: 1\n  appliedTo: [{serviceAccount: {name: robot}}]\n", "spec.appliedTo[0].serviceAccount.namespace: Required value"},
+		{anp + "  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop, from: [{serviceAccount: {name: robot, namespace: default}}]}]\n", ".spec.ingress[0].from[0].serviceAccount: field not declared in schema"},
+		{anp + "  appliedTo: [{namespaceSelector: {}}]\n", ".spec.appliedTo[0].namespaceSelector: field not declared in schema"},
+		{anp + "  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop, from: [{namespaces: {match: Self}}]}]\n", ".spec.ingress[0].from[0].namespaces: field not declared in schema"},
 	} {
-		err := env.Client.Create(ctx, c.policy)
-		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v, want refused with %q", c.policy.Name, err, c.want)
+		err := apply(c.doc)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s\n: %v, want refused with %q", c.doc, err, c.want)
 		}
 	}
-	ok := acnp("within-bounds", 10000, antreav1beta1.RuleActionPass)
-	if err := env.Client.Create(ctx, ok); err != nil {
-		t.Errorf("a valid policy was refused: %v", err)
+	// What Antrea's CRDs do accept in those places.
+	for _, doc := range []string{
+		acnp + "  priority: 10000\n  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Pass, from: [{namespaces: {match: Self}, scope: Cluster}]}]\n  egress: [{action: Allow, to: [{fqdn: example.com}, {serviceAccount: {name: robot, namespace: default}}]}]\n",
+		anp + "  appliedTo: [{externalEntitySelector: {}}]\n  ingress: [{action: Drop, from: [{externalEntitySelector: {}, scope: Cluster}]}]\n  egress: [{action: Drop, to: [{fqdn: example.com}], toServices: [{name: svc}]}]\n",
+	} {
+		if err := apply(doc); err != nil {
+			t.Errorf("a valid policy was refused: %v\n%s", err, doc)
+		}
 	}
-	_ = env.Client.Delete(ctx, ok)
 }
 
 // A kept cluster still holds the policies of the run that failed on it; the
@@ -86,11 +108,11 @@ func removeLeftovers(t *testing.T, env *testenv.Env) {
 		&antreav1beta1.ClusterNetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "ClusterNetworkPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "left-acnp"},
 			Spec: antreav1beta1.ClusterNetworkPolicySpec{Tier: "left-tier", Priority: 1,
-				AppliedTo: []antreav1beta1.AppliedTo{{Group: "left-group"}},
-				Ingress:   []antreav1beta1.Rule{{Action: ptr(antreav1beta1.RuleActionDrop)}}}},
+				AppliedTo: []antreav1beta1.ClusterAppliedTo{acnpGroup("left-group")},
+				Ingress:   []antreav1beta1.ClusterIngressRule{{RuleFields: antreav1beta1.RuleFields{Action: ptr(antreav1beta1.RuleActionDrop)}}}}},
 		&antreav1beta1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "NetworkPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "left-anp", Namespace: "leftover"},
-			Spec:       antreav1beta1.NetworkPolicySpec{Priority: 5, AppliedTo: []antreav1beta1.AppliedTo{{PodSelector: &metav1.LabelSelector{}}}}},
+			Spec:       antreav1beta1.NetworkPolicySpec{Priority: 5, AppliedTo: anpEveryPod()}},
 		&networkingv1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "left-knp", Namespace: "leftover"}},
 	}
@@ -100,7 +122,7 @@ func removeLeftovers(t *testing.T, env *testenv.Env) {
 	// Someone else's policies in the same cluster.
 	theirs := []client.Object{
 		&antreav1beta1.ClusterNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "their-acnp"},
-			Spec: antreav1beta1.ClusterNetworkPolicySpec{Tier: "application", Priority: 1, AppliedTo: []antreav1beta1.AppliedTo{{PodSelector: &metav1.LabelSelector{}}}}},
+			Spec: antreav1beta1.ClusterNetworkPolicySpec{Tier: "application", Priority: 1, AppliedTo: acnpEveryPod()}},
 		&networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "their-knp", Namespace: "leftover"}},
 	}
 	for _, o := range theirs {
@@ -161,8 +183,9 @@ func applyStages(t *testing.T, env *testenv.Env) {
 		&antreav1beta1.ClusterNetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "ClusterNetworkPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "drop-from-group"},
 			Spec: antreav1beta1.ClusterNetworkPolicySpec{Tier: "it-tier", Priority: 1,
-				AppliedTo: []antreav1beta1.AppliedTo{{NamespaceSelector: &metav1.LabelSelector{}}},
-				Ingress:   []antreav1beta1.Rule{{Action: ptr(antreav1beta1.RuleActionDrop), From: []antreav1beta1.NetworkPolicyPeer{{Group: "it-group"}}}}}},
+				AppliedTo: acnpEveryPod(),
+				Ingress: []antreav1beta1.ClusterIngressRule{{RuleFields: antreav1beta1.RuleFields{Action: ptr(antreav1beta1.RuleActionDrop)},
+					From: []antreav1beta1.ClusterIngressPeer{{PeerSelectors: antreav1beta1.PeerSelectors{Group: "it-group"}}}}}}},
 		&antreav1beta1.ClusterGroup{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "ClusterGroup"},
 			ObjectMeta: metav1.ObjectMeta{Name: "it-group"},
 			Spec:       antreav1beta1.GroupSpec{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"env": "prod"}}}},
@@ -193,7 +216,7 @@ func applyStages(t *testing.T, env *testenv.Env) {
 			Spec:       antreav1beta1.GroupSpec{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"env": "dev"}}}},
 		&antreav1beta1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "crd.antrea.io/v1beta1", Kind: "NetworkPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "new-anp", Namespace: "prod-app"},
-			Spec:       antreav1beta1.NetworkPolicySpec{Priority: 5, AppliedTo: []antreav1beta1.AppliedTo{{PodSelector: &metav1.LabelSelector{}}}}},
+			Spec:       antreav1beta1.NetworkPolicySpec{Priority: 5, AppliedTo: anpEveryPod()}},
 		&networkingv1.NetworkPolicy{TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 			ObjectMeta: metav1.ObjectMeta{Name: "bad-port", Namespace: "prod-app"},
 			Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{
@@ -225,13 +248,32 @@ func applyStages(t *testing.T, env *testenv.Env) {
 
 func ptr[T any](v T) *T { return &v }
 
+// acnpEveryPod is an ACNP's appliedTo of every pod in every namespace.
+func acnpEveryPod() []antreav1beta1.ClusterAppliedTo {
+	var a antreav1beta1.ClusterAppliedTo
+	a.NamespaceSelector = &metav1.LabelSelector{}
+	return []antreav1beta1.ClusterAppliedTo{a}
+}
+
+// acnpGroup is an ACNP's appliedTo entry of a ClusterGroup.
+func acnpGroup(name string) antreav1beta1.ClusterAppliedTo {
+	var a antreav1beta1.ClusterAppliedTo
+	a.Group = name
+	return a
+}
+
+// anpEveryPod is an ANP's appliedTo of every pod in its namespace.
+func anpEveryPod() []antreav1beta1.NamespacedAppliedTo {
+	return []antreav1beta1.NamespacedAppliedTo{{RuleAppliedTo: antreav1beta1.RuleAppliedTo{PodSelector: &metav1.LabelSelector{}}}}
+}
+
 // waitRealization plays Antrea's controller: it writes the status
 // subresource, and the waiter must return exactly when the current generation
 // is Realized.
 func waitRealization(t *testing.T, env *testenv.Env) {
 	ctx := context.Background()
 	p := &antreav1beta1.ClusterNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "realize-me"},
-		Spec: antreav1beta1.ClusterNetworkPolicySpec{Priority: 1, AppliedTo: []antreav1beta1.AppliedTo{{NamespaceSelector: &metav1.LabelSelector{}}}}}
+		Spec: antreav1beta1.ClusterNetworkPolicySpec{Priority: 1, AppliedTo: acnpEveryPod()}}
 	if err := env.Client.Create(ctx, p); err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func references(set *policy.Set) ([]Finding, *policy.Set) {
 	}
 	for _, p := range set.ClusterNetworkPolicies {
 		ref := model.PolicyRef{Kind: model.KindClusterNetworkPolicy, Name: p.Object.Name}
-		for _, path := range model.PerNamespaceGroupConflicts(p.Object.Spec.AppliedTo, p.Object.Spec.Ingress, p.Object.Spec.Egress) {
+		for _, path := range model.PerNamespaceGroupConflicts(p.Object.Spec.PolicySpec()) {
 			unjudgeable[ref] = true // the model cannot judge it either
 			findings = append(findings, Finding{Severity: Error, Check: CheckGroupPerNS, Object: ref.String(), Source: p.Source.String(),
 				Field: path.String(), Message: "the rule's appliedTo is a group and this peer is per namespace: Antrea's controller ignores the group for such rules and applies them to every pod of every affected namespace (its docs say otherwise)",
@@ -459,7 +459,7 @@ func quotedPorts(set *policy.Set) []Finding {
 		for _, dir := range []struct {
 			name  string
 			rules []antreav1beta1.Rule
-		}{{"ingress", p.ingress}, {"egress", p.egress}} {
+		}{{"ingress", p.spec.Ingress}, {"egress", p.spec.Egress}} {
 			for i, r := range dir.rules {
 				for j, port := range r.Ports {
 					if port.Port == nil || port.Port.Type != intstr.String || len(validation.IsValidPortName(port.Port.StrVal)) == 0 {

@@ -11,25 +11,21 @@ import (
 
 // antreaPolicy is an ACNP or an ANP, seen the same way.
 type antreaPolicy struct {
-	ref       model.PolicyRef
-	source    policy.Source
-	tier      string
-	appliedTo []antreav1beta1.AppliedTo
-	ingress   []antreav1beta1.Rule
-	egress    []antreav1beta1.Rule
+	ref    model.PolicyRef
+	source policy.Source
+	tier   string
+	spec   antreav1beta1.PolicySpec
 }
 
 func antreaPolicies(set *policy.Set) []antreaPolicy {
 	var out []antreaPolicy
 	for _, p := range set.ClusterNetworkPolicies {
-		s := p.Object.Spec
 		out = append(out, antreaPolicy{model.PolicyRef{Kind: model.KindClusterNetworkPolicy, Name: p.Object.Name},
-			p.Source, s.Tier, s.AppliedTo, s.Ingress, s.Egress})
+			p.Source, p.Object.Spec.Tier, p.Object.Spec.PolicySpec()})
 	}
 	for _, p := range set.NetworkPolicies {
-		s := p.Object.Spec
 		out = append(out, antreaPolicy{model.PolicyRef{Kind: model.KindAntreaNetworkPolicy, Namespace: p.Object.Namespace, Name: p.Object.Name},
-			p.Source, s.Tier, s.AppliedTo, s.Ingress, s.Egress})
+			p.Source, p.Object.Spec.Tier, p.Object.Spec.PolicySpec()})
 	}
 	return out
 }
@@ -77,11 +73,11 @@ func uses(set *policy.Set) ([]selectorUse, []groupUse) {
 				addGroup(path.Index(i), a.Group)
 			}
 		}
-		appliedTo(field.NewPath("spec", "appliedTo"), p.appliedTo)
+		appliedTo(field.NewPath("spec", "appliedTo"), p.spec.AppliedTo)
 		for _, dir := range []struct {
 			name, peers string
 			rules       []antreav1beta1.Rule
-		}{{"ingress", "from", p.ingress}, {"egress", "to", p.egress}} {
+		}{{"ingress", "from", p.spec.Ingress}, {"egress", "to", p.spec.Egress}} {
 			for i, r := range dir.rules {
 				rp := field.NewPath("spec", dir.name).Index(i)
 				appliedTo(rp.Child("appliedTo"), r.AppliedTo)

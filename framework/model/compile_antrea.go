@@ -114,12 +114,6 @@ func (c *compiler) resolveTier(name string, path *field.Path) (string, int32, *f
 	return name, prio, nil
 }
 
-// anpServiceAccount says why an Antrea NetworkPolicy's serviceAccount is
-// refused: its CRD (Antrea v2.7.0, build/charts/antrea/crds/networkpolicy.yaml)
-// lists no such field in appliedTo or peers — the ClusterNetworkPolicy's does
-// — so the API server drops it and the entry selects something else.
-const anpServiceAccount = "an Antrea NetworkPolicy has no serviceAccount field (only a ClusterNetworkPolicy does; the API server would drop it): select the pods by label, or write a ClusterNetworkPolicy"
-
 // policyScope is what differs between an ACNP and an ANP when resolving selectors.
 type policyScope struct {
 	ref     PolicyRef
@@ -131,17 +125,16 @@ func (s policyScope) namespace() string { return s.ref.Namespace }
 func (c *compiler) compileACNP(l policy.Located[*antreav1beta1.ClusterNetworkPolicy]) {
 	p := l.Object
 	scope := policyScope{ref: PolicyRef{Kind: KindClusterNetworkPolicy, Name: p.Name}, cluster: true}
-	c.compileAntreaPolicy(l.Source, scope, p.Spec.Tier, p.Spec.Priority, p.Spec.AppliedTo, p.Spec.Ingress, p.Spec.Egress)
+	c.compileAntreaPolicy(l.Source, scope, p.Spec.Tier, p.Spec.Priority, p.Spec.PolicySpec())
 }
 
 func (c *compiler) compileANP(l policy.Located[*antreav1beta1.NetworkPolicy]) {
 	p := l.Object
 	scope := policyScope{ref: PolicyRef{Kind: KindAntreaNetworkPolicy, Namespace: p.Namespace, Name: p.Name}}
-	c.compileAntreaPolicy(l.Source, scope, p.Spec.Tier, p.Spec.Priority, p.Spec.AppliedTo, p.Spec.Ingress, p.Spec.Egress)
+	c.compileAntreaPolicy(l.Source, scope, p.Spec.Tier, p.Spec.Priority, p.Spec.PolicySpec())
 }
 
-func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tierName string, priority float64,
-	appliedTo []antreav1beta1.AppliedTo, ingress, egress []antreav1beta1.Rule) {
+func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tierName string, priority float64, rules antreav1beta1.PolicySpec) {
 	spec := field.NewPath("spec")
 	var errs field.ErrorList
 	tier, tierPrio, ferr := c.resolveTier(tierName, spec.Child("tier"))
@@ -153,9 +146,9 @@ func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tie
 	}
 
 	var policyAppliedTo bitset
-	if len(appliedTo) > 0 {
+	if len(rules.AppliedTo) > 0 {
 		var aErrs field.ErrorList
-		policyAppliedTo, aErrs = c.appliedTo(appliedTo, spec.Child("appliedTo"), scope)
+		policyAppliedTo, aErrs = c.appliedTo(rules.AppliedTo, spec.Child("appliedTo"), scope)
 		errs = append(errs, aErrs...)
 	}
 
@@ -163,9 +156,9 @@ func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tie
 	generated := map[string]*field.Path{}
 	var compiled []*rule
 	for _, dir := range []Direction{Ingress, Egress} {
-		list := ingress
+		list := rules.Ingress
 		if dir == Egress {
-			list = egress
+			list = rules.Egress
 		}
 		for i := range list {
 			path := spec.Child(dir.String()).Index(i)
@@ -193,11 +186,11 @@ func (c *compiler) compileAntreaPolicy(src policy.Source, scope policyScope, tie
 		}
 	}
 	if scope.cluster {
-		for _, p := range PerNamespaceGroupConflicts(appliedTo, ingress, egress) {
+		for _, p := range PerNamespaceGroupConflicts(rules) {
 			errs = append(errs, field.Forbidden(p, perNamespaceGroupReason))
 		}
 	}
-	if len(appliedTo) == 0 && len(compiled) == 0 && len(ingress)+len(egress) == 0 {
+	if len(rules.AppliedTo) == 0 && len(compiled) == 0 && len(rules.Ingress)+len(rules.Egress) == 0 {
 		errs = append(errs, field.Required(spec.Child("appliedTo"), "set appliedTo in spec or in every rule"))
 	}
 	c.fail(src, scope.ref.String(), errs)
@@ -249,12 +242,8 @@ func (c *compiler) antreaRule(r *antreav1beta1.Rule, info *RuleInfo, path *field
 	}
 
 	peers, peersPath := r.From, path.Child("from")
-	wrong, wrongPath := r.To, path.Child("to")
 	if info.Direction == Egress {
-		peers, peersPath, wrong, wrongPath = r.To, path.Child("to"), r.From, path.Child("from")
-	}
-	if len(wrong) > 0 {
-		errs = append(errs, field.Forbidden(wrongPath, fmt.Sprintf("%s rules name their peers in %q", info.Direction, peersPath.String())))
+		peers, peersPath = r.To, path.Child("to")
 	}
 	var pErrs field.ErrorList
 	cr.peer, pErrs = c.antreaPeers(peers, peersPath, scope)
@@ -329,8 +318,6 @@ func (c *compiler) appliedTo(entries []antreav1beta1.AppliedTo, path *field.Path
 				// A group with ipBlocks applies to nothing; pods are what it has.
 				set.union(g.pods)
 			}
-		case a.ServiceAccount != nil && !scope.cluster:
-			errs = append(errs, field.Forbidden(p.Child("serviceAccount"), anpServiceAccount))
 		case a.ServiceAccount != nil:
 			if a.PodSelector != nil || a.NamespaceSelector != nil {
 				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only selector of its entry"))
@@ -340,10 +327,6 @@ func (c *compiler) appliedTo(entries []antreav1beta1.AppliedTo, path *field.Path
 		case a.PodSelector == nil && a.NamespaceSelector == nil:
 			errs = append(errs, field.Required(p, "set podSelector, namespaceSelector, group or serviceAccount"))
 		default:
-			if !scope.cluster && a.NamespaceSelector != nil {
-				errs = append(errs, field.Forbidden(p.Child("namespaceSelector"), "an Antrea NetworkPolicy applies only to pods of its own namespace"))
-				continue
-			}
 			pods, pErrs := c.selectPods(a.PodSelector, a.NamespaceSelector, p, scope)
 			errs = append(errs, pErrs...)
 			set.union(pods)
@@ -402,8 +385,6 @@ func (c *compiler) antreaPeers(peers []antreav1beta1.NetworkPolicyPeer, path *fi
 				pm.pods.union(g.pods)
 				pm.addresses.union(g.addresses)
 			}
-		case peer.ServiceAccount != nil && !scope.cluster:
-			errs = append(errs, field.Forbidden(p.Child("serviceAccount"), anpServiceAccount))
 		case peer.ServiceAccount != nil:
 			if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector != nil || peer.Namespaces != nil || peer.Scope != "" {
 				errs = append(errs, field.Forbidden(p.Child("serviceAccount"), "a serviceAccount must be the only field of its peer (Antrea's webhook: serviceAccount cannot be set with other peers in rules)"))
@@ -437,8 +418,6 @@ func (c *compiler) namespacesPeer(pm *peerMatcher, peer *antreav1beta1.NetworkPo
 	ns := peer.Namespaces
 	np := p.Child("namespaces")
 	switch {
-	case !scope.cluster:
-		return field.ErrorList{field.Forbidden(np, "namespaces is only valid in a ClusterNetworkPolicy")}
 	case peer.NamespaceSelector != nil:
 		return field.ErrorList{field.Forbidden(np, "cannot be set with namespaceSelector")}
 	case ns.Match != "" && len(ns.SameLabels) > 0:
@@ -548,18 +527,18 @@ const perNamespaceGroupReason = "a group as appliedTo together with a `namespace
 // whose appliedTo (the policy's, or the rule's own) includes a group: Antrea's
 // webhook admits them, but its controller ignores the group for them (see
 // perNamespaceGroupReason). lint reports the same paths.
-func PerNamespaceGroupConflicts(specAppliedTo []antreav1beta1.AppliedTo, ingress, egress []antreav1beta1.Rule) []*field.Path {
+func PerNamespaceGroupConflicts(spec antreav1beta1.PolicySpec) []*field.Path {
 	hasGroup := func(entries []antreav1beta1.AppliedTo) bool {
 		return slices.ContainsFunc(entries, func(a antreav1beta1.AppliedTo) bool { return a.Group != "" })
 	}
 	var out []*field.Path
 	for _, dir := range []Direction{Ingress, Egress} {
-		rules, peersField := ingress, "from"
+		rules, peersField := spec.Ingress, "from"
 		if dir == Egress {
-			rules, peersField = egress, "to"
+			rules, peersField = spec.Egress, "to"
 		}
 		for i, r := range rules {
-			if !hasGroup(specAppliedTo) && !hasGroup(r.AppliedTo) {
+			if !hasGroup(spec.AppliedTo) && !hasGroup(r.AppliedTo) {
 				continue
 			}
 			peers := r.From

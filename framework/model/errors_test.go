@@ -38,11 +38,15 @@ func TestCompileRefusesWhatAntreaRefusesOrTheModelCannotJudge(t *testing.T) {
 		"l7":           {acnp("p", "  priority: 1\n"+toXA+"  ingress: [{action: Allow, l7Protocols: [{http: {path: /}}]}]\n"), "spec.ingress[0].l7Protocols: Forbidden"},
 		"nodeSelector": {acnp("p", "  priority: 1\n"+toXA+"  egress: [{action: Drop, to: [{nodeSelector: {}}]}]\n"), "spec.egress[0].to[0].nodeSelector: Forbidden"},
 		"to in an ingress rule": {acnp("p", "  priority: 1\n"+toXA+"  ingress: [{action: Drop, to: [{podSelector: {}}]}]\n"),
-			"spec.ingress[0].to: Forbidden"},
+			"spec.ingress[0].to: unknown field"},
+		"fqdn in an ingress rule": {acnp("p", "  priority: 1\n"+toXA+"  ingress: [{action: Drop, from: [{fqdn: example.com}]}]\n"),
+			"spec.ingress[0].from[0].fqdn: unknown field"},
+		"externalEntitySelector in an ACNP": {acnp("p", "  priority: 1\n"+toXA+"  egress: [{action: Drop, to: [{externalEntitySelector: {}}]}]\n"),
+			"spec.egress[0].to[0].externalEntitySelector: unknown field"},
 		"namespaces in an ANP": {anp("x", "p", "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop, from: [{namespaces: {match: Self}}]}]\n"),
-			"spec.ingress[0].from[0].namespaces: Forbidden: namespaces is only valid in a ClusterNetworkPolicy"},
+			"spec.ingress[0].from[0].namespaces: unknown field"},
 		"namespaceSelector in an ANP appliedTo": {anp("x", "p", "  priority: 1\n  appliedTo: [{namespaceSelector: {}}]\n  ingress: [{action: Drop}]\n"),
-			"spec.appliedTo[0].namespaceSelector: Forbidden"},
+			"spec.appliedTo[0].namespaceSelector: unknown field (known: externalEntitySelector, group, podSelector)"},
 		"ANP in a namespace the topology lacks": {anp("nowhere", "p", "  priority: 1\n  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop}]\n"),
 			`NetworkPolicy/nowhere/p: metadata.namespace: Not found: "nowhere"`},
 		"duplicate rule names": {acnp("p", "  priority: 1\n"+toXA+"  ingress: [{name: r, action: Drop}]\n  egress: [{name: r, action: Drop}]\n"),
@@ -76,8 +80,9 @@ func TestCompileRefusesWhatAntreaRefusesOrTheModelCannotJudge(t *testing.T) {
 // An Antrea NetworkPolicy has no serviceAccount field: Antrea v2.7.0's CRD
 // (build/charts/antrea/crds/networkpolicy.yaml) lists podSelector,
 // externalEntitySelector and group in appliedTo, and no serviceAccount among
-// the peers either; the API server would drop the field and the entry would
-// select something else. A ClusterNetworkPolicy keeps it.
+// the peers either; the API server would refuse the field (kubectl's strict
+// field validation) or drop it and select something else. A
+// ClusterNetworkPolicy keeps it.
 func TestAnAntreaNetworkPolicyHasNoServiceAccount(t *testing.T) {
 	topo := loadTopology(t, "xyz")
 	for _, c := range []struct{ spec, field string }{
@@ -86,7 +91,7 @@ func TestAnAntreaNetworkPolicyHasNoServiceAccount(t *testing.T) {
 	} {
 		anp := "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  priority: 1\n" + c.spec
 		_, err := compileYAML(t, topo, anp)
-		if err == nil || !strings.Contains(err.Error(), c.field+": Forbidden: an Antrea NetworkPolicy has no serviceAccount field") {
+		if err == nil || !strings.Contains(err.Error(), c.field+": unknown field") {
 			t.Errorf("%s: %v", c.field, err)
 		}
 		acnp := strings.Replace(strings.Replace(anp, "kind: NetworkPolicy", "kind: ClusterNetworkPolicy", 1), ", namespace: x}", "}", 1)

@@ -15,6 +15,7 @@ import (
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -45,14 +46,18 @@ var ErrLabUnavailable = errors.New("the lab cannot run here; run the lab suite a
 // cluster booted with estate, its plane applying as run. A cluster that
 // failed to boot is returned with the error, for TearDown.
 func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tempDir string, logf func(string, ...any)) (*Env, error) {
-	reports, err := o.ReportsDir(func() string { return filepath.Join(tempDir, "reports") })
-	if err != nil {
-		return nil, err
-	}
+	// The host first: a run it refuses leaves nothing, not even its
+	// reports directory (Boot checks the rest before it makes anything).
 	if o.plane == dataplane.Lab {
 		if err := netlab.Available(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrLabUnavailable, err)
 		}
+	} else if err := kind.CheckDocker(ctx); err != nil {
+		return nil, err
+	}
+	reports, err := o.ReportsDir(func() string { return filepath.Join(tempDir, "reports") })
+	if err != nil {
+		return nil, err
 	}
 	agent, err := netlab.BuildAgent(tempDir)
 	if err != nil {

@@ -3,9 +3,11 @@
 // Tier, ClusterGroup, Group and Traceflow.
 //
 // Antrea's own Go module cannot be fetched where tierproof is developed, so this
-// package restates the JSON shape of those kinds. It must accept every field a
-// real manifest may carry, so that strict decoding rejects only real mistakes;
-// whether tierproof can evaluate a field is decided by the model, not here.
+// package restates the JSON shape of those kinds, with the validation of
+// Antrea's CRDs. Each place accepts exactly the fields Antrea's CRD accepts
+// there, so that strict decoding, and the API server given the CRDs generated
+// from these types, reject what Antrea's would and nothing more; whether
+// tierproof can evaluate a field is decided by the model, not here.
 //
 // +k8s:deepcopy-gen=package
 // +groupName=crd.antrea.io

@@ -3,7 +3,6 @@ package v1beta1
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Priorities of the tiers Antrea creates at start-up.
@@ -66,10 +65,10 @@ type ClusterNetworkPolicySpec struct {
 	// Priority orders the policy within its tier, as Antrea's CRD bounds it.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10000
-	Priority  float64     `json:"priority"`
-	AppliedTo []AppliedTo `json:"appliedTo,omitempty"`
-	Ingress   []Rule      `json:"ingress,omitempty"`
-	Egress    []Rule      `json:"egress,omitempty"`
+	Priority  float64              `json:"priority"`
+	AppliedTo []ClusterAppliedTo   `json:"appliedTo,omitempty"`
+	Ingress   []ClusterIngressRule `json:"ingress,omitempty"`
+	Egress    []ClusterEgressRule  `json:"egress,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -98,18 +97,19 @@ type NetworkPolicy struct {
 	Status NetworkPolicyStatus `json:"status"`
 }
 
-// NetworkPolicySpec is the desired state of an ANP. It has the ACNP's shape;
-// the API server's schema forbids namespaceSelector in its appliedTo and the
-// namespaces peer, which the model refuses as Antrea's admission would.
+// NetworkPolicySpec is the desired state of an ANP: an ACNP's, less what
+// only a cluster-wide policy may select (namespaceSelector, serviceAccount,
+// service and nodeSelector in appliedTo; namespaces and serviceAccount
+// peers), plus external entities.
 type NetworkPolicySpec struct {
 	Tier string `json:"tier,omitempty"`
 	// Priority orders the policy within its tier, as Antrea's CRD bounds it.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10000
-	Priority  float64     `json:"priority"`
-	AppliedTo []AppliedTo `json:"appliedTo,omitempty"`
-	Ingress   []Rule      `json:"ingress,omitempty"`
-	Egress    []Rule      `json:"egress,omitempty"`
+	Priority  float64               `json:"priority"`
+	AppliedTo []NamespacedAppliedTo `json:"appliedTo,omitempty"`
+	Ingress   []IngressRule         `json:"ingress,omitempty"`
+	Egress    []EgressRule          `json:"egress,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -155,144 +155,6 @@ type NetworkPolicyCondition struct {
 	LastTransitionTime metav1.Time            `json:"lastTransitionTime,omitempty"`
 	Reason             string                 `json:"reason,omitempty"`
 	Message            string                 `json:"message,omitempty"`
-}
-
-// RuleAction is what a matching rule does with a flow.
-// +kubebuilder:validation:Enum=Allow;Drop;Reject;Pass
-type RuleAction string
-
-// The actions a rule may take.
-const (
-	RuleActionAllow  RuleAction = "Allow"
-	RuleActionDrop   RuleAction = "Drop"
-	RuleActionReject RuleAction = "Reject"
-	RuleActionPass   RuleAction = "Pass"
-)
-
-// Rule is one ingress or egress rule of an ACNP or ANP.
-type Rule struct {
-	Action        *RuleAction             `json:"action"`
-	Ports         []NetworkPolicyPort     `json:"ports,omitempty"`
-	Protocols     []NetworkPolicyProtocol `json:"protocols,omitempty"`
-	L7Protocols   []L7Protocol            `json:"l7Protocols,omitempty"`
-	From          []NetworkPolicyPeer     `json:"from,omitempty"`
-	To            []NetworkPolicyPeer     `json:"to,omitempty"`
-	ToServices    []PeerService           `json:"toServices,omitempty"`
-	Name          string                  `json:"name,omitempty"`
-	EnableLogging bool                    `json:"enableLogging"`
-	LogLabel      string                  `json:"logLabel,omitempty"`
-	AppliedTo     []AppliedTo             `json:"appliedTo,omitempty"`
-}
-
-// NetworkPolicyPeer selects the other end of a flow. Entries of a from/to list
-// are alternatives; the fields of one entry narrow each other.
-type NetworkPolicyPeer struct {
-	IPBlock                *IPBlock              `json:"ipBlock,omitempty"`
-	PodSelector            *metav1.LabelSelector `json:"podSelector,omitempty"`
-	NamespaceSelector      *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
-	Namespaces             *PeerNamespaces       `json:"namespaces,omitempty"`
-	ExternalEntitySelector *metav1.LabelSelector `json:"externalEntitySelector,omitempty"`
-	Group                  string                `json:"group,omitempty"`
-	FQDN                   string                `json:"fqdn,omitempty"`
-	ServiceAccount         *NamespacedName       `json:"serviceAccount,omitempty"`
-	NodeSelector           *metav1.LabelSelector `json:"nodeSelector,omitempty"`
-	Scope                  PeerScope             `json:"scope,omitempty"`
-}
-
-// AppliedTo selects the pods a policy or rule is enforced on.
-type AppliedTo struct {
-	PodSelector            *metav1.LabelSelector `json:"podSelector,omitempty"`
-	NamespaceSelector      *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
-	ExternalEntitySelector *metav1.LabelSelector `json:"externalEntitySelector,omitempty"`
-	Group                  string                `json:"group,omitempty"`
-	ServiceAccount         *NamespacedName       `json:"serviceAccount,omitempty"`
-	Service                *NamespacedName       `json:"service,omitempty"`
-	NodeSelector           *metav1.LabelSelector `json:"nodeSelector,omitempty"`
-}
-
-// PeerNamespaces selects namespaces relative to the applied-to pod's namespace.
-type PeerNamespaces struct {
-	Match      NamespaceMatchType `json:"match,omitempty"`
-	SameLabels []string           `json:"sameLabels,omitempty"`
-}
-
-// NamespaceMatchType is the strategy of PeerNamespaces.Match.
-type NamespaceMatchType string
-
-// NamespaceMatchSelf selects the applied-to pod's own namespace.
-const NamespaceMatchSelf NamespaceMatchType = "Self"
-
-// PeerScope is the reach of a peer's selectors (Antrea multi-cluster).
-type PeerScope string
-
-// The scopes a peer may have.
-const (
-	ScopeCluster    PeerScope = "Cluster"
-	ScopeClusterSet PeerScope = "ClusterSet"
-)
-
-// IPBlock is a CIDR minus its exceptions.
-type IPBlock struct {
-	CIDR   string   `json:"cidr"`
-	Except []string `json:"except,omitempty"`
-}
-
-// NetworkPolicyPort matches a protocol and a destination (and source) port range.
-type NetworkPolicyPort struct {
-	Protocol      *corev1.Protocol    `json:"protocol,omitempty"`
-	Port          *intstr.IntOrString `json:"port,omitempty"`
-	EndPort       *int32              `json:"endPort,omitempty"`
-	SourcePort    *int32              `json:"sourcePort,omitempty"`
-	SourceEndPort *int32              `json:"sourceEndPort,omitempty"`
-}
-
-// NetworkPolicyProtocol matches protocols that have no ports.
-type NetworkPolicyProtocol struct {
-	ICMP *ICMPProtocol `json:"icmp,omitempty"`
-	IGMP *IGMPProtocol `json:"igmp,omitempty"`
-}
-
-// ICMPProtocol matches ICMP by type and code; a missing field matches any value.
-type ICMPProtocol struct {
-	ICMPType *int32 `json:"icmpType,omitempty"`
-	ICMPCode *int32 `json:"icmpCode,omitempty"`
-}
-
-// IGMPProtocol matches IGMP messages (multicast only).
-type IGMPProtocol struct {
-	IGMPType     *int32 `json:"igmpType,omitempty"`
-	GroupAddress string `json:"groupAddress,omitempty"`
-}
-
-// L7Protocol matches application-layer traffic (feature-gated in Antrea).
-type L7Protocol struct {
-	HTTP *HTTPProtocol `json:"http,omitempty"`
-	TLS  *TLSProtocol  `json:"tls,omitempty"`
-}
-
-// HTTPProtocol matches HTTP requests.
-type HTTPProtocol struct {
-	Host   string `json:"host,omitempty"`
-	Method string `json:"method,omitempty"`
-	Path   string `json:"path,omitempty"`
-}
-
-// TLSProtocol matches TLS handshakes by SNI.
-type TLSProtocol struct {
-	SNI string `json:"sni,omitempty"`
-}
-
-// NamespacedName names a namespaced object.
-type NamespacedName struct {
-	Name      string `json:"name,omitempty"`
-	Namespace string `json:"namespace,omitempty"`
-}
-
-// PeerService names a Service for toServices.
-type PeerService struct {
-	Name      string    `json:"name,omitempty"`
-	Namespace string    `json:"namespace,omitempty"`
-	Scope     PeerScope `json:"scope,omitempty"`
 }
 
 // +genclient
@@ -355,9 +217,16 @@ type GroupSpec struct {
 	NamespaceSelector      *metav1.LabelSelector   `json:"namespaceSelector,omitempty"`
 	NodeSelector           *metav1.LabelSelector   `json:"nodeSelector,omitempty"`
 	IPBlocks               []IPBlock               `json:"ipBlocks,omitempty"`
-	ServiceReference       *NamespacedName         `json:"serviceReference,omitempty"`
+	ServiceReference       *ServiceReference       `json:"serviceReference,omitempty"`
 	ExternalEntitySelector *metav1.LabelSelector   `json:"externalEntitySelector,omitempty"`
 	ChildGroups            []ClusterGroupReference `json:"childGroups,omitempty"`
+}
+
+// ServiceReference names a group's Service; unlike a policy's, neither field
+// is required.
+type ServiceReference struct {
+	Name      string `json:"name,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // ClusterGroupReference names a child group.
