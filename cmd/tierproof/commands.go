@@ -115,6 +115,9 @@ func (in *modelInputs) loadScenarios() ([]*scenario.Scenario, error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, line := range s.Derived {
+			fmt.Fprintln(in.cmd.ErrOrStderr(), "tierproof: "+line)
+		}
 		return []*scenario.Scenario{s}, nil
 	case in.catalog != "":
 		c, err := scenario.LoadCatalog(in.catalog)

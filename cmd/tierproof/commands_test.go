@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/report"
 )
 
@@ -717,6 +718,29 @@ spec:
 	for _, port := range []string{"4567", "http"} {
 		if out, _ := lintExit(t, "--topology", blogTopology, "--policies", np(port)); strings.Contains(out, "port-not-exposed") {
 			t.Errorf("port %s, which the pod declares:\n%s", port, out)
+		}
+	}
+}
+
+// The example shop plays in the lab as a user would run it: its estate's
+// pods, derived from its Deployments and StatefulSet, probed stage by stage.
+func TestTheShopPlaysInTheLab(t *testing.T) {
+	if err := netlab.Available(); err != nil {
+		t.Skip(err)
+	}
+	agent, err := netlab.BuildAgent(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := filepath.Join(t.TempDir(), "reports")
+	out, err := run(t, "lab", "--scenario", "../../examples/shop", "--reports", reports, "--agent-binary", agent)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"topology: 8 pods on kind-worker, kind-worker2, 3 hosts outside the cluster",
+		"stage baseline-drop-all: 968 flows", "shop on lab data plane", "5 stage(s) played, 0 not played; 4840 flows probed, 0 mismatch(es)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 // JSON), explain, lint (text and JSON) and the messages of refused input.
 // Each case's file holds the output and, last, the error the command returned.
 func TestOfflineOutputsAreGolden(t *testing.T) {
+	const shop = "../../examples/shop"
 	const catalog = "../../scenarios/conformance"
 	cases := []struct {
 		name string
@@ -29,11 +30,15 @@ func TestOfflineOutputsAreGolden(t *testing.T) {
 		{"lint-block-all.txt", []string{"lint", "--topology", blogTopology, "--policies", blogStages + "/03-block-all"}},
 		{"error-unknown-endpoint.txt", []string{"explain", "--scenario", blogStages, "--from", "nowhere/x", "--to", "prod-app/ubuntu-16-04"}},
 		{"error-bad-probe.txt", []string{"simulate", "--topology", xyzTopology, "--probe", "tcp/99999"}},
+		{"simulate-shop.txt", []string{"simulate", "--scenario", shop}},
+		{"lint-shop.txt", []string{"lint", "--scenario", shop}},
+		{"explain-shop-fraud-check.txt", []string{"explain", "--scenario", shop, "--from", "shop/checkout-0", "--to", "payments/fraud-check-0", "--probe", "tcp/8000"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out, err := run(t, c.args...)
 			out = strings.ReplaceAll(out, filepath.Clean(blogStages), "BLOG")
+			out = strings.ReplaceAll(out, filepath.Clean(shop), "SHOP")
 			golden.Check(t, filepath.Join("testdata", c.name), fmt.Appendf(nil, "%s\n--- error: %v\n", out, err))
 		})
 	}

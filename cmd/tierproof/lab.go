@@ -45,6 +45,10 @@ func newLabCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
+			for _, line := range s.Derived {
+				logf("%s", line)
+			}
 			topo := s.Topology
 			// One run per reports directory: an earlier run's files go once
 			// everything has loaded, and a directory tierproof did not write
@@ -52,7 +56,6 @@ func newLabCommand() *cobra.Command {
 			if err := report.PrepareDir(reports); err != nil {
 				return err
 			}
-			logf := func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), "tierproof: "+format+"\n", args...) }
 			lab, err := dataplane.Open(cmd.Context(), dataplane.Options{Plane: dataplane.Lab, AgentBinary: agentBinary, Logf: logf, Topology: topo, Probes: s.Probes})
 			if err != nil {
 				return err

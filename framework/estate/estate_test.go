@@ -28,7 +28,7 @@ func TestTheShopsTopology(t *testing.T) {
 	for _, p := range topo.Pods {
 		names = append(names, p.EndpointName()+"@"+p.Node)
 	}
-	want := "shop/frontend-0@kind-worker shop/frontend-1@kind-worker2 shop/cart-0@kind-worker shop/redis-0@kind-worker shop/checkout-0@kind-worker payments/payments-0@kind-worker payments/payments-1@kind-worker2"
+	want := "shop/frontend-0@kind-worker shop/frontend-1@kind-worker2 shop/cart-0@kind-worker shop/redis-0@kind-worker shop/checkout-0@kind-worker payments/payments-0@kind-worker payments/payments-1@kind-worker2 payments/fraud-check-0@kind-worker"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("pods:\n got %s\nwant %s", got, want)
 	}
@@ -36,7 +36,7 @@ func TestTheShopsTopology(t *testing.T) {
 	if cart.ServiceAccount != "cart" || cart.Labels["tier"] != "api" || len(cart.Ports) != 1 || cart.Ports[0].Name != "grpc" || cart.Ports[0].Port != 7070 {
 		t.Errorf("cart: %+v", cart)
 	}
-	if got := strings.Join(e.Summary(), "\n"); !strings.Contains(got, "2 namespaces, 5 workloads, 5 Services") || !strings.Contains(got, "passed over (they decide no flow): 1 ConfigMap") {
+	if got := strings.Join(e.Summary(), "\n"); !strings.Contains(got, "2 namespaces, 6 workloads, 5 Services") || !strings.Contains(got, "passed over (they decide no flow): 1 ConfigMap") {
 		t.Errorf("summary:\n%s", got)
 	}
 	data, err := topo.Marshal()

@@ -24,7 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
-	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/estate"
 	"github.com/tierproof/tierproof/framework/manifest"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
@@ -36,12 +36,23 @@ import (
 const FileName = "scenario.yaml"
 
 type file struct {
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	Topology    string            `json:"topology"` // the offline topology fixture
-	Values      map[string]string `json:"values,omitempty"`
-	Probes      []string          `json:"probes"`
-	Stages      []stageFile       `json:"stages"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Estate is the directory of the scenario's own workloads; Topology
+	// instead, a topology file (or a fixture's name) for offline-only runs.
+	Estate    string            `json:"estate,omitempty"`
+	Externals []externalFile    `json:"externals,omitempty"`
+	Nodes     []string          `json:"nodes,omitempty"` // the workers, with an estate
+	Topology  string            `json:"topology,omitempty"`
+	Values    map[string]string `json:"values,omitempty"`
+	Probes    []string          `json:"probes,omitempty"`
+	Stages    []stageFile       `json:"stages"`
+}
+
+type externalFile struct {
+	Name    string   `json:"name"`
+	Ports   []string `json:"ports,omitempty"`
+	Clients int      `json:"clients,omitempty"`
 }
 
 type stageFile struct {
@@ -68,10 +79,26 @@ type Scenario struct {
 	Description string
 	Feature     string             // the catalog feature a conformance case covers
 	Labels      []string           // the case's labels, for selecting cases
-	Topology    *topology.Topology // offline runs' estate: the fixture scenario.yaml names
-	Values      map[string]string  // placeholders for offline runs, besides the topology's addresses
-	Probes      []model.Probe
-	Stages      []Stage
+	Topology    *topology.Topology // offline runs' estate: derived from Estate, or the file scenario.yaml names
+	// Estate is the scenario's own workloads (nil for a topology-only
+	// scenario), Externals the hosts outside the cluster beside them.
+	Estate    *estate.Estate
+	Externals []External
+	Values    map[string]string // placeholders for offline runs, besides the topology's addresses
+	Probes    []model.Probe
+	Stages    []Stage
+	// Derived says what was derived from the estate and why, a line each,
+	// for the commands to print.
+	Derived []string
+}
+
+// External is a host outside the cluster: a server with the ports it
+// serves, or a pool of Clients client hosts (the blog's load balancer),
+// named NAME-client-1, NAME-client-2, … in NAME-pool.cidr.
+type External struct {
+	Name    string
+	Ports   []model.Probe
+	Clients int
 }
 
 // Stage adds manifests to what the earlier stages applied; an object with the
@@ -143,8 +170,21 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 			errs = append(errs, field.Invalid(root.Child("name"), f.Name, msg))
 		}
 	}
-	if f.Topology == "" {
-		errs = append(errs, field.Required(root.Child("topology"), "the offline topology fixture, e.g. antrea-blog"))
+	switch {
+	case f.Estate != "" && f.Topology != "":
+		errs = append(errs, field.Invalid(root.Child("topology"), f.Topology, "set estate or topology, not both"))
+	case f.Estate == "" && f.Topology == "":
+		errs = append(errs, field.Required(root.Child("estate"), "the directory of the scenario's workloads (or topology: a topology file, for offline-only scenarios)"))
+	case f.Estate == "" && len(f.Externals)+len(f.Nodes) > 0:
+		errs = append(errs, field.Forbidden(root.Child("externals"), "externals and nodes come with an estate; a topology file lists its own"))
+	}
+	var xErrs field.ErrorList
+	s.Externals, xErrs = parseExternals(f.Externals, root.Child("externals"))
+	errs = append(errs, xErrs...)
+	for i, n := range f.Nodes {
+		for _, msg := range validation.IsDNS1123Subdomain(n) {
+			errs = append(errs, field.Invalid(root.Child("nodes").Index(i), n, msg))
+		}
 	}
 	for i, p := range f.Probes {
 		probe, err := model.ParseProbe(p)
@@ -154,8 +194,8 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 		}
 		s.Probes = append(s.Probes, probe)
 	}
-	if len(f.Probes) == 0 {
-		errs = append(errs, field.Required(root.Child("probes"), "e.g. [icmp, tcp/80]"))
+	if len(f.Probes) == 0 && f.Estate == "" {
+		errs = append(errs, field.Required(root.Child("probes"), "e.g. [icmp, tcp/80] (a scenario with an estate derives them)"))
 	}
 	names := map[string]bool{}
 	for i, sf := range f.Stages {
@@ -178,15 +218,19 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 		}
 		return nil, errors.Join(lines...)
 	}
-	// Every manifest must render with the fixture's values and decode
-	// strictly, and every label change must name something it has.
-	topo, err := fixtures.Topology(f.Topology)
+	topo, err := s.loadTopology(path, root, f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", path, root.Child("topology"), err)
+		return nil, err
 	}
 	s.Topology = topo
-	if _, err := s.StagePolicies(s.ValuesFor(topo)); err != nil {
+	// Every manifest must render with the topology's values and decode
+	// strictly, and every label change must name something it has.
+	sets, err := s.StagePolicies(s.ValuesFor(topo))
+	if err != nil {
 		return nil, err
+	}
+	if len(s.Probes) == 0 {
+		s.deriveProbes(sets)
 	}
 	for i := range s.Stages {
 		if _, err := s.TopologyAt(i, topo); err != nil {

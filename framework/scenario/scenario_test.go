@@ -35,14 +35,17 @@ func TestLoadTheBlogScenario(t *testing.T) {
 }
 
 // copyBlog makes a scenario to break, from the blog's.
-func copyBlog(t *testing.T) string {
+func copyBlog(t *testing.T) string { return copyScenario(t, blog) }
+
+// copyScenario copies the scenario in from, to break.
+func copyScenario(t *testing.T, from string) string {
 	t.Helper()
 	dir := t.TempDir()
-	err := filepath.Walk(blog, func(path string, info os.FileInfo, err error) error {
+	err := filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(blog, path)
+		rel, _ := filepath.Rel(from, path)
 		if info.IsDir() {
 			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
 		}
