@@ -57,7 +57,7 @@ func (e *Estate) Topology(l Layout) (*topology.Topology, error) {
 	}
 	var errs []error
 	owner := map[string]string{} // endpoint name → the workload that has it
-	next := map[string]int{}      // node → the pods placed on it so far
+	next := map[string]int{}     // node → the pods placed on it so far
 	for _, w := range e.Workloads {
 		for r, node := range w.placement(workers) {
 			name := w.Name

@@ -60,17 +60,17 @@ func TestPortsThePoliciesNameAreProbed(t *testing.T) {
 // What is wrong in a scenario's estate and externals is one line each.
 func TestEstateScenarioErrors(t *testing.T) {
 	for name, c := range map[string]struct{ old, new, want string }{
-		"estate and topology": {"estate: estate\n", "estate: estate\ntopology: antrea-blog\n", `topology: Invalid value: "antrea-blog": set estate or topology, not both`},
-		"neither":             {"estate: estate\n", "", "estate: Required value: the directory of the scenario's workloads"},
-		"a missing estate":    {"estate: estate\n", "estate: nowhere\n", "nowhere: no such file or directory"},
-		"a bad port":          {"ports: [tcp/443]", "ports: [http]", `externals[0].ports[0]: Invalid value: "http": want tcp/PORT, udp/PORT or sctp/PORT`},
-		"a pool that serves":  {"clients: 2}", "clients: 2, ports: [tcp/80]}", "externals[1].ports: Forbidden: a client pool serves no port"},
-		"two pools":           {"clients: 2}", "clients: 2}\n  - {name: more, clients: 1}", "externals[2].clients: Forbidden: one client pool per scenario"},
-		"a big pool":          {"clients: 2}", "clients: 14}", "externals[1].clients: Invalid value: 14: a client pool has 1 to 13 hosts"},
-		"an external twice":   {"name: customers,", "name: gateway,", `externals[1].name: Duplicate value: "gateway"`},
+		"estate and topology":              {"estate: estate\n", "estate: estate\ntopology: antrea-blog\n", `topology: Invalid value: "antrea-blog": set estate or topology, not both`},
+		"neither":                          {"estate: estate\n", "", "estate: Required value: the directory of the scenario's workloads"},
+		"a missing estate":                 {"estate: estate\n", "estate: nowhere\n", "nowhere: no such file or directory"},
+		"a bad port":                       {"ports: [tcp/443]", "ports: [http]", `externals[0].ports[0]: Invalid value: "http": want tcp/PORT, udp/PORT or sctp/PORT`},
+		"a pool that serves":               {"clients: 2}", "clients: 2, ports: [tcp/80]}", "externals[1].ports: Forbidden: a client pool serves no port"},
+		"two pools":                        {"clients: 2}", "clients: 2}\n  - {name: more, clients: 1}", "externals[2].clients: Forbidden: one client pool per scenario"},
+		"a big pool":                       {"clients: 2}", "clients: 14}", "externals[1].clients: Invalid value: 14: a client pool has 1 to 13 hosts"},
+		"an external twice":                {"name: customers,", "name: gateway,", `externals[1].name: Duplicate value: "gateway"`},
 		"an external named as a namespace": {"name: gateway,", "name: shop,", "external shop has the name of a namespace of the estate"},
-		"externals without an estate": {"estate: estate\n", "topology: antrea-blog\n", "externals: Forbidden: externals and nodes come with an estate"},
-		"a workload without labels": {"", "", "spec.template.metadata.labels: Required value"},
+		"externals without an estate":      {"estate: estate\n", "topology: antrea-blog\n", "externals: Forbidden: externals and nodes come with an estate"},
+		"a workload without labels":        {"", "", "spec.template.metadata.labels: Required value"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := copyScenario(t, shop)
