@@ -28,7 +28,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version(),
 	}
-	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newNodeImageCommand(), newLabCommand())
+	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newNodeImageCommand(), newLabCommand(), newInitCommand())
 	return root
 }
 
@@ -205,6 +205,8 @@ func newSimulateCommand() *cobra.Command {
   tierproof simulate --topology fixtures/topologies/antrea-blog.yaml --policies scenarios/antrea-blog/01-isolate-environments --probe tcp/80 --probe udp/53
   # every stage of a scenario, with its templates filled in
   tierproof simulate --scenario scenarios/antrea-blog
+  # a scenario of your own estate: its pods and probes derived from your manifests
+  tierproof simulate --scenario examples/shop
   # one case of the conformance catalog, its assertions checked, as JSON
   tierproof simulate --catalog scenarios/conformance --case drop-is-silent -o json`,
 		Args: cobra.NoArgs,

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tierproof/tierproof/framework/golden"
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/report"
 )
@@ -742,5 +743,61 @@ func TestTheShopPlaysInTheLab(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// init turns a team's manifests into a scenario that simulate and the lab
+// take as they are: the second estate is Deployments with replicas only.
+func TestInitThenSimulateThenTheLab(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "guestbook")
+	out, err := run(t, "init", dir, "--estate", "../../examples/raw-manifests/estate", "--policies", "../../examples/raw-manifests/policies", "--external", "mail=tcp/25")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	golden.Check(t, filepath.Join("testdata", "init-guestbook.txt"), []byte(strings.ReplaceAll(out, dir, "DIR")))
+	written, err := os.ReadFile(filepath.Join(dir, "scenario.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, filepath.Join("testdata", "init-guestbook-scenario.yaml"), written)
+	if out, err := run(t, "simulate", "--scenario", dir); err != nil || !strings.Contains(out, "== stage 2/2 20-allow-tiers") {
+		t.Fatalf("simulate after init: %v\n%s", err, out)
+	}
+	if err := netlab.Available(); err != nil {
+		t.Skip(err)
+	}
+	agent, err := netlab.BuildAgent(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "lab", "--scenario", dir, "--reports", filepath.Join(t.TempDir(), "reports"), "--agent-binary", agent)
+	if err != nil || !strings.Contains(out, "3 stage(s) played, 0 not played; 735 flows probed, 0 mismatch(es)") {
+		t.Errorf("lab after init: %v\n%s", err, out)
+	}
+}
+
+// init writes nothing when its input does not load, and never into a
+// directory that holds something.
+func TestInitRefusesAndWritesNothing(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "new")
+	bad := writeFile(t, "estate.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {}}\n    spec: {containers: [{name: c, image: x}]}\n")
+	_, err := run(t, "init", dir, "--estate", bad, "--policies", "../../examples/raw-manifests/policies")
+	if err == nil || !strings.Contains(err.Error(), "Deployment/default/web: spec.template.metadata.labels: Required value") {
+		t.Errorf("a bad estate: %v", err)
+	}
+	_, err = run(t, "init", dir, "--estate", "../../examples/raw-manifests/estate", "--policies", "../../examples/shop/02-isolate-payments", "--external", "guestbook=tcp/25")
+	if err == nil || !strings.Contains(err.Error(), "external guestbook has the name of a namespace of the estate") {
+		t.Errorf("an external named as a namespace: %v", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Errorf("init left %d entries behind", len(entries))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "mine"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err = run(t, "init", dir, "--estate", "../../examples/raw-manifests/estate", "--policies", "../../examples/raw-manifests/policies")
+	if err == nil || !strings.Contains(err.Error(), "is not empty") {
+		t.Errorf("a directory that holds something: %v", err)
 	}
 }

@@ -417,3 +417,22 @@ func TestWorkflowsUseCurrentActionsAndPublishGinkgosReport(t *testing.T) {
 		}
 	}
 }
+
+// A scenario with its own estate plays offline and in the lab; a cluster
+// plane boots the blog's estate, so it refuses the scenario before booting,
+// with where it can play instead.
+func TestAClusterPlaneRefusesAScenarioWithItsOwnEstate(t *testing.T) {
+	for plane, refused := range map[string]bool{"lab": false, "kube-router": true, "antrea": true} {
+		o, fs, err := parse(t, suite.Walkthrough, "-tierproof.data-plane="+plane, "-tierproof.scenarios=../../examples/shop")
+		if err == nil {
+			err = o.Check(fs)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = o.LoadScenarios()
+		if got := err != nil && strings.Contains(err.Error(), "scenario shop brings its own estate (../../examples/shop/estate), which the "+plane+" data plane does not deploy yet"); got != refused {
+			t.Errorf("%s: %v", plane, err)
+		}
+	}
+}

@@ -189,6 +189,13 @@ func (o *Options) LoadScenarios() ([]*scenario.Scenario, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if s.Estate != nil && o.plane.OnCluster() {
+			// The cluster boots the blog's estate; a scenario of its own
+			// estate would be probed on pods it does not describe.
+			errs = append(errs, fmt.Errorf("scenario %s brings its own estate (%s), which the %s data plane does not deploy yet: play it offline (tierproof simulate --scenario %s) or in the lab (tierproof lab --scenario %s, as root)",
+				s.Name, s.Estate.Dir, o.plane, dir, dir))
+			continue
+		}
 		scenarios = append(scenarios, s)
 	}
 	if len(errs) > 0 {
