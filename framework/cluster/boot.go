@@ -29,6 +29,7 @@ import (
 	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/kube"
+	"github.com/tierproof/tierproof/framework/live"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/topology"
 )
@@ -219,7 +220,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err != nil {
 		return e, err
 	}
-	if e.Topology, err = Snapshot(ctx, cs, externals, snapshotted(o.Estate)); err != nil {
+	if e.Topology, err = live.Topology(ctx, cs, externals, snapshotted(o.Estate)); err != nil {
 		return e, err
 	}
 	exec := endpointExec{kube.NewPodExecutor(cfg, cs, AgentContainer), docker}
@@ -338,7 +339,7 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 		Agents: map[string]bool{}, DNS: map[string]bool{}}
 	externals := e.Topology.Externals
 	p.ReadEstate = func(ctx context.Context) (*topology.Topology, error) {
-		topo, err := Snapshot(ctx, cs, externals, snapshotted(e.spec))
+		topo, err := live.Topology(ctx, cs, externals, snapshotted(e.spec))
 		if err != nil {
 			return nil, err
 		}

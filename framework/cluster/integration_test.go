@@ -24,6 +24,7 @@ import (
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kube"
+	"github.com/tierproof/tierproof/framework/live"
 	"github.com/tierproof/tierproof/framework/testenv"
 	"github.com/tierproof/tierproof/framework/topology"
 )
@@ -357,7 +358,7 @@ func snapshotPods(t *testing.T, env *testenv.Env) {
 		kwokPod("snap", "web", "kwok-worker", map[string]string{"app": "web", "tier": "frontend"},
 			corev1.ContainerPort{Name: "http", ContainerPort: 8080}, corev1.ContainerPort{Name: "dns", ContainerPort: 53, Protocol: corev1.ProtocolUDP}),
 		kwokPod("snap", "db", "kwok-worker2", map[string]string{"app": "db"}))
-	topo, err := cluster.Snapshot(context.Background(), env.Clientset, nil, func(p corev1.Pod) bool { return p.Namespace == "snap" })
+	topo, err := live.Topology(context.Background(), env.Clientset, nil, func(p corev1.Pod) bool { return p.Namespace == "snap" })
 	if err != nil {
 		t.Fatal(err)
 	}

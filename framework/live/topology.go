@@ -1,4 +1,4 @@
-package cluster
+package live
 
 import (
 	"context"
@@ -12,13 +12,13 @@ import (
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
-// Snapshot reads the estate the model reasons about from the live cluster:
+// Topology reads the estate the model reasons about from the live cluster:
 // namespaces and their labels; running pods with an IP, their labels, node,
 // service account and named container ports; nodes and their internal IPs.
 // hostNetwork pods are left out: Antrea's policies never select them as pods.
 // externals (hosts outside the cluster) are added as given. keep, when not
 // nil, chooses the pods to include.
-func Snapshot(ctx context.Context, client kubernetes.Interface, externals []topology.External, keep func(corev1.Pod) bool) (*topology.Topology, error) {
+func Topology(ctx context.Context, client kubernetes.Interface, externals []topology.External, keep func(corev1.Pod) bool) (*topology.Topology, error) {
 	namespaces, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing namespaces: %w", err)

@@ -1,18 +1,15 @@
-package cluster_test
+package live_test
 
 import (
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/rest"
 
-	"github.com/tierproof/tierproof/framework/cluster"
-	"github.com/tierproof/tierproof/framework/kube"
+	"github.com/tierproof/tierproof/framework/live"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -50,7 +47,7 @@ func TestSnapshotReadsTheEstateTheModelNeeds(t *testing.T) {
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "kind-worker", Labels: map[string]string{"role": "worker"}},
 			Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeHostName, Address: "kind-worker"}, {Type: corev1.NodeInternalIP, Address: "172.18.0.3"}}}},
 	)
-	topo, err := cluster.Snapshot(context.Background(), client, []topology.External{{Name: "ssh-server", IP: "172.18.0.100"}}, nil)
+	topo, err := live.Topology(context.Background(), client, []topology.External{{Name: "ssh-server", IP: "172.18.0.100"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,24 +78,12 @@ func TestSnapshotReadsTheEstateTheModelNeeds(t *testing.T) {
 	}
 }
 
-func TestPodExecutorRefusesEndpointsThatAreNotPods(t *testing.T) {
-	e := kube.NewPodExecutor(&rest.Config{Host: "https://127.0.0.1:1"}, fake.NewSimpleClientset(), cluster.AgentContainer)
-	for _, endpoint := range []string{"ssh-server", "/pod", "ns/"} {
-		if _, _, err := e.Exec(context.Background(), endpoint, []string{"true"}, nil); err == nil || !strings.Contains(err.Error(), "is not namespace/pod") {
-			t.Errorf("%q: error %v", endpoint, err)
-		}
-	}
-	if c := kube.WithProbingRateLimits(&rest.Config{QPS: 5, Burst: 10}); c.QPS < 50 || c.Burst < 100 {
-		t.Errorf("rate limits %v/%d not raised for parallel probing", c.QPS, c.Burst)
-	}
-}
-
 func TestSnapshotKeepsOnlyChosenPods(t *testing.T) {
 	running := func(namespace, name string) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.10.0." + strconv.Itoa(len(name))}}
 	}
 	client := fake.NewSimpleClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "a"}}, running("a", "p"), running("a", "skipped"))
-	topo, err := cluster.Snapshot(context.Background(), client, nil, func(p corev1.Pod) bool { return p.Name != "skipped" })
+	topo, err := live.Topology(context.Background(), client, nil, func(p corev1.Pod) bool { return p.Name != "skipped" })
 	if err != nil || len(topo.Pods) != 1 || topo.Pods[0].Name != "p" {
 		t.Fatalf("pods %+v, %v", topo.Pods, err)
 	}
