@@ -156,7 +156,9 @@ func TestSnapshotOfARealAPIServer(t *testing.T) {
 			t.Errorf("%d → %d %s: %v, want %v", c.from, c.to, c.probe, got, c.want)
 		}
 	}
-	if !slices.ContainsFunc(topo.Pods, func(p topology.Pod) bool { return p.EndpointName() == "back/db" && p.Node == "kwok-worker2" && len(p.Ports) == 1 }) {
+	if !slices.ContainsFunc(topo.Pods, func(p topology.Pod) bool {
+		return p.EndpointName() == "back/db" && p.Node == "kwok-worker2" && len(p.Ports) == 1
+	}) {
 		t.Errorf("pods: %+v", topo.Pods)
 	}
 
@@ -201,7 +203,9 @@ func TestTheSnapshotClientCannotWrite(t *testing.T) {
 	def := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
 	for name, write := range map[string]func() error{
 		"update": func() error { return c.Update(ctx, def) },
-		"patch":  func() error { return c.Patch(ctx, def, client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"x":"y"}}}`))) },
+		"patch": func() error {
+			return c.Patch(ctx, def, client.RawPatch("application/merge-patch+json", []byte(`{"metadata":{"labels":{"x":"y"}}}`)))
+		},
 		"delete": func() error { return c.Delete(ctx, def) },
 	} {
 		if err := write(); err == nil || !strings.Contains(err.Error(), "read-only: refused") {
