@@ -223,7 +223,7 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if e.Topology, err = live.Topology(ctx, cs, externals, snapshotted(o.Estate)); err != nil {
 		return e, err
 	}
-	exec := endpointExec{kube.NewPodExecutor(cfg, cs, AgentContainer), docker}
+	exec := endpointExec{kube.NewPodExecutor(cfg, cs, AgentContainer), docker, e.Topology}
 	if e.ephemeral, err = readEphemeralPorts(ctx, exec.Exec, e.agentEndpoints()); err != nil {
 		return e, err
 	}

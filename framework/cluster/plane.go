@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -118,14 +119,14 @@ func (p *ClusterPlane) IP(endpoint string) string {
 
 // Exec runs in a pod's agent sidecar ("ns/pod") or an external host's container.
 func (p *ClusterPlane) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
-	return endpointExec{p.Pods, p.Externals}.Exec(ctx, endpoint, command, stdin)
+	return endpointExec{p.Pods, p.Externals, p.Topology}.Exec(ctx, endpoint, command, stdin)
 }
 
 // Relabel merge-patches the labels of namespaces and pods, remembering each
 // label's first value so that Reset can put it back.
 func (p *ClusterPlane) Relabel(ctx context.Context, changes []topology.LabelChange) error {
 	for _, c := range changes {
-		obj := relabelTarget(c)
+		obj := p.relabelTarget(c)
 		if err := p.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return fmt.Errorf("relabel %s: %w", c.Target(), err)
 		}
@@ -172,7 +173,7 @@ func (p *ClusterPlane) Reset(ctx context.Context) error {
 	}
 	for t, patch := range byTarget {
 		c := topology.LabelChange{Namespace: t.namespace, Pod: t.pod}
-		if perr := p.patchLabels(ctx, relabelTarget(c), patch); perr != nil {
+		if perr := p.patchLabels(ctx, p.relabelTarget(c), patch); perr != nil {
 			err = errors.Join(err, fmt.Errorf("restoring the labels of %s: %w", c.Target(), perr))
 		}
 	}
@@ -183,11 +184,13 @@ func (p *ClusterPlane) Reset(ctx context.Context) error {
 // labelKey is one label of a namespace (pod empty) or pod.
 type labelKey struct{ namespace, pod, key string }
 
-func relabelTarget(c topology.LabelChange) client.Object {
+// relabelTarget is the namespace or the live pod a label change names.
+func (p *ClusterPlane) relabelTarget(c topology.LabelChange) client.Object {
 	if c.Pod == "" {
 		return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: c.Namespace}}
 	}
-	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Pod}}
+	_, pod, _ := strings.Cut(liveName(p.Topology, c.Namespace+"/"+c.Pod), "/")
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: pod}}
 }
 
 // patchLabels sets labels (nil values remove them) with a JSON merge patch:

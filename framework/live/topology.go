@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,6 +13,65 @@ import (
 
 	"github.com/tierproof/tierproof/framework/topology"
 )
+
+// endpointNames names each pod after its workload, as the offline topology
+// does (estate.Workload): a Deployment's, ReplicaSet's or DaemonSet's pods
+// WORKLOAD-0, -1, … (a Deployment's in the order of their names, a
+// DaemonSet's in the order of their nodes'), so that reports and assertions
+// name the same endpoints from run to run. A StatefulSet's and a bare
+// pod's keep their own names. The keys are namespace/pod.
+func endpointNames(pods []corev1.Pod) map[string]string {
+	type group struct{ namespace, workload string }
+	members := map[group][]corev1.Pod{}
+	names := map[string]string{}
+	for _, p := range pods {
+		names[p.Namespace+"/"+p.Name] = p.Name
+		if w := workloadOf(p); w != "" {
+			g := group{p.Namespace, w}
+			members[g] = append(members[g], p)
+		}
+	}
+	for g, ps := range members {
+		sort.Slice(ps, func(i, j int) bool {
+			if ps[i].Spec.NodeName != ps[j].Spec.NodeName && isDaemonSetPod(ps[i]) {
+				return ps[i].Spec.NodeName < ps[j].Spec.NodeName
+			}
+			return ps[i].Name < ps[j].Name
+		})
+		for i, p := range ps {
+			names[p.Namespace+"/"+p.Name] = g.workload + "-" + strconv.Itoa(i)
+		}
+	}
+	return names
+}
+
+// workloadOf is the workload a pod is named after: its Deployment (its
+// ReplicaSet's name less the pod-template-hash the Deployment added), its
+// ReplicaSet or DaemonSet; "" for a StatefulSet's pod (already NAME-ORDINAL)
+// and a pod of no controller.
+func workloadOf(p corev1.Pod) string {
+	owner := metav1.GetControllerOf(&p)
+	if owner == nil {
+		return ""
+	}
+	switch owner.Kind {
+	case "ReplicaSet":
+		if hash := p.Labels["pod-template-hash"]; hash != "" {
+			if deployment, ok := strings.CutSuffix(owner.Name, "-"+hash); ok {
+				return deployment
+			}
+		}
+		return owner.Name
+	case "DaemonSet":
+		return owner.Name
+	}
+	return ""
+}
+
+func isDaemonSetPod(p corev1.Pod) bool {
+	owner := metav1.GetControllerOf(&p)
+	return owner != nil && owner.Kind == "DaemonSet"
+}
 
 // Topology reads the estate the model reasons about from the live cluster:
 // namespaces and their labels; running pods with an IP, their labels, node,
@@ -42,12 +103,20 @@ func Topology(ctx context.Context, client kubernetes.Interface, externals []topo
 		}
 		t.Namespaces = append(t.Namespaces, topology.Namespace{Name: ns.Name, Labels: labels})
 	}
+	var running []corev1.Pod
 	for _, p := range pods.Items {
-		if p.Spec.HostNetwork || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || (keep != nil && !keep(p)) {
+		if p.Spec.HostNetwork || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || p.DeletionTimestamp != nil || (keep != nil && !keep(p)) {
 			continue
 		}
-		pod := topology.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IP: p.Status.PodIP,
+		running = append(running, p)
+	}
+	names := endpointNames(running)
+	for _, p := range running {
+		pod := topology.Pod{Namespace: p.Namespace, Name: names[p.Namespace+"/"+p.Name], Labels: p.Labels, IP: p.Status.PodIP,
 			Node: p.Spec.NodeName, ServiceAccount: p.Spec.ServiceAccountName}
+		if pod.Name != p.Name {
+			pod.PodName = p.Name
+		}
 		// Policies resolve named ports against spec.containers only.
 		for _, c := range p.Spec.Containers {
 			for _, port := range c.Ports {

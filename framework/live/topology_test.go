@@ -3,6 +3,7 @@ package live_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -88,3 +89,42 @@ func TestSnapshotKeepsOnlyChosenPods(t *testing.T) {
 		t.Fatalf("pods %+v, %v", topo.Pods, err)
 	}
 }
+
+// Pods are named after their workload, as the offline topology names them,
+// whatever names their controllers gave them; the live name stays beside.
+func TestPodsAreNamedAfterTheirWorkload(t *testing.T) {
+	running := func(name, node string, labels map[string]string, owner *metav1.OwnerReference) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, Labels: labels},
+			Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.1." + strconv.Itoa(len(name)+len(node))}}
+		if owner != nil {
+			owner.Controller = ptr(true)
+			p.OwnerReferences = []metav1.OwnerReference{*owner}
+		}
+		return p
+	}
+	rs := &metav1.OwnerReference{Kind: "ReplicaSet", Name: "frontend-7d9c8f"}
+	ds := &metav1.OwnerReference{Kind: "DaemonSet", Name: "log-agent"}
+	client := fake.NewSimpleClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}},
+		running("frontend-7d9c8f-zzzzz", "kind-worker", map[string]string{"pod-template-hash": "7d9c8f"}, rs),
+		running("frontend-7d9c8f-aaaaa", "kind-worker2", map[string]string{"pod-template-hash": "7d9c8f"}, rs),
+		running("log-agent-q", "kind-worker2", nil, ds),
+		running("log-agent-p", "kind-worker", nil, ds),
+		running("payments-1", "kind-worker", nil, &metav1.OwnerReference{Kind: "StatefulSet", Name: "payments"}),
+		running("batch-x1", "kind-worker", nil, &metav1.OwnerReference{Kind: "ReplicaSet", Name: "batch"}),
+		running("debug", "kind-worker", nil, nil))
+	topo, err := live.Topology(context.Background(), client, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range topo.Pods {
+		got = append(got, p.EndpointName()+"="+p.LiveName())
+	}
+	want := []string{"shop/batch-0=shop/batch-x1", "shop/debug=shop/debug", "shop/frontend-0=shop/frontend-7d9c8f-aaaaa",
+		"shop/frontend-1=shop/frontend-7d9c8f-zzzzz", "shop/log-agent-0=shop/log-agent-p", "shop/log-agent-1=shop/log-agent-q", "shop/payments-1=shop/payments-1"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("pods:\n got %v\nwant %v", got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

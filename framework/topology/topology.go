@@ -47,6 +47,9 @@ type Pod struct {
 	Node           string            `json:"node,omitempty"`
 	ServiceAccount string            `json:"serviceAccount,omitempty"` // empty means "default"
 	Ports          []ContainerPort   `json:"ports,omitempty"`
+	// PodName is the live pod's own name where the endpoint is named after
+	// its workload (shop/frontend-0 for frontend-7d9c8f-x2x4q); empty: Name.
+	PodName string `json:"podName,omitempty"`
 	// EphemeralPorts is the range the pod's clients pick their ports from
 	// (net.ipv4.ip_local_port_range); nil means Linux's default.
 	EphemeralPorts *PortRange `json:"ephemeralPorts,omitempty"`
@@ -95,6 +98,15 @@ type External struct {
 
 // EndpointName is how a pod is named in flags, JSON and reports.
 func (p Pod) EndpointName() string { return p.Namespace + "/" + p.Name }
+
+// LiveName is the pod's namespace/name on its cluster, to exec into or
+// patch: the endpoint's, or its PodName's.
+func (p Pod) LiveName() string {
+	if p.PodName == "" {
+		return p.EndpointName()
+	}
+	return p.Namespace + "/" + p.PodName
+}
 
 // ServiceAccountName is the pod's service account, "default" when unset.
 func (p Pod) ServiceAccountName() string {
@@ -209,6 +221,11 @@ func (t *Topology) Validate() field.ErrorList {
 			errs = append(errs, field.NotFound(path.Child("namespace"), p.Namespace))
 		}
 		errs = append(errs, validateDNSLabel(p.Name, path.Child("name"))...)
+		if p.PodName != "" {
+			for _, msg := range validation.IsDNS1123Subdomain(p.PodName) {
+				errs = append(errs, field.Invalid(path.Child("podName"), p.PodName, msg))
+			}
+		}
 		name := p.EndpointName()
 		if endpoints[name] {
 			errs = append(errs, field.Duplicate(path.Child("name"), name))
