@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"syscall"
 )
@@ -12,6 +13,28 @@ import (
 // Ports are what Serve listens on.
 type Ports struct {
 	TCP, UDP, SCTP []int
+}
+
+// Union is p with q's ports it lacks added after its own.
+func (p Ports) Union(q Ports) Ports {
+	add := func(a, b []int) []int {
+		out := slices.Clone(a)
+		for _, n := range b {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	return Ports{add(p.TCP, q.TCP), add(p.UDP, q.UDP), add(p.SCTP, q.SCTP)}
+}
+
+// Minus is p without q's ports.
+func (p Ports) Minus(q Ports) Ports {
+	drop := func(a, b []int) []int {
+		return slices.DeleteFunc(slices.Clone(a), func(n int) bool { return slices.Contains(b, n) })
+	}
+	return Ports{drop(p.TCP, q.TCP), drop(p.UDP, q.UDP), drop(p.SCTP, q.SCTP)}
 }
 
 // Serve listens on every port until ctx ends. TCP and SCTP accept and close;

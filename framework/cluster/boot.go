@@ -24,7 +24,6 @@ import (
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 	"github.com/tierproof/tierproof/framework/kind"
@@ -55,7 +54,7 @@ type BootOptions struct {
 	// HostRoot is where the host's /sys and /lib/modules are read (tests);
 	// empty: "/".
 	HostRoot string
-	Estate   fixtures.EstateSpec
+	Estate   EstateSpec
 	// DataPlane names the data plane (antrea, kube-router), recorded on the
 	// nodes of a cluster Boot creates: a kept one is reused only for the same.
 	DataPlane string
@@ -66,7 +65,7 @@ type BootOptions struct {
 }
 
 // snapshotted keeps the estate's pods, and CoreDNS when it is a target.
-func snapshotted(s fixtures.EstateSpec) func(corev1.Pod) bool {
+func snapshotted(s EstateSpec) func(corev1.Pod) bool {
 	return func(p corev1.Pod) bool {
 		return slices.Contains(s.Namespaces, p.Namespace) || (s.CoreDNS && isCoreDNS(p))
 	}
@@ -80,7 +79,7 @@ type Estate struct {
 	Values   map[string]string // template values: external IPs, the LB pool CIDR
 	Kind     *kind.Cluster     // nil in existing-cluster mode
 	Created  bool              // the cluster was created by this run
-	spec     fixtures.EstateSpec
+	spec     EstateSpec
 	enforcer Enforcer
 	docker   ExternalHosts
 	// ephemeral is each agent endpoint's client port range, read at boot.
@@ -129,16 +128,10 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	if err := imagebuild.WriteArchive(img, agentimage.DefaultTag, archive); err != nil {
 		return e, err
 	}
-	objects, err := fixtures.Estate(o.Estate.Fixture)
-	if err != nil {
-		return e, err
-	}
-	if o.StandIns {
-		var replaced []string
-		objects, replaced = StandIn(objects)
-		if len(replaced) > 0 {
-			e.logf("no registry: the agent stands in for %d application containers, serving their ports (%s)", len(replaced), strings.Join(replaced, ", "))
-		}
+	objects, agents := WithAgent(withServiceAccounts(o.Estate.Objects), o.Estate.Probed, o.StandIns)
+	e.logf("estate %s: %d objects; the agent in every pod (%s)", o.Estate.Dir, len(objects), map[bool]string{true: "no registry: standing in for the applications' containers", false: "beside the applications' containers"}[o.StandIns])
+	for _, line := range agents {
+		e.logf("  %s", line)
 	}
 	fingerprints, err := Fingerprint(objects, imageID.String())
 	if err != nil {
@@ -209,6 +202,9 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	e.push("delete the estate", applier.Cleanup)
+	if err := kube.WaitReady(ctx, e.Client.Resources(), 2*time.Second, 5*time.Minute, workloadsReady(objects)...); err != nil {
+		return e, fmt.Errorf("the estate's workloads: %w", err)
+	}
 	if err := kube.WaitPodsReady(ctx, cs, o.Estate.Namespaces, 2*time.Second, 5*time.Minute); err != nil {
 		return e, err
 	}
@@ -393,16 +389,16 @@ func (e *Estate) Teardown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// estateImages lists the application images of the estate's pods.
+// estateImages lists the application images of the estate's pod templates.
 func estateImages(objects []runtime.Object) []string {
 	var images []string
 	for _, o := range objects {
-		pod, ok := o.(*corev1.Pod)
-		if !ok {
+		_, spec := podSpecOf(o)
+		if spec == nil {
 			continue
 		}
-		for _, c := range pod.Spec.Containers {
-			if c.Image != agentimage.DefaultTag {
+		for _, c := range spec.Containers {
+			if c.Image != agentimage.DefaultTag && !slices.Contains(images, c.Image) {
 				images = append(images, c.Image)
 			}
 		}
@@ -414,7 +410,8 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 	if _, err := kind.RunDocker(ctx, nil, "load", "-i", archive); err != nil {
 		return nil, fmt.Errorf("loading the agent image into Docker for the external hosts: %w", err)
 	}
-	plan, err := PlanExternals(e.Kind.Network.Subnet, e.spec.Server, e.spec.LBClients)
+	servers, pool, clients := e.spec.servers()
+	plan, err := PlanExternals(e.Kind.Network.Subnet, servers, pool, clients)
 	if err != nil {
 		return nil, fmt.Errorf("Docker network %s: %w", e.Kind.Network.Name, err)
 	}
@@ -428,7 +425,7 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 	}
 	e.push("remove the external hosts", func(ctx context.Context) error { _, err := d.RemoveExternals(ctx); return err })
 	e.logf("starting external hosts %v on Docker network %s", plan.Values, d.Network)
-	if err := d.StartExternals(ctx, plan, e.spec.Ports, routes); err != nil {
+	if err := d.StartExternals(ctx, plan, e.spec.Probed, routes); err != nil {
 		if !e.Kind.Network.Owned {
 			err = fmt.Errorf("%w (Docker before 29.0.4 gives fixed addresses only on networks created with a subnet, and network %s was not made by tierproof: delete the cluster with kind delete cluster --name %s and let tierproof create it)", err, d.Network, e.Kind.Name)
 		}

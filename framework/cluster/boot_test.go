@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
@@ -55,7 +54,7 @@ func TestBootRefusesBeforeCreatingAnything(t *testing.T) {
 			calls := testenv.FakeDocker(t, testenv.DockerInfo)
 			work := filepath.Join(t.TempDir(), "reports")
 			e, err := cluster.Boot(context.Background(), cluster.BootOptions{ClusterName: "tierproof-test", WorkDir: work, HostRoot: "/host",
-				AgentBinary: agent, Estate: fixtures.BlogEstate, Logf: t.Logf, Enforcer: c.enforcer})
+				AgentBinary: agent, Logf: t.Logf, Enforcer: c.enforcer})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Boot: %v, want %q", err, c.want)
 			}

@@ -56,7 +56,7 @@ func TestExternalHostsOnARealDockerEngine(t *testing.T) {
 			t.Errorf("network %s left", network.Name)
 		}
 	})
-	plan, err := cluster.PlanExternals(network.Subnet, "ext", 1)
+	plan, err := cluster.PlanExternals(network.Subnet, []string{"ext"}, "lb", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,25 +29,34 @@ type ExternalPlan struct {
 }
 
 // PlanExternals carves the hosts' addresses out of the nodes' network's subnet:
-// the server's, then lbClients clients'. Docker hands out addresses from the
-// bottom of the subnet, so the top is free.
-func PlanExternals(subnet netip.Prefix, server string, lbClients int) (ExternalPlan, error) {
+// the servers', then the clients of the pool (pool-client-1, …, in
+// pool-pool.cidr). Docker hands out addresses from the bottom of the subnet,
+// so the top is free.
+func PlanExternals(subnet netip.Prefix, servers []string, pool string, clients int) (ExternalPlan, error) {
 	subnet = subnet.Masked()
 	if !subnet.Addr().Is4() || subnet.Bits() > 24 {
 		return ExternalPlan{}, fmt.Errorf("kind network %s: want an IPv4 subnet of /24 or larger", subnet)
 	}
-	if lbClients < 0 || lbClients > 13 {
-		return ExternalPlan{}, fmt.Errorf("%d load-balancer clients: want 0 to 13 (they share a /28)", lbClients)
+	if clients < 0 || clients > 13 {
+		return ExternalPlan{}, fmt.Errorf("%d load-balancer clients: want 0 to 13 (they share a /28)", clients)
+	}
+	if len(servers) > 15 {
+		return ExternalPlan{}, fmt.Errorf("%d servers outside the cluster: want 15 or fewer (they share the /28 below the pool)", len(servers))
 	}
 	last := lastAddr(subnet)
-	pool := netip.PrefixFrom(addrAdd(last, -15), 28).Masked()
-	plan := ExternalPlan{LBPool: pool, Values: map[string]string{"lb-pool.cidr": pool.String()}}
-	ip := addrAdd(pool.Addr(), -15) // inside the /28 below the pool
-	plan.Hosts = append(plan.Hosts, topology.External{Name: server, IP: ip.String()})
-	plan.Values[server+".ip"] = ip.String()
-	for i := 1; i <= lbClients; i++ {
-		name := "lb-client-" + strconv.Itoa(i)
-		ip := addrAdd(pool.Addr(), i)
+	lbPool := netip.PrefixFrom(addrAdd(last, -15), 28).Masked()
+	plan := ExternalPlan{LBPool: lbPool, Values: map[string]string{}}
+	for i, server := range servers {
+		ip := addrAdd(lbPool.Addr(), -15+i) // inside the /28 below the pool
+		plan.Hosts = append(plan.Hosts, topology.External{Name: server, IP: ip.String()})
+		plan.Values[server+".ip"] = ip.String()
+	}
+	if clients > 0 {
+		plan.Values[pool+"-pool.cidr"] = lbPool.String()
+	}
+	for i := 1; i <= clients; i++ {
+		name := pool + "-client-" + strconv.Itoa(i)
+		ip := addrAdd(lbPool.Addr(), i)
 		plan.Hosts = append(plan.Hosts, topology.External{Name: name, IP: ip.String()})
 		plan.Values[name+".ip"] = ip.String()
 	}

@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kind"
@@ -17,7 +16,7 @@ import (
 )
 
 func TestPlanExternalsKeepsTheSSHServerOutsideTheLBPool(t *testing.T) {
-	plan, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), "ssh-server", 2)
+	plan, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), []string{"ssh-server"}, "lb", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +34,7 @@ func TestPlanExternalsKeepsTheSSHServerOutsideTheLBPool(t *testing.T) {
 	if plan.Values["ssh-server.ip"] != plan.Hosts[0].IP || plan.Values["lb-pool.cidr"] != "172.18.255.240/28" || plan.Values["lb-client-2.ip"] != "172.18.255.242" {
 		t.Errorf("template values %v", plan.Values)
 	}
-	if _, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/26"), "ssh-server", 2); err == nil {
+	if _, err := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/26"), []string{"ssh-server"}, "lb", 2); err == nil {
 		t.Error("a /26 kind network accepted")
 	}
 }
@@ -58,7 +57,7 @@ func TestStartExternalsNeedsDocker(t *testing.T) {
 	if kind.CheckDocker(context.Background()) == nil {
 		t.Skip("a Docker engine answers here: this would start containers")
 	}
-	plan, _ := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), "ssh-server", 1)
+	plan, _ := cluster.PlanExternals(netip.MustParsePrefix("172.18.0.0/16"), []string{"ssh-server"}, "lb", 1)
 	err := cluster.ExternalHosts{Run: "t"}.StartExternals(context.Background(), plan, agent.Ports{TCP: []int{22}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "starting external host ssh-server: docker run") {
 		t.Fatalf("error %v", err)
@@ -69,12 +68,12 @@ func TestStartExternalsNeedsDocker(t *testing.T) {
 // (the conformance catalog's ext is probed on SCTP 80 and 81).
 func TestStartExternalsServesEveryProtocolOnTheNodesNetwork(t *testing.T) {
 	calls := testenv.FakeDocker(t)
-	plan, err := cluster.PlanExternals(netip.MustParsePrefix("172.31.254.0/24"), "ext", 0)
+	plan, err := cluster.PlanExternals(netip.MustParsePrefix("172.31.254.0/24"), []string{"ext"}, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := cluster.ExternalHosts{Run: "r", Network: "tierproof-r"}
-	if err := d.StartExternals(context.Background(), plan, fixtures.ConformanceEstate.Ports, []cluster.Route{{CIDR: "10.10.1.0/24", Via: "172.31.254.3"}}); err != nil {
+	if err := d.StartExternals(context.Background(), plan, agent.Ports{TCP: []int{80, 81}, UDP: []int{80, 81}, SCTP: []int{80, 81}}, []cluster.Route{{CIDR: "10.10.1.0/24", Via: "172.31.254.3"}}); err != nil {
 		t.Fatal(err)
 	}
 	got := calls()

@@ -65,26 +65,30 @@ func RemoveLeftoverPolicies(ctx context.Context, c client.Client) ([]kube.Object
 // would refuse to update in place) and are recreated.
 const EstateAnnotation = "tierproof.io/estate-fingerprint"
 
-// Fingerprint marks each Pod among objects with the fingerprint of its spec
-// and agentImageID, and returns them by "namespace/name".
+// Fingerprint marks each Pod among objects, and each workload's pod
+// template, with the fingerprint of its spec and agentImageID, and returns
+// the Pods' by "namespace/name". A template whose mark changes rolls its
+// pods over to this build on a reused cluster, as the controllers do.
 func Fingerprint(objects []runtime.Object, agentImageID string) (map[string]string, error) {
 	prints := map[string]string{}
 	for _, o := range objects {
-		pod, ok := o.(*corev1.Pod)
-		if !ok {
+		_, meta, spec := podOf(o)
+		if spec == nil {
 			continue
 		}
-		spec, err := json.Marshal(pod.Spec)
+		data, err := json.Marshal(spec)
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(append(append(spec, '\n'), agentImageID...))
+		sum := sha256.Sum256(append(append(data, '\n'), agentImageID...))
 		print := hex.EncodeToString(sum[:16])
-		if pod.Annotations == nil {
-			pod.Annotations = map[string]string{}
+		if meta.Annotations == nil {
+			meta.Annotations = map[string]string{}
 		}
-		pod.Annotations[EstateAnnotation] = print
-		prints[pod.Namespace+"/"+pod.Name] = print
+		meta.Annotations[EstateAnnotation] = print
+		if pod, ok := o.(*corev1.Pod); ok {
+			prints[pod.Namespace+"/"+pod.Name] = print
+		}
 	}
 	return prints, nil
 }

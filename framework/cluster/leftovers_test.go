@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kube"
 )
@@ -22,20 +21,17 @@ import (
 // the estate's apply to recreate; this build's, and pods that are not
 // tierproof's, stay.
 func TestRecreateStalePodsDeletesOnlyOtherBuilds(t *testing.T) {
-	estate, err := fixtures.Estate("antrea-blog")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, estate, _ := estateWithAgent(t, blog, false)
 	current, err := cluster.Fingerprint(estate, "sha256:"+strings.Repeat("c", 64))
 	if err != nil {
 		t.Fatal(err)
 	}
-	estate2, _ := fixtures.Estate("antrea-blog")
+	_, estate2, _ := estateWithAgent(t, blog, false)
 	otherAgent, _ := cluster.Fingerprint(estate2, "sha256:"+strings.Repeat("0", 64))
 	if len(current) != 10 || current["yelb/yelb-db"] == otherAgent["yelb/yelb-db"] {
 		t.Fatalf("fingerprints %v: want one per estate pod, changing with the agent image", current)
 	}
-	estate3, _ := fixtures.Estate("antrea-blog")
+	_, estate3, _ := estateWithAgent(t, blog, false)
 	for _, o := range estate3 {
 		if p, ok := o.(*corev1.Pod); ok && p.Name == "yelb-db" {
 			p.Spec.Containers[0].ReadinessProbe = nil // an older fixture

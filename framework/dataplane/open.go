@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/kuberouter"
@@ -26,7 +25,7 @@ type Options struct {
 	Probes   []model.Probe
 
 	// The cluster planes: the estate Boot deploys, and where.
-	Estate      fixtures.EstateSpec
+	Estate      cluster.EstateSpec
 	ClusterName string // kind cluster name
 	WorkDir     string // the kubeconfig and the agent image archive: never published
 	ReportsDir  string // the estate's topology.yaml

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,18 +19,27 @@ import (
 type Layout struct {
 	Workers   []string
 	Externals []topology.External
+	// CoreDNS adds the cluster's DNS as a target: kube-system (labelled
+	// ns=kube-system, as a cluster run labels it) and its CoreDNS pod.
+	CoreDNS bool
 }
+
+// coreDNS is CoreDNS as kind runs it, on the control plane; a cluster run
+// names its replicas coredns-0 and coredns-1.
+var coreDNS = topology.Pod{Namespace: "kube-system", Name: "coredns", Labels: map[string]string{"k8s-app": "kube-dns"}, Node: controlPlane,
+	Ports: []topology.ContainerPort{{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP}, {Name: "dns-tcp", Port: 53, Protocol: corev1.ProtocolTCP}}}
 
 // KindWorkers are the workers of the cluster make e2e boots.
 var KindWorkers = []string{"kind-worker", "kind-worker2"}
 
 const controlPlane = "kind-control-plane"
 
-// Placeholder addresses, in the ranges kind uses: node i of the node list
-// (the control plane first) at 172.18.0.(2+i), its pods in 10.244.i.0/24.
+// Placeholder addresses, in the ranges of the kind cluster a run boots:
+// node i of the node list (the control plane first) at 172.18.0.(2+i), its
+// pods in 10.10.i.0/24 (the cluster's pod subnet is 10.10.0.0/16).
 var (
 	nodeBase = netip.MustParseAddr("172.18.0.2")
-	podBase  = netip.MustParseAddr("10.244.0.0")
+	podBase  = netip.MustParseAddr("10.10.0.0")
 )
 
 // maxPodsPerNode is what a node's /24 holds, as kind's (and the kubelet's
@@ -58,8 +68,9 @@ func (e *Estate) Topology(l Layout) (*topology.Topology, error) {
 	var errs []error
 	owner := map[string]string{} // endpoint name → the workload that has it
 	next := map[string]int{}     // node → the pods placed on it so far
+	bare := 0                    // bare Pods so far, spread over the workers in turn
 	for _, w := range e.Workloads {
-		for r, node := range w.placement(workers) {
+		for r, node := range w.placement(workers, &bare) {
 			name := w.Name
 			if w.Kind != "Pod" {
 				name += "-" + strconv.Itoa(r)
@@ -85,6 +96,14 @@ func (e *Estate) Topology(l Layout) (*topology.Topology, error) {
 	for _, ns := range e.Namespaces {
 		namespaces[ns.Name] = true
 	}
+	if l.CoreDNS {
+		if !namespaces[coreDNS.Namespace] {
+			t.Namespaces = append(t.Namespaces, topology.Namespace{Name: coreDNS.Namespace, Labels: map[string]string{"ns": coreDNS.Namespace}})
+		}
+		dns := coreDNS
+		dns.IP = offset(podBase, 0, 2).String()
+		t.Pods = append(t.Pods, dns)
+	}
 	for _, x := range l.Externals {
 		if namespaces[x.Name] {
 			errs = append(errs, fmt.Errorf("external %s has the name of a namespace of the estate: reports could not tell them apart; rename the external", x.Name))
@@ -100,19 +119,21 @@ func (e *Estate) Topology(l Layout) (*topology.Topology, error) {
 }
 
 // placement is the node of each of w's pods: a DaemonSet's one per worker;
-// a Pod's its spec.nodeName when that is a worker; the others' in turn.
-func (w Workload) placement(workers []string) []string {
-	if w.Kind == "DaemonSet" {
+// a Pod's its spec.nodeName when that is a worker, else the next worker of
+// the bare pods' turn; a controller's replicas in turn from the first.
+func (w Workload) placement(workers []string, bare *int) []string {
+	switch {
+	case w.Kind == "DaemonSet":
 		return workers
+	case w.Kind == "Pod" && slices.Contains(workers, w.Template.Spec.NodeName):
+		return []string{w.Template.Spec.NodeName}
+	case w.Kind == "Pod":
+		*bare++
+		return []string{workers[(*bare-1)%len(workers)]}
 	}
 	nodes := make([]string, w.Replicas)
 	for r := range nodes {
 		nodes[r] = workers[r%len(workers)]
-	}
-	for _, n := range workers {
-		if w.Kind == "Pod" && w.Template.Spec.NodeName == n {
-			nodes[0] = n
-		}
 	}
 	return nodes
 }

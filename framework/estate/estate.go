@@ -53,6 +53,8 @@ type Located[T any] struct {
 type Namespace struct {
 	Name   string
 	Labels map[string]string
+	// Implied: no Namespace object declares it; a cluster run creates it.
+	Implied bool
 }
 
 // Workload is a set of pods from one pod template: a Deployment, StatefulSet,
@@ -137,6 +139,11 @@ func Load(ctx context.Context, dir string) (*Estate, error) {
 			e.Namespaces = append(e.Namespaces, Namespace{Name: obj.Name, Labels: obj.Labels})
 			declared[obj.Name] = true
 			e.Objects = append(e.Objects, o)
+		case *corev1.ServiceAccount:
+			if obj.Namespace == "" {
+				obj.Namespace = corev1.NamespaceDefault
+			}
+			e.Objects = append(e.Objects, o) // a pod template may name it
 		case *corev1.Service:
 			if obj.Namespace == "" {
 				obj.Namespace = corev1.NamespaceDefault
@@ -150,7 +157,7 @@ func Load(ctx context.Context, dir string) (*Estate, error) {
 	for _, w := range e.Workloads {
 		if !declared[w.Namespace] {
 			declared[w.Namespace] = true
-			e.Namespaces = append(e.Namespaces, Namespace{Name: w.Namespace})
+			e.Namespaces = append(e.Namespaces, Namespace{Name: w.Namespace, Implied: true})
 			e.Implied = append(e.Implied, fmt.Sprintf("namespace %s (no Namespace object declares it: it has no labels but kubernetes.io/metadata.name)", w.Namespace))
 		}
 	}
@@ -195,7 +202,9 @@ func workloadOf(o manifest.Object) (w Workload, ok bool, err *field.Error) {
 	}
 	w.Source = o.Source
 	if w.Namespace == "" {
+		// As kubectl would apply it, with no namespace in the kubeconfig.
 		w.Namespace = corev1.NamespaceDefault
+		o.Object.(metav1.Object).SetNamespace(w.Namespace)
 	}
 	if w.Kind != "Pod" {
 		w.template = spec.Child("template")

@@ -80,7 +80,7 @@ spec: {nodeName: w3, containers: [{name: a, image: x, ports: [{containerPort: 53
 	for _, p := range topo.Pods {
 		names = append(names, p.EndpointName()+"@"+p.Node+"="+p.IP)
 	}
-	if got, want := strings.Join(names, " "), "ops/agent-0@w1=10.244.1.2 ops/agent-1@w2=10.244.2.2 ops/agent-2@w3=10.244.3.2 ops/debug@w3=10.244.3.3"; got != want {
+	if got, want := strings.Join(names, " "), "ops/agent-0@w1=10.10.1.2 ops/agent-1@w2=10.10.2.2 ops/agent-2@w3=10.10.3.2 ops/debug@w3=10.10.3.3"; got != want {
 		t.Errorf("pods:\n got %s\nwant %s", got, want)
 	}
 	if len(topo.Namespaces) != 1 || topo.Namespaces[0].Name != "ops" || !strings.Contains(strings.Join(e.Summary(), "\n"), "namespace ops (no Namespace object declares it") {

@@ -17,13 +17,18 @@ const OwnerLabel = kind.OwnerLabel
 
 // estateRank places the estate's kinds among the policy kinds' ranks
 // (policy.Kinds): namespaces hold everything namespaced; Services come before
-// the Pods that resolve them at start (yelb-ui's nginx looks up
-// yelb-appserver when it starts and exits if it cannot), then policies.
+// the Pods (and the workloads that make them) that resolve them at start
+// (yelb-ui's nginx looks up yelb-appserver when it starts and exits if it
+// cannot), then policies.
 var estateRank = map[string]int{
 	"Namespace":      0,
 	"ServiceAccount": 1,
 	"Service":        5,
 	"Pod":            6,
+	"Deployment":     6,
+	"StatefulSet":    6,
+	"DaemonSet":      6,
+	"ReplicaSet":     6,
 }
 
 // ApplyOrder sorts objects into dependency order, keeping input order within a

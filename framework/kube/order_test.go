@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/tierproof/tierproof/fixtures"
+	"github.com/tierproof/tierproof/framework/estate"
 	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/policy"
 )
@@ -59,11 +59,15 @@ spec: {priority: 120}
 }
 
 func TestEstateAndBlogStagesApplyInOrderAndAreOwned(t *testing.T) {
-	estate, err := fixtures.Estate("antrea-blog")
+	e, err := estate.Load(context.Background(), filepath.Join("..", "..", "scenarios", "antrea-blog", "estate"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ordered := kube.ApplyOrder(estate)
+	var objects []runtime.Object
+	for _, o := range e.Objects {
+		objects = append(objects, o.Object)
+	}
+	ordered := kube.ApplyOrder(objects)
 	if got := kindsOf(ordered); !strings.HasPrefix(got, "Namespace,Namespace,Namespace,Namespace,Namespace,Service") || !strings.HasSuffix(got, "Pod") {
 		t.Errorf("estate order %s: namespaces, then services, then pods (yelb-ui resolves yelb-appserver at start)", got)
 	}

@@ -113,3 +113,41 @@ func APIServiceAvailable(name string) Readiness {
 		return false, "no Available condition yet"
 	}}
 }
+
+// StatefulSetReady is ready when the StatefulSet's replicas are updated and ready.
+func StatefulSetReady(namespace, name string) Readiness {
+	return Readiness{"statefulset " + namespace + "/" + name, func(ctx context.Context, g Getter) (bool, string) {
+		var s appsv1.StatefulSet
+		if err := g.Get(ctx, name, namespace, &s); err != nil {
+			return false, err.Error()
+		}
+		return replicasReady(s.Generation, s.Status.ObservedGeneration, s.Spec.Replicas, s.Status.UpdatedReplicas, s.Status.ReadyReplicas)
+	}}
+}
+
+// ReplicaSetReady is ready when the ReplicaSet's replicas are ready.
+func ReplicaSetReady(namespace, name string) Readiness {
+	return Readiness{"replicaset " + namespace + "/" + name, func(ctx context.Context, g Getter) (bool, string) {
+		var s appsv1.ReplicaSet
+		if err := g.Get(ctx, name, namespace, &s); err != nil {
+			return false, err.Error()
+		}
+		// A ReplicaSet replaces no pods on a template change: its pods are current by construction.
+		return replicasReady(s.Generation, s.Status.ObservedGeneration, s.Spec.Replicas, s.Status.ReadyReplicas, s.Status.ReadyReplicas)
+	}}
+}
+
+// replicasReady compares a controller's status with its spec (nil replicas: 1).
+func replicasReady(generation, observed int64, replicas *int32, updated, ready int32) (bool, string) {
+	want := int32(1)
+	if replicas != nil {
+		want = *replicas
+	}
+	switch {
+	case observed < generation:
+		return false, "rollout not observed yet"
+	case updated < want || ready < want:
+		return false, fmt.Sprintf("%d of %d replicas ready", ready, want)
+	}
+	return true, ""
+}

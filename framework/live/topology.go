@@ -75,7 +75,7 @@ func isDaemonSetPod(p corev1.Pod) bool {
 
 // Topology reads the estate the model reasons about from the live cluster:
 // namespaces and their labels; running pods with an IP, their labels, node,
-// service account and named container ports; nodes and their internal IPs.
+// service account and container ports; nodes and their internal IPs.
 // hostNetwork pods are left out: Antrea's policies never select them as pods.
 // externals (hosts outside the cluster) are added as given. keep, when not
 // nil, chooses the pods to include.
@@ -120,9 +120,11 @@ func Topology(ctx context.Context, client kubernetes.Interface, externals []topo
 		// Policies resolve named ports against spec.containers only.
 		for _, c := range p.Spec.Containers {
 			for _, port := range c.Ports {
-				if port.Name != "" {
-					pod.Ports = append(pod.Ports, topology.ContainerPort{Name: port.Name, Port: port.ContainerPort, Protocol: port.Protocol})
+				protocol := port.Protocol
+				if protocol == "" {
+					protocol = corev1.ProtocolTCP // the API server's default
 				}
+				pod.Ports = append(pod.Ports, topology.ContainerPort{Name: port.Name, Port: port.ContainerPort, Protocol: protocol})
 			}
 		}
 		t.Pods = append(t.Pods, pod)

@@ -59,8 +59,10 @@ func TestSnapshotReadsTheEstateTheModelNeeds(t *testing.T) {
 	if ui.IP != "10.10.1.5" || ui.Node != "kind-worker" || ui.ServiceAccount != "ui" || ui.Labels["app"] != "yelb-ui" {
 		t.Errorf("yelb-ui: %+v", ui)
 	}
-	if len(ui.Ports) != 1 || ui.Ports[0].Name != "http" || ui.Ports[0].Port != 80 {
-		t.Errorf("named ports %+v: want only http/80 (unnamed and init-container ports do not count)", ui.Ports)
+	// Unnamed ports too (lint and the derived probes read them); an init
+	// container's serve nothing once the pod runs.
+	if len(ui.Ports) != 2 || ui.Ports[0].Name != "http" || ui.Ports[0].Port != 80 || ui.Ports[1].Port != 8080 || ui.Ports[1].Protocol != corev1.ProtocolTCP {
+		t.Errorf("ports %+v: want http/80 and 8080/TCP (no init-container port)", ui.Ports)
 	}
 	var yelb topology.Namespace
 	for _, n := range topo.Namespaces {

@@ -21,7 +21,7 @@ func blogModel(t *testing.T, stages int) *model.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := s.Policies(stages, s.Values)
+	set, err := s.Policies(stages, s.ValuesFor(s.Topology))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,8 @@ import (
 // cases) that cover one policy feature on a shared topology:
 //
 //	feature: tiers
-//	topology: conformance
+//	estate: estate            # the cases' estate, as in scenario.yaml
+//	externals: [{name: ext}]
 //	probes: [tcp/80]          # the default for its cases
 //	cases:
 //	  - name: securityops-before-application
@@ -26,7 +27,11 @@ import (
 type featureFile struct {
 	Feature     string            `json:"feature"`
 	Description string            `json:"description,omitempty"`
-	Topology    string            `json:"topology"`
+	Estate      string            `json:"estate,omitempty"`
+	Externals   []externalFile    `json:"externals,omitempty"`
+	Nodes       []string          `json:"nodes,omitempty"`
+	CoreDNS     bool              `json:"coreDNS,omitempty"`
+	Topology    string            `json:"topology,omitempty"`
 	Values      map[string]string `json:"values,omitempty"`
 	Probes      []string          `json:"probes,omitempty"`
 	Cases       []caseFile        `json:"cases"`
@@ -74,8 +79,8 @@ func LoadCatalog(dir string) (*Catalog, error) {
 			if len(probes) == 0 {
 				probes = f.Probes
 			}
-			s, err := build(path, dir, root, file{Name: cf.Name, Description: cf.Description, Topology: f.Topology,
-				Values: f.Values, Probes: probes, Stages: cf.Stages})
+			s, err := build(path, dir, root, file{Name: cf.Name, Description: cf.Description, Estate: f.Estate, Externals: f.Externals,
+				Nodes: f.Nodes, CoreDNS: f.CoreDNS, Topology: f.Topology, Values: f.Values, Probes: probes, Stages: cf.Stages})
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -12,9 +12,21 @@ import (
 	"github.com/tierproof/tierproof/framework/scenario"
 )
 
+// writeCatalog writes feature files, and beside them topologies/, a copy
+// of the conformance topology for topology-only cases.
 func writeCatalog(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
+	topo, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "topologies", "conformance.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "topologies"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "topologies", "conformance.yaml"), topo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
@@ -27,7 +39,7 @@ func writeCatalog(t *testing.T, files map[string]string) string {
 // (replacing it) and relabels a pod; the ipBlock is a template on the
 // topology's addresses.
 const twoStages = `feature: groups
-topology: conformance
+topology: topologies/conformance.yaml
 probes: [tcp/80]
 cases:
   - name: update
@@ -133,8 +145,8 @@ func TestCatalogErrorsNameFileCaseAndField(t *testing.T) {
 			"cases[0].labels[0]: invalid label"},
 		"a case name that climbs out of the reports": {strings.Replace(twoStages, "name: update", "name: ../../x", 1),
 			`cases[0].name: Invalid value: "../../x"`},
-		"unknown topology": {strings.Replace(twoStages, "topology: conformance", "topology: atlantis", 1),
-			`no fixture topology "atlantis"`},
+		"unknown topology": {strings.Replace(twoStages, "topology: topologies/conformance.yaml", "topology: atlantis.yaml", 1),
+			"atlantis.yaml: no such file or directory"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := scenario.LoadCatalog(writeCatalog(t, map[string]string{"groups.yaml": tc.file}))

@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/estate"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
@@ -102,8 +101,7 @@ func addrAdd(a netip.Addr, n int) netip.Addr {
 }
 
 // loadTopology is the scenario's offline topology: derived from its estate,
-// read from its topology file, or (a name without a slash or .yaml) the
-// fixture of that name.
+// or read from its topology file (relative to the scenario).
 func (s *Scenario) loadTopology(path string, root *field.Path, f file) (*topology.Topology, error) {
 	switch {
 	case f.Estate != "":
@@ -113,7 +111,7 @@ func (s *Scenario) loadTopology(path string, root *field.Path, f file) (*topolog
 			return nil, err
 		}
 		externals, values := hosts(s.Externals)
-		topo, err := e.Topology(estate.Layout{Workers: f.Nodes, Externals: externals})
+		topo, err := e.Topology(estate.Layout{Workers: f.Nodes, Externals: externals, CoreDNS: f.CoreDNS})
 		if err != nil {
 			return nil, err
 		}
@@ -127,31 +125,19 @@ func (s *Scenario) loadTopology(path string, root *field.Path, f file) (*topolog
 			}
 		}
 		s.Derived = append(s.Derived, e.Summary()...)
-		s.Derived = append(s.Derived, fmt.Sprintf("topology: %d pods on %s, %d hosts outside the cluster (derived from the estate; addresses are placeholders a cluster run replaces)",
-			len(topo.Pods), strings.Join(workerNames(topo), ", "), len(topo.Externals)))
-		return topo, nil
-	case strings.Contains(f.Topology, "/") || strings.HasSuffix(f.Topology, ".yaml"):
-		topo, err := topology.Load(filepath.Join(s.Dir, f.Topology))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", path, root.Child("topology"), err)
-		}
+		s.Derived = append(s.Derived, fmt.Sprintf("topology: %d pods on %d nodes, %d hosts outside the cluster (derived from the estate; addresses are placeholders a cluster run replaces)",
+			len(topo.Pods), len(topo.Nodes), len(topo.Externals)))
 		return topo, nil
 	}
-	topo, err := fixtures.Topology(f.Topology)
+	file := f.Topology
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(s.Dir, file)
+	}
+	topo, err := topology.Load(file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", path, root.Child("topology"), err)
 	}
 	return topo, nil
-}
-
-func workerNames(topo *topology.Topology) []string {
-	var names []string
-	for _, p := range topo.Pods {
-		if !slices.Contains(names, p.Node) {
-			names = append(names, p.Node)
-		}
-	}
-	return names
 }
 
 // deriveProbes probes what the estate and the policies can tell apart: ICMP,

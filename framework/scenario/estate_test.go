@@ -69,7 +69,7 @@ func TestEstateScenarioErrors(t *testing.T) {
 		"a big pool":                       {"clients: 2}", "clients: 14}", "externals[1].clients: Invalid value: 14: a client pool has 1 to 13 hosts"},
 		"an external twice":                {"name: customers,", "name: gateway,", `externals[1].name: Duplicate value: "gateway"`},
 		"an external named as a namespace": {"name: gateway,", "name: shop,", "external shop has the name of a namespace of the estate"},
-		"externals without an estate":      {"estate: estate\n", "topology: antrea-blog\n", "externals: Forbidden: externals and nodes come with an estate"},
+		"externals without an estate":      {"estate: estate\n", "topology: antrea-blog\n", "externals: Forbidden: externals, nodes and coreDNS come with an estate"},
 		"a workload without labels":        {"", "", "spec.template.metadata.labels: Required value"},
 	} {
 		t.Run(name, func(t *testing.T) {

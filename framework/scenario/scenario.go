@@ -43,6 +43,7 @@ type file struct {
 	Estate    string            `json:"estate,omitempty"`
 	Externals []externalFile    `json:"externals,omitempty"`
 	Nodes     []string          `json:"nodes,omitempty"` // the workers, with an estate
+	CoreDNS   bool              `json:"coreDNS,omitempty"`
 	Topology  string            `json:"topology,omitempty"`
 	Values    map[string]string `json:"values,omitempty"`
 	Probes    []string          `json:"probes,omitempty"`
@@ -84,9 +85,12 @@ type Scenario struct {
 	// scenario), Externals the hosts outside the cluster beside them.
 	Estate    *estate.Estate
 	Externals []External
-	Values    map[string]string // placeholders for offline runs, besides the topology's addresses
-	Probes    []model.Probe
-	Stages    []Stage
+	// CoreDNS makes the cluster's DNS a probe target (offline, one pod in
+	// kube-system; on a cluster, its replicas).
+	CoreDNS bool
+	Values  map[string]string // placeholders for offline runs, besides the topology's addresses
+	Probes  []model.Probe
+	Stages  []Stage
 	// Derived says what was derived from the estate and why, a line each,
 	// for the commands to print.
 	Derived []string
@@ -159,7 +163,7 @@ func readStrict(path string, into any) error {
 // build validates f, read from path; root is where f sits in that file (nil:
 // the whole file). Manifest directories are relative to dir.
 func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
-	s := &Scenario{Dir: dir, Name: f.Name, Description: f.Description, Values: f.Values}
+	s := &Scenario{Dir: dir, Name: f.Name, Description: f.Description, Values: f.Values, CoreDNS: f.CoreDNS}
 	var errs field.ErrorList
 	if f.Name == "" {
 		errs = append(errs, field.Required(root.Child("name"), ""))
@@ -175,8 +179,8 @@ func build(path, dir string, root *field.Path, f file) (*Scenario, error) {
 		errs = append(errs, field.Invalid(root.Child("topology"), f.Topology, "set estate or topology, not both"))
 	case f.Estate == "" && f.Topology == "":
 		errs = append(errs, field.Required(root.Child("estate"), "the directory of the scenario's workloads (or topology: a topology file, for offline-only scenarios)"))
-	case f.Estate == "" && len(f.Externals)+len(f.Nodes) > 0:
-		errs = append(errs, field.Forbidden(root.Child("externals"), "externals and nodes come with an estate; a topology file lists its own"))
+	case f.Estate == "" && (len(f.Externals)+len(f.Nodes) > 0 || f.CoreDNS):
+		errs = append(errs, field.Forbidden(root.Child("externals"), "externals, nodes and coreDNS come with an estate; a topology file lists its own"))
 	}
 	var xErrs field.ErrorList
 	s.Externals, xErrs = parseExternals(f.Externals, root.Child("externals"))

@@ -79,7 +79,7 @@ func TestLoadValidatesEverythingUpFront(t *testing.T) {
 	cases := map[string]struct {
 		file, old, new, want string
 	}{
-		"unknown key":       {"scenario.yaml", "topology: antrea-blog", "topology: antrea-blog\nfixture: x", `unknown field "fixture"`},
+		"unknown key":       {"scenario.yaml", "estate: estate", "estate: estate\nfixture: x", `unknown field "fixture"`},
 		"bad probe":         {"scenario.yaml", "tcp/6379]", "tcp/http]", `probes[7]: Invalid value: "tcp/http"`},
 		"bad verdict":       {"scenario.yaml", "probe: udp/53, verdict: Allow,", "probe: udp/53, verdict: Permit,", `stages[2].assertions[0].verdict: Unsupported value: "Permit"`},
 		"missing manifests": {"scenario.yaml", "manifests: 03-block-all", "manifests: 03-nothing", `stages[3].manifests: Invalid value: "03-nothing": no *.yaml files`},

@@ -20,8 +20,8 @@ import (
 	"github.com/agnivade/levenshtein"
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/antrea"
+	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/model"
@@ -63,6 +63,10 @@ type Options struct {
 	// suite fail on exactly the cells they change: "STAGE:FILE". The
 	// walkthrough suite only.
 	OutOfBand string
+	// Until plays each scenario up to this stage, and no further: the stages
+	// a data plane can enforce (the K8s NetworkPolicy stages of a scenario,
+	// on kube-router). The walkthrough suite only.
+	Until string
 
 	set map[string]bool // the flags given, after Check
 }
@@ -85,6 +89,7 @@ func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	if suite == Walkthrough {
 		fs.StringVar(&o.Scenarios, "tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
 		fs.StringVar(&o.LabFault, "tierproof.lab-fault", "", "lab: flip one cell, STAGE:FROM>TO:PROBE, to see the suite fail on exactly it")
+		fs.StringVar(&o.Until, "tierproof.until", "", "play each scenario up to this stage, and no further: its later stages are left out of the run (to play the stages a data plane can enforce, as the K8s NetworkPolicy stages on kube-router)")
 		fs.StringVar(&o.OutOfBand, "tierproof.out-of-band", "", "antrea, kube-router: STAGE:FILE, apply FILE's NetworkPolicies behind the scenario's back before STAGE is probed, to see the suite fail on exactly the cells they change")
 	}
 	fs.StringVar(&o.Reports, "tierproof.reports", "", "where reports are written, one directory per scenario (default: a temporary directory)")
@@ -316,7 +321,7 @@ func (f Fault) CheckAgainst(s *scenario.Scenario) error {
 // directory under the user's cache directory, apart from the reports (which
 // CI publishes); the estate's topology in reportsDir; and for Antrea its
 // release, the manifest cached in the user's cache directory too.
-func (o *Options) DataPlaneOptions(estate fixtures.EstateSpec, run, agentBinary, reportsDir string, logf func(string, ...any)) (dataplane.Options, error) {
+func (o *Options) DataPlaneOptions(estate cluster.EstateSpec, run, agentBinary, reportsDir string, logf func(string, ...any)) (dataplane.Options, error) {
 	cacheDir, err := os.UserCacheDir()
 	if err != nil {
 		return dataplane.Options{}, err

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/antrea"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
@@ -140,7 +139,7 @@ func bootOptions(t *testing.T, args ...string) (cluster.BootOptions, error) {
 	if err := o.Check(fs); err != nil {
 		t.Fatal(err)
 	}
-	d, err := o.DataPlaneOptions(fixtures.BlogEstate, "tierproof", "agent", t.TempDir(), t.Logf)
+	d, err := o.DataPlaneOptions(cluster.EstateSpec{}, "tierproof", "agent", t.TempDir(), t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,21 +417,22 @@ func TestWorkflowsUseCurrentActionsAndPublishGinkgosReport(t *testing.T) {
 	}
 }
 
-// A scenario with its own estate plays offline and in the lab; a cluster
-// plane boots the blog's estate, so it refuses the scenario before booting,
-// with where it can play instead.
-func TestAClusterPlaneRefusesAScenarioWithItsOwnEstate(t *testing.T) {
-	for plane, refused := range map[string]bool{"lab": false, "kube-router": true, "antrea": true} {
-		o, fs, err := parse(t, suite.Walkthrough, "-tierproof.data-plane="+plane, "-tierproof.scenarios=../../examples/shop")
-		if err == nil {
-			err = o.Check(fs)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = o.LoadScenarios()
-		if got := err != nil && strings.Contains(err.Error(), "scenario shop brings its own estate (../../examples/shop/estate), which the "+plane+" data plane does not deploy yet"); got != refused {
-			t.Errorf("%s: %v", plane, err)
-		}
+// -tierproof.until plays each scenario up to a stage: the stages a data
+// plane can enforce; a stage the scenario lacks is refused.
+func TestUntilPlaysUpToAStage(t *testing.T) {
+	o, fs, err := parse(t, suite.Walkthrough, "-tierproof.scenarios=../../examples/shop", "-tierproof.until=app-rules")
+	if err == nil {
+		err = o.Check(fs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios, err := o.LoadScenarios()
+	if err != nil || len(scenarios) != 1 || len(scenarios[0].Stages) != 2 || scenarios[0].Stages[1].Name != "app-rules" {
+		t.Fatalf("%v %+v", err, scenarios)
+	}
+	o.Until = "no-such-stage"
+	if _, err := o.LoadScenarios(); err == nil || !strings.Contains(err.Error(), "-tierproof.until no-such-stage: scenario shop has no such stage") {
+		t.Errorf("an unknown stage: %v", err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/cluster"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/kind"
@@ -43,9 +42,9 @@ var ErrLabUnavailable = errors.New("the lab cannot run here; run the lab suite a
 
 // SetUp prepares the suite's run: the reports directory (an earlier run's
 // cleared), the agent binary (built in tempDir), and on a cluster plane the
-// cluster booted with estate, its plane applying as run. A cluster that
-// failed to boot is returned with the error, for TearDown.
-func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tempDir string, logf func(string, ...any)) (*Env, error) {
+// cluster booted with the scenarios' estate, its plane applying as run. A
+// cluster that failed to boot is returned with the error, for TearDown.
+func SetUp(ctx context.Context, o *Options, scenarios []*scenario.Scenario, run, tempDir string, logf func(string, ...any)) (*Env, error) {
 	// The host first: a run it refuses leaves nothing, not even its
 	// reports directory (Boot checks the rest before it makes anything).
 	if o.plane == dataplane.Lab {
@@ -66,6 +65,10 @@ func SetUp(ctx context.Context, o *Options, estate fixtures.EstateSpec, run, tem
 	env := &Env{Options: o, ReportsDir: reports, AgentBinary: agent, Logf: logf}
 	if !o.plane.OnCluster() {
 		return env, nil
+	}
+	estate, err := cluster.EstateFor(scenarios...)
+	if err != nil {
+		return nil, err
 	}
 	opts, err := o.DataPlaneOptions(estate, run, agent, reports, logf)
 	if err != nil {
@@ -189,12 +192,13 @@ func (o *Options) LoadScenarios() ([]*scenario.Scenario, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if s.Estate != nil && o.plane.OnCluster() {
-			// The cluster boots the blog's estate; a scenario of its own
-			// estate would be probed on pods it does not describe.
-			errs = append(errs, fmt.Errorf("scenario %s brings its own estate (%s), which the %s data plane does not deploy yet: play it offline (tierproof simulate --scenario %s) or in the lab (tierproof lab --scenario %s, as root)",
-				s.Name, s.Estate.Dir, o.plane, dir, dir))
-			continue
+		if o.Until != "" {
+			last := slices.IndexFunc(s.Stages, func(st scenario.Stage) bool { return st.Name == o.Until })
+			if last < 0 {
+				errs = append(errs, fmt.Errorf("-tierproof.until %s: scenario %s has no such stage", o.Until, s.Name))
+				continue
+			}
+			s.Stages = s.Stages[:last+1]
 		}
 		scenarios = append(scenarios, s)
 	}
@@ -250,8 +254,8 @@ func (e *Env) injectOutOfBand(p *cluster.ClusterPlane, s *scenario.Scenario) err
 // Start is a suite's BeforeSuite: SetUp with Ginkgo's temporary directory
 // and writer; a skip where the lab cannot run; a failure, recorded in
 // outcome, where set-up fails (the Env is still returned for TearDown).
-func Start(ctx context.Context, o *Options, outcome *Outcome, estate fixtures.EstateSpec, run string) *Env {
-	env, err := SetUp(ctx, o, estate, run, ginkgo.GinkgoT().TempDir(), Logf)
+func Start(ctx context.Context, o *Options, outcome *Outcome, scenarios []*scenario.Scenario, run string) *Env {
+	env, err := SetUp(ctx, o, scenarios, run, ginkgo.GinkgoT().TempDir(), Logf)
 	if errors.Is(err, ErrLabUnavailable) {
 		ginkgo.Skip(err.Error())
 	}

@@ -56,7 +56,7 @@ func (p *livePlane) Exec(_ context.Context, _ string, _ []string, stdin []byte) 
 
 func TestTheModelSeesTheEstateAsReadAfterApplying(t *testing.T) {
 	s, topo := twoPodScenario(t, map[string]string{
-		"scenario.yaml": "name: relabel\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: deny-role\n    manifests: deny\n",
+		"scenario.yaml": "name: relabel\ntopology: xyz.yaml\nprobes: [tcp/80]\nstages:\n  - name: deny-role\n    manifests: deny\n",
 		"deny/p.yaml": `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy
 metadata: {name: deny-role}
@@ -89,7 +89,7 @@ func (p *blindPlane) Probeable(probe.Flow) bool { return false }
 // A stage that probed no flow fails, and an interrupted stage is reported as
 // interrupted, never as flows that differ.
 func TestAStageThatCheckedNothingOrWasInterruptedHasNoVerdict(t *testing.T) {
-	s, topo := twoPodScenario(t, map[string]string{"scenario.yaml": "name: empty\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"})
+	s, topo := twoPodScenario(t, map[string]string{"scenario.yaml": "name: empty\ntopology: xyz.yaml\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"})
 	_, err := walkthrough.Runner{Plane: &blindPlane{livePlane{topo: topo}}}.PlayStage(context.Background(), s, 0, topo, nil)
 	if !errors.Is(err, walkthrough.ErrNothingProbed) || !strings.Contains(err.Error(), "nothing was checked: scripted can probe none of its 4 flows") {
 		t.Errorf("a stage that probed nothing: %v", err)
@@ -107,6 +107,11 @@ func TestAStageThatCheckedNothingOrWasInterruptedHasNoVerdict(t *testing.T) {
 func twoPodScenario(t *testing.T, files map[string]string) (*scenario.Scenario, *topology.Topology) {
 	t.Helper()
 	dir := t.TempDir()
+	xyz, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "topologies", "xyz.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["xyz.yaml"] = string(xyz)
 	for name, data := range files {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -139,7 +144,7 @@ func (p *interruptedApply) Apply(ctx context.Context, _ int, _ *policy.Set) erro
 
 // Interrupted while applying, a stage says so, not what the cancelled wait said.
 func TestAStageInterruptedWhileApplyingSaysInterrupted(t *testing.T) {
-	s, topo := twoPodScenario(t, map[string]string{"scenario.yaml": "name: empty\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"})
+	s, topo := twoPodScenario(t, map[string]string{"scenario.yaml": "name: empty\ntopology: xyz.yaml\nprobes: [tcp/80]\nstages:\n  - name: no-policy\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	_, err := walkthrough.Runner{Plane: &interruptedApply{livePlane{topo: topo}, cancel}}.PlayStage(ctx, s, 0, topo, nil)
@@ -157,7 +162,7 @@ func (*k8sOnlyPlane) Semantics() model.Semantics { return model.KubeRouter }
 // Antrea-native policy before applying anything, naming the object and file.
 func TestAK8sOnlyPlaneRefusesAntreaNativePolicies(t *testing.T) {
 	s, topo := twoPodScenario(t, map[string]string{
-		"scenario.yaml": "name: native\ntopology: xyz\nprobes: [tcp/80]\nstages:\n  - name: acnp\n    manifests: acnp\n",
+		"scenario.yaml": "name: native\ntopology: xyz.yaml\nprobes: [tcp/80]\nstages:\n  - name: acnp\n    manifests: acnp\n",
 		"acnp/p.yaml": `apiVersion: crd.antrea.io/v1beta1
 kind: ClusterNetworkPolicy
 metadata: {name: drop-all}

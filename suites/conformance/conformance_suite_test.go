@@ -58,7 +58,7 @@ func TestConformance(t *testing.T) {
 var catalog *scenario.Catalog
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	env = suite.Start(ctx, &opts, &outcome, fixtures.ConformanceEstate, "tierproof-conformance")
+	env = suite.Start(ctx, &opts, &outcome, catalog.Cases, "tierproof-conformance")
 	topo, err := fixtures.Topology("conformance")
 	Expect(err).NotTo(HaveOccurred())
 	plane, err = env.Open(ctx, topo, catalog.Probes())

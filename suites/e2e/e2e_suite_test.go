@@ -15,7 +15,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/dataplane"
 	"github.com/tierproof/tierproof/framework/report"
 	"github.com/tierproof/tierproof/framework/scenario"
@@ -53,7 +52,7 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	env = suite.Start(ctx, &opts, &outcome, fixtures.BlogEstate, "tierproof")
+	env = suite.Start(ctx, &opts, &outcome, scenarios, "tierproof")
 })
 
 // A run that set up its data plane and checked nothing fails.

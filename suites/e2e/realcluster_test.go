@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,20 +13,33 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/clientcmd"
+
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/kind"
 	"github.com/tierproof/tierproof/framework/kube"
+	"github.com/tierproof/tierproof/framework/live"
+	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/nodeimage"
+	"github.com/tierproof/tierproof/framework/policy"
+	"github.com/tierproof/tierproof/framework/topology"
 )
 
-// realClusterScenario is the walkthrough kube-router can enforce.
-const realClusterScenario = "../../scenarios/k8s-networkpolicy-blog"
+// realClusterScenario is the walkthrough kube-router can enforce;
+// shopScenario a user's estate, whose first two stages it can.
+const (
+	realClusterScenario = "../../scenarios/k8s-networkpolicy-blog"
+	shopScenario        = "../../examples/shop"
+)
 
 // TestRealCluster plays the walkthrough on real kind clusters booted from
 // nothing, with kube-router enforcing (make cluster-test, which .ci/run runs
@@ -155,6 +169,96 @@ func TestRealCluster(t *testing.T) {
 		noLeftovers(t)
 	})
 
+	t.Run("a user's estate: the shop's K8s NetworkPolicy stages, and a snapshot of the cluster", func(t *testing.T) {
+		reports := keptReports(t, "shop")
+		// Kept, to take a snapshot of it; removed below as a user would.
+		t.Cleanup(func() { removeKeptCluster(t) })
+		out, err := rerunSuiteFor(t, 15*time.Minute, "-tierproof.data-plane=kube-router", "-tierproof.scenarios="+shopScenario,
+			"-tierproof.until=app-rules", "-tierproof.keep-cluster=always", "-ginkgo.v", "-tierproof.reports="+reports)
+		t.Logf("%s", figures(out))
+		if err != nil {
+			t.Fatalf("the run failed: %v\n%s", err, out)
+		}
+		// 8 pods (frontend's 2 replicas, cart, redis, checkout, payments'
+		// 2, fraud-check) and 3 hosts outside the cluster, on 8 probes.
+		if n := len(regexp.MustCompile(`(?m)stage \S+: 968 flows, \d+ execs, \d+ round\(s\), \S+, 0 mismatch\(es\)$`).FindAll(out, -1)); n != 2 {
+			t.Errorf("%d of 2 stages probed all 968 flows with no mismatch:\n%s", n, out)
+		}
+		for _, want := range []string{"Deployment/shop/frontend: the agent stands in for registry.example.com/shop/frontend:1.4.2", "2 Passed"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("the run does not say %q", want)
+			}
+		}
+		run, err := os.ReadFile(filepath.Join(reports, "shop", "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var results struct {
+			Flows []struct {
+				From, To, Protocol, Stage, Verdict string
+				Port                               int32
+			} `json:"flows"`
+		}
+		if err := json.Unmarshal(run, &results); err != nil {
+			t.Fatal(err)
+		}
+		runTopo, err := topology.Load(filepath.Join(reports, "topology.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// The snapshot of the cluster as the run left it (app-rules applied),
+		// with the run's hosts outside the cluster added, as a user adds
+		// externals: its model gives every cell the run's model gave.
+		cacheDir, err := os.UserCacheDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(cacheDir, "tierproof", "work", "tierproof", "kubeconfig"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := live.Read(context.Background(), cfg, []string{"shop", "payments"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap.Topology.Externals = runTopo.Externals
+		set := &policy.Set{}
+		for _, p := range snap.Policies {
+			np := &networkingv1.NetworkPolicy{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(p.Object, np); err != nil {
+				t.Fatal(err)
+			}
+			set.K8sNetworkPolicies = append(set.K8sNetworkPolicies, policy.Located[*networkingv1.NetworkPolicy]{Object: np})
+		}
+		m, err := model.CompileFor(snap.Topology, set, model.KubeRouter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compared := 0
+		for _, f := range results.Flows {
+			if f.Stage != "app-rules" {
+				continue
+			}
+			from, ok1 := m.Endpoint(f.From)
+			to, ok2 := m.Endpoint(f.To)
+			probe, err := model.ParseProbe(strings.ToLower(f.Protocol) + "/" + strconv.Itoa(int(f.Port)))
+			if f.Protocol == "ICMP" {
+				probe, err = model.ParseProbe("icmp")
+			}
+			if !ok1 || !ok2 || err != nil {
+				t.Fatalf("the snapshot lacks %s → %s (%v)", f.From, f.To, err)
+			}
+			if got := m.Evaluate(from, to, probe).Verdict.String(); got != f.Verdict {
+				t.Errorf("%s → %s %s: the snapshot's model says %s, the run's %s", f.From, f.To, probe, got, f.Verdict)
+			}
+			compared++
+		}
+		if compared != 968 || len(set.K8sNetworkPolicies) != 6 {
+			t.Errorf("compared %d cells (want 968) on %d NetworkPolicies (want 6)", compared, len(set.K8sNetworkPolicies))
+		}
+	})
+
 	t.Run("SIGINT during a stage stops the run, says interrupted and cleans up", func(t *testing.T) {
 		// The second stage's spec is running: it has begun applying.
 		out, err := interruptSuite(t, "stage isolate-environments: applying", append(base, "-tierproof.reports="+t.TempDir())...)
@@ -169,6 +273,26 @@ func TestRealCluster(t *testing.T) {
 		}
 		noLeftovers(t)
 	})
+}
+
+// removeKeptCluster removes what a run kept, as a user would: the kind
+// cluster's nodes, the external hosts and the run's network.
+func removeKeptCluster(t *testing.T) {
+	for _, filter := range []string{"label=io.x-k8s.kind.cluster=tierproof", "label=" + kube.OwnerLabel} {
+		out, err := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
+		if ids := strings.Fields(string(out)); err == nil && len(ids) > 0 {
+			if out, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
+				t.Errorf("docker rm: %v: %s", err, out)
+			}
+		}
+	}
+	out, err := exec.Command("docker", "network", "ls", "-q", "--filter", "label="+kube.OwnerLabel).Output()
+	if ids := strings.Fields(string(out)); err == nil && len(ids) > 0 {
+		if out, err := exec.Command("docker", append([]string{"network", "rm"}, ids...)...).CombinedOutput(); err != nil {
+			t.Errorf("docker network rm: %v: %s", err, out)
+		}
+	}
+	noLeftovers(t)
 }
 
 // keptReports is a fresh reports/cluster-test/<name> of the repository, kept
