@@ -25,16 +25,10 @@ import (
 //	    labels: [static-tiers]
 //	    stages: [...]          # as in scenario.yaml; objects written inline
 type featureFile struct {
-	Feature     string            `json:"feature"`
-	Description string            `json:"description,omitempty"`
-	Estate      string            `json:"estate,omitempty"`
-	Externals   []externalFile    `json:"externals,omitempty"`
-	Nodes       []string          `json:"nodes,omitempty"`
-	CoreDNS     bool              `json:"coreDNS,omitempty"`
-	Topology    string            `json:"topology,omitempty"`
-	Values      map[string]string `json:"values,omitempty"`
-	Probes      []string          `json:"probes,omitempty"`
-	Cases       []caseFile        `json:"cases"`
+	Feature     string `json:"feature"`
+	Description string `json:"description,omitempty"`
+	placeFile
+	Cases []caseFile `json:"cases"`
 }
 
 type caseFile struct {
@@ -75,12 +69,11 @@ func LoadCatalog(dir string) (*Catalog, error) {
 		errs = append(errs, checkFeature(path, f)...)
 		for i, cf := range f.Cases {
 			root := field.NewPath("cases").Index(i)
-			probes := cf.Probes
-			if len(probes) == 0 {
-				probes = f.Probes
+			place := f.placeFile
+			if len(cf.Probes) > 0 {
+				place.Probes = cf.Probes
 			}
-			s, err := build(path, dir, root, file{Name: cf.Name, Description: cf.Description, Estate: f.Estate, Externals: f.Externals,
-				Nodes: f.Nodes, CoreDNS: f.CoreDNS, Topology: f.Topology, Values: f.Values, Probes: probes, Stages: cf.Stages})
+			s, err := build(path, dir, root, file{Name: cf.Name, Description: cf.Description, placeFile: place, Stages: cf.Stages})
 			if err != nil {
 				errs = append(errs, err)
 				continue

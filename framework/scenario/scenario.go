@@ -38,8 +38,15 @@ const FileName = "scenario.yaml"
 type file struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
+	placeFile
+	Stages []stageFile `json:"stages"`
+}
+
+// placeFile is where a scenario plays, and what it probes: a scenario's,
+// and the catalog's for its cases.
+type placeFile struct {
 	// Estate is the directory of the scenario's own workloads; Topology
-	// instead, a topology file (or a fixture's name) for offline-only runs.
+	// instead, a topology file for offline-only runs.
 	Estate    string            `json:"estate,omitempty"`
 	Externals []externalFile    `json:"externals,omitempty"`
 	Nodes     []string          `json:"nodes,omitempty"` // the workers, with an estate
@@ -47,7 +54,6 @@ type file struct {
 	Topology  string            `json:"topology,omitempty"`
 	Values    map[string]string `json:"values,omitempty"`
 	Probes    []string          `json:"probes,omitempty"`
-	Stages    []stageFile       `json:"stages"`
 }
 
 type externalFile struct {
