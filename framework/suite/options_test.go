@@ -436,3 +436,18 @@ func TestUntilPlaysUpToAStage(t *testing.T) {
 		t.Errorf("an unknown stage: %v", err)
 	}
 }
+
+// The suite runs in its own directory: a relative path that is not there is
+// refused with how to give it.
+func TestARelativeScenarioPathGetsAHint(t *testing.T) {
+	o, fs, err := parse(t, suite.Walkthrough, "-tierproof.scenarios=examples/shop")
+	if err == nil {
+		err = o.Check(fs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.LoadScenarios(); err == nil || !strings.Contains(err.Error(), "give an absolute path, e.g. $(pwd)/examples/shop") {
+		t.Errorf("%v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -188,6 +189,10 @@ func (o *Options) LoadScenarios() ([]*scenario.Scenario, error) {
 	var errs []error
 	for _, dir := range strings.Split(o.Scenarios, ",") {
 		s, err := scenario.Load(dir)
+		if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(dir) {
+			// go test runs the suite in its own directory, suites/e2e.
+			err = fmt.Errorf("%w (a relative -tierproof.scenarios is read from the suite's directory, suites/e2e: give an absolute path, e.g. $(pwd)/%s)", err, dir)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
