@@ -58,6 +58,7 @@ bench:
 	$(GO) test -run '^$$' -bench LoadPolicies -benchtime 3x -benchmem ./framework/policy/
 	$(GO) test -run '^$$' -bench LoadManyStages -benchtime 3x -benchmem ./framework/scenario/
 	$(GO) test -run '^$$' -bench Outputs -benchtime 3x -benchmem ./framework/report/
+	$(GO) test -run '^$$' -bench Diff -benchtime 3x -benchmem ./framework/diff/
 
 ## fuzz: each fuzz target for FUZZTIME (default 1m): the policy decoder and model, the topology
 ## parser, the YAML checks and the scenario loader (make test runs their seed corpora only)

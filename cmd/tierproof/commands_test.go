@@ -806,3 +806,42 @@ func TestInitRefusesAndWritesNothing(t *testing.T) {
 		t.Errorf("a directory that holds something: %v", err)
 	}
 }
+
+// diff exits 0 whatever the change, 1 with --fail-on-change when a flow
+// changes, 2 on bad input (one line naming the problem).
+func TestDiffExitStatuses(t *testing.T) {
+	blog := "../../scenarios/antrea-blog"
+	exit := func(args ...string) (string, int) {
+		out, err := run(t, append([]string{"diff"}, args...)...)
+		var e *exitError
+		switch {
+		case err == nil:
+			return out, 0
+		case errors.As(err, &e):
+			return out + e.Error(), e.code
+		}
+		t.Fatalf("diff %v: %v without an exit status", args, err)
+		return "", -1
+	}
+	if out, code := exit("--scenario", blog, "--stage", "block-all"); code != 0 || !strings.Contains(out, "540 changed") {
+		t.Errorf("a change: exit %d\n%s", code, out)
+	}
+	if out, code := exit("--scenario", blog, "--stage", "block-all", "--fail-on-change"); code != 1 || !strings.Contains(out, "540 flow(s) change (--fail-on-change)") {
+		t.Errorf("--fail-on-change: exit %d\n%s", code, out)
+	}
+	same := blog + "/01-isolate-environments"
+	if out, code := exit("--topology", blogTopology, "--before", same, "--after", same, "--fail-on-change"); code != 0 || !strings.Contains(out, "0 changed") {
+		t.Errorf("no change: exit %d\n%s", code, out)
+	}
+	for _, bad := range [][]string{
+		{"--scenario", blog, "--before", same},
+		{"--topology", blogTopology, "--before", same, "--after", "no/such/dir"},
+		{"--scenario", blog, "--stage", "no-policy"},
+		{"--scenario", blog, "--output", "html"},
+		{"--before", same, "--after", same},
+	} {
+		if out, code := exit(bad...); code != 2 || strings.Count(strings.TrimSpace(out), "\n") > 3 {
+			t.Errorf("%v: exit %d\n%s", bad, code, out)
+		}
+	}
+}

@@ -31,6 +31,11 @@ func TestOfflineOutputsAreGolden(t *testing.T) {
 		{"error-unknown-endpoint.txt", []string{"explain", "--scenario", blogStages, "--from", "nowhere/x", "--to", "prod-app/ubuntu-16-04"}},
 		{"error-bad-probe.txt", []string{"simulate", "--topology", xyzTopology, "--probe", "tcp/99999"}},
 		{"simulate-shop.txt", []string{"simulate", "--scenario", shop}},
+		{"diff-blog-block-all.txt", []string{"diff", "--scenario", blogStages, "--stage", "block-all"}},
+		{"diff-blog-block-all.md", []string{"diff", "--scenario", blogStages, "--stage", "block-all", "--output", "markdown"}},
+		{"diff-blog-yelb.txt", []string{"diff", "--scenario", blogStages, "--stage", "yelb-microsegmentation"}},
+		{"diff-blog-ssh.json", []string{"diff", "--topology", blogTopology, "--before", blogStages + "/01-isolate-environments", "--before", blogStages + "/02-allow-core-dns",
+			"--after", blogStages + "/01-isolate-environments", "--after", blogStages + "/02-allow-core-dns", "--after", blogStages + "/03-block-all", "--probe", "tcp/22", "-o", "json"}},
 		{"lint-shop.txt", []string{"lint", "--scenario", shop}},
 		{"explain-shop-fraud-check.txt", []string{"explain", "--scenario", shop, "--from", "shop/checkout-0", "--to", "payments/fraud-check-0", "--probe", "tcp/8000"}},
 	}
