@@ -845,3 +845,37 @@ func TestDiffExitStatuses(t *testing.T) {
 		}
 	}
 }
+
+// generate writes a scenario of the shape asked for, whose policies decide
+// a mix of verdicts; it loads and simulates as any other.
+func TestGenerateWritesAScenarioAtScale(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "scale")
+	out, err := run(t, "generate", dir, "--namespaces", "3", "--workloads", "2", "--replicas", "2")
+	if err != nil || !strings.Contains(out, "wrote scenario scale in "+dir+": 12 pods in 3 namespaces") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err = run(t, "simulate", "--scenario", dir, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = out[strings.Index(out, "{"):]
+	var doc struct {
+		Stages []struct {
+			Flows []struct{ Verdict string } `json:"flows"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Stages) != 2 {
+		t.Fatalf("%v: %d stages", err, len(doc.Stages))
+	}
+	verdicts := map[string]int{}
+	for _, f := range doc.Stages[1].Flows {
+		verdicts[f.Verdict]++
+	}
+	// 12 pods, probes icmp and tcp/8000-8001: 12 × 12 × 3 flows.
+	if len(doc.Stages[1].Flows) != 432 || verdicts["Allow"] == 0 || verdicts["Drop"] == 0 {
+		t.Errorf("the policy stage: %d flows, %v", len(doc.Stages[1].Flows), verdicts)
+	}
+	if _, err := run(t, "generate", filepath.Join(t.TempDir(), "big"), "--namespaces", "30", "--workloads", "5", "--replicas", "3"); err == nil || !strings.Contains(err.Error(), "450 pods: kind's two workers run 200 at most") {
+		t.Errorf("too big: %v", err)
+	}
+}

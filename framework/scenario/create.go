@@ -22,6 +22,9 @@ type Start struct {
 	// becomes a stage, in the order given (a directory's in lexical order).
 	Policies  []string
 	Externals []External
+	// Origin says what wrote the scenario, for its header; empty: init,
+	// from the estate and policies given.
+	Origin string
 }
 
 // Create writes a new scenario into dir from what the user has: the estate's
@@ -52,7 +55,11 @@ func Create(ctx context.Context, dir string, st Start) (*Scenario, error) {
 	}
 	defer os.RemoveAll(tmp)
 	var text strings.Builder
-	fmt.Fprintf(&text, "# Written by tierproof init from %s and %s: edit freely.\n", st.Estate, strings.Join(st.Policies, ", "))
+	origin := st.Origin
+	if origin == "" {
+		origin = "tierproof init from " + st.Estate + " and " + strings.Join(st.Policies, ", ")
+	}
+	fmt.Fprintf(&text, "# Written by %s: edit freely.\n", origin)
 	text.WriteString("# Each stage adds its manifests to what the earlier stages applied, and every\n" +
 		"# flow is checked against the model. Add assertions to a stage for the flows\n" +
 		"# you care about (examples/shop has some), externals for hosts outside the\n" +
