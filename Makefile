@@ -2,7 +2,7 @@
 GO            ?= go
 BIN           := bin
 
-.PHONY: fuzz all build agent agent-image node-binaries node-image cluster-test cluster-test-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
+.PHONY: fuzz all build agent agent-image node-binaries node-image cluster-test cluster-test-run bench-cluster bench-cluster-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
 # The integration tests' servers, built from the Go module proxy by hack/tools/*
 # into a cache directory; a binary already there is not rebuilt.
@@ -114,6 +114,24 @@ cluster-test-run: node-image
 		-tierproof.data-plane=kube-router -tierproof.keep-cluster=never -ginkgo.label-filter=feature:k8s-networkpolicy \
 		-tierproof.reports=$(CURDIR)/reports/cluster-test/conformance
 	TIERPROOF_REAL_CLUSTER=1 $(GO) test ./suites/e2e -count=1 -timeout 60m -v -run '^TestRealCluster$$'
+
+## bench-cluster: a generated estate of 150 pods (tierproof generate) on kind with kube-router and the
+## local node image: boot, readiness, canary, per-stage flows, execs, rounds and wall time, and the
+## run's peak memory, in reports/bench-cluster/run.log; skips with one line where no Docker engine answers.
+## SCALE="--namespaces 10 --workloads 5 --replicas 3" sets the shape.
+SCALE ?= --namespaces 10 --workloads 5 --replicas 3
+bench-cluster:
+	@if ! docker info >/dev/null 2>&1; then echo "bench-cluster: skipped: no Docker engine answers (bash hack/docker/start starts one)"; exit 0; fi; \
+	$(MAKE) --no-print-directory bench-cluster-run
+
+bench-cluster-run: build node-image
+	rm -rf $(CURDIR)/reports/bench-cluster
+	$(BIN)/tierproof generate $(CURDIR)/reports/bench-cluster/scale $(SCALE)
+	$(GO) test -c -o $(CURDIR)/$(BIN)/e2e.test ./suites/e2e
+	cd suites/e2e && /usr/bin/time -v $(CURDIR)/$(BIN)/e2e.test -test.run '^TestE2E$$' -test.v -test.timeout 60m -ginkgo.v \
+		-tierproof.data-plane=kube-router -tierproof.keep-cluster=never -tierproof.scenarios=$(CURDIR)/reports/bench-cluster/scale \
+		-tierproof.reports=$(CURDIR)/reports/bench-cluster/reports > $(CURDIR)/reports/bench-cluster/run.log 2>&1; \
+		status=$$?; grep -E 'kind cluster .* created|canary:|stage [^ ]+: [0-9]+ flows|Ran [0-9]+ of|Maximum resident|Elapsed \(wall' $(CURDIR)/reports/bench-cluster/run.log; exit $$status
 
 ## tools: kube-apiserver, etcd, kwok (and its stages), controller-gen and gotestsum, into $(TOOLS_DIR)
 tools: $(KUBE_APISERVER) $(ETCD) $(KWOK) $(KWOK_STAGES) $(CONTROLLER_GEN) $(GOTESTSUM)
