@@ -67,6 +67,9 @@ type Options struct {
 	// a data plane can enforce (the K8s NetworkPolicy stages of a scenario,
 	// on kube-router). The walkthrough suite only.
 	Until string
+	// PerFlowSample probes, after each stage, that many sources' flows one
+	// exec per flow, to compare the cost (walkthrough.Runner.PerFlowSample).
+	PerFlowSample int
 
 	set map[string]bool // the flags given, after Check
 }
@@ -89,6 +92,7 @@ func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	if suite == Walkthrough {
 		fs.StringVar(&o.Scenarios, "tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
 		fs.StringVar(&o.LabFault, "tierproof.lab-fault", "", "lab: flip one cell, STAGE:FROM>TO:PROBE, to see the suite fail on exactly it")
+		fs.IntVar(&o.PerFlowSample, "tierproof.per-flow-sample", 0, "after each stage that matched, probe this many sources' flows again one exec per flow, and log what that costs beside the stage's own execs (a measurement)")
 		fs.StringVar(&o.Until, "tierproof.until", "", "play each scenario up to this stage, and no further: its later stages are left out of the run (to play the stages a data plane can enforce, as the K8s NetworkPolicy stages on kube-router)")
 		fs.StringVar(&o.OutOfBand, "tierproof.out-of-band", "", "antrea, kube-router: STAGE:FILE, apply FILE's NetworkPolicies behind the scenario's back before STAGE is probed, to see the suite fail on exactly the cells they change")
 	}

@@ -115,7 +115,7 @@ func Values(s *scenario.Scenario, p *dataplane.Opened) map[string]string {
 
 // Runner plays on p with the suite's probe settings.
 func (e *Env) Runner(p *dataplane.Opened) walkthrough.Runner {
-	return walkthrough.Runner{Plane: p.Plane, Engine: probe.Config{Timeout: e.Options.Timeout, Retries: 2}, Logf: e.Logf}
+	return walkthrough.Runner{Plane: p.Plane, Engine: probe.Config{Timeout: e.Options.Timeout, Retries: 2}, Logf: e.Logf, PerFlowSample: e.Options.PerFlowSample}
 }
 
 // StartScenario sets up a scenario of the walkthrough suite: its data plane

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +152,25 @@ func TestBlogWalkthroughReportsAreGolden(t *testing.T) {
 				golden.Check(t, filepath.Join("testdata", "blog-"+c.name, w.file), out.Bytes())
 			}
 		})
+	}
+}
+
+// PerFlowSample probes a sample of sources again one exec per flow after a
+// stage that matched, and says what that costs beside the stage's execs.
+func TestPerFlowSampleSaysWhatOneExecPerFlowCosts(t *testing.T) {
+	s, err := scenario.Load("../../scenarios/antrea-blog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	logf := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	runner := walkthrough.Runner{Plane: newOraclePlane(s.Topology, s.Probes), Engine: probe.Config{Timeout: time.Second}, Logf: logf, PerFlowSample: 2}
+	if _, err := runner.Run(context.Background(), s, s.Topology, s.ValuesFor(s.Topology)); err != nil {
+		t.Fatal(err)
+	}
+	// 2 sources × (14 endpoints × 8 probes) flows, one exec each, all as the model says.
+	want := regexp.MustCompile(`^stage no-policy: one exec per flow, 2 sources: 224 flows, 224 execs, \S+, 224 as the model says; the whole stage so: 1568 execs, about \S+ \(batched: 14 execs, \S+\)$`)
+	if !slices.ContainsFunc(lines, want.MatchString) {
+		t.Errorf("no line matches %s:\n%s", want, strings.Join(lines, "\n"))
 	}
 }

@@ -35,6 +35,11 @@ type Runner struct {
 	Plane  dataplane.DataPlane
 	Engine probe.Config
 	Logf   func(format string, args ...any)
+	// PerFlowSample, when positive, probes again the flows of that many
+	// sources one exec per flow — the way other harnesses probe — after a
+	// stage that matched, and logs what that costs beside the stage's own
+	// execs, extrapolated to the whole stage.
+	PerFlowSample int
 }
 
 // Run plays s on topo with the run's template values, stage after stage
@@ -193,6 +198,9 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	if mismatches > 0 {
 		stage.Traces = r.trace(ctx, st.Name, x)
 	}
+	if r.PerFlowSample > 0 && mismatches == 0 {
+		r.comparePerFlow(ctx, st.Name, flows, x.Expectation(), stats)
+	}
 	if failed := r.failedAssertions(x, st); len(failed) > 0 {
 		return stage, fmt.Errorf("stage %s: assertions not observed: %v", st.Name, failed)
 	}
@@ -200,6 +208,35 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		return stage, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
 	}
 	return stage, nil
+}
+
+// comparePerFlow probes the flows of the first PerFlowSample sources one
+// exec per flow, without retries, and logs the execs and wall time beside
+// the stage's, and what probing the whole stage that way would take.
+func (r Runner) comparePerFlow(ctx context.Context, stage string, flows []probe.Flow, expect probe.Expectation, batched probe.Stats) {
+	var sources []string
+	var sample []probe.Flow
+	for _, f := range flows {
+		if !slices.Contains(sources, f.From) {
+			if len(sources) == r.PerFlowSample {
+				continue
+			}
+			sources = append(sources, f.From)
+		}
+		sample = append(sample, f)
+	}
+	cfg := r.Engine
+	cfg.BatchSize, cfg.Retries = 1, 0
+	obs, stats := probe.NewEngine(r.Plane, cfg).Run(ctx, sample, expect)
+	agree := 0
+	for _, o := range obs {
+		if want, ok := expect(o.Flow); ok && len(o.Attempts) > 0 && o.Attempts[0].Verdict == want {
+			agree++
+		}
+	}
+	whole := time.Duration(float64(stats.Wall) * float64(len(flows)) / float64(len(sample)))
+	r.logf("stage %s: one exec per flow, %d sources: %d flows, %d execs, %v, %d as the model says; the whole stage so: %d execs, about %v (batched: %d execs, %v)",
+		stage, len(sources), len(sample), stats.Execs, stats.Wall.Round(time.Millisecond), agree, len(flows), whole.Round(time.Second), batched.Execs, batched.Wall.Round(time.Millisecond))
 }
 
 // NotPlayed lists the stages a run that stopped at stage failed gives no
