@@ -12,7 +12,7 @@ import (
 
 	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/kube"
-	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/scenario"
 )
 
@@ -68,29 +68,13 @@ func EstateFor(scenarios ...*scenario.Scenario) (EstateSpec, error) {
 		if other != dir || !slices.EqualFunc(s.Externals, first.Externals, sameExternal) || s.CoreDNS != first.CoreDNS {
 			return EstateSpec{}, fmt.Errorf("scenarios %s and %s play on different estates (estate, externals or coreDNS in scenario.yaml): one run boots one; run them one at a time", first.Name, s.Name)
 		}
-		spec.Probed = spec.Probed.Union(probedPorts(s.Probes))
+		spec.Probed = spec.Probed.Union(probe.AgentPorts(s.Probes))
 	}
 	return spec, nil
 }
 
 func sameExternal(a, b scenario.External) bool {
 	return a.Name == b.Name && a.Clients == b.Clients && slices.Equal(a.Ports, b.Ports)
-}
-
-func probedPorts(probes []model.Probe) agent.Ports {
-	var p agent.Ports
-	for _, probe := range probes {
-		n := []int{int(probe.Port)}
-		switch probe.Protocol {
-		case model.TCP:
-			p = p.Union(agent.Ports{TCP: n})
-		case model.UDP:
-			p = p.Union(agent.Ports{UDP: n})
-		case model.SCTP:
-			p = p.Union(agent.Ports{SCTP: n})
-		}
-	}
-	return p
 }
 
 // servers and pool split the externals as PlanExternals places them.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/netlab"
@@ -115,17 +114,7 @@ func NewLab(ctx context.Context, topo *topology.Topology, probes []model.Probe, 
 			return nil, err
 		}
 	}
-	var ports agent.Ports
-	for _, p := range probes {
-		switch p.Protocol {
-		case model.TCP:
-			ports.TCP = append(ports.TCP, int(p.Port))
-		case model.UDP:
-			ports.UDP = append(ports.UDP, int(p.Port))
-		case model.SCTP:
-			ports.SCTP = append(ports.SCTP, int(p.Port))
-		}
-	}
+	ports := probe.AgentPorts(probes)
 	lab, err := netlab.New(ctx, netlab.Config{Endpoints: names, Ports: ports, AgentBinary: agentBinary, IPs: ips})
 	if err != nil {
 		return nil, err

@@ -87,8 +87,12 @@ func Compute(ctx context.Context, before, after *model.Model, probes []model.Pro
 		}
 	}
 	endpoints := before.Endpoints()
-	if got := after.Endpoints(); strings.Join(got, "\x00") != strings.Join(endpoints, "\x00") {
+	if !slices.Equal(after.Endpoints(), endpoints) {
 		return nil, fmt.Errorf("the models before and after have different endpoints")
+	}
+	if len(endpoints) == 0 || len(probes) == 0 {
+		// "Nothing changes" must never be the answer of a diff that compared nothing.
+		return nil, fmt.Errorf("nothing to compare: %d endpoints, %d probes", len(endpoints), len(probes))
 	}
 	d := &Diff{Probes: probes, Semantics: semantics}
 	for _, p := range probes {

@@ -113,3 +113,18 @@ func TestDifferentTopologiesAreRefused(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// A diff that compared nothing never answers "nothing changes".
+func TestNothingToCompareIsRefused(t *testing.T) {
+	s, err := scenario.Load(filepath.Join("..", "..", "examples", "shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Model(context.Background(), 0, s.Topology)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := diff.Compute(context.Background(), m, m, nil, model.Antrea); err == nil || !strings.Contains(err.Error(), "nothing to compare: 11 endpoints, 0 probes") {
+		t.Errorf("no probes: %v", err)
+	}
+}

@@ -36,7 +36,7 @@ type Estate struct {
 	// apply (the pod templates without tierproof's agent).
 	Objects []manifest.Object
 	// Skipped counts the documents of other kinds by kind ("ConfigMap": 2):
-	// they decide no flow.
+	// neither deployed nor probed (a Job's pods come and go).
 	Skipped map[string]int
 	// Implied lists what was assumed, for the summary a command prints:
 	// namespaces no Namespace object declares, objects without a namespace.
@@ -312,7 +312,7 @@ func (e *Estate) Summary() []string {
 	}
 	sort.Strings(kinds)
 	if len(kinds) > 0 {
-		lines = append(lines, "passed over (they decide no flow): "+strings.Join(kinds, ", "))
+		lines = append(lines, "passed over (not workloads tierproof deploys and probes): "+strings.Join(kinds, ", "))
 	}
 	return lines
 }

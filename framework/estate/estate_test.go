@@ -36,7 +36,7 @@ func TestTheShopsTopology(t *testing.T) {
 	if cart.ServiceAccount != "cart" || cart.Labels["tier"] != "api" || len(cart.Ports) != 1 || cart.Ports[0].Name != "grpc" || cart.Ports[0].Port != 7070 {
 		t.Errorf("cart: %+v", cart)
 	}
-	if got := strings.Join(e.Summary(), "\n"); !strings.Contains(got, "2 namespaces, 6 workloads, 5 Services") || !strings.Contains(got, "passed over (they decide no flow): 1 ConfigMap") {
+	if got := strings.Join(e.Summary(), "\n"); !strings.Contains(got, "2 namespaces, 6 workloads, 5 Services") || !strings.Contains(got, "passed over (not workloads tierproof deploys and probes): 1 ConfigMap") {
 		t.Errorf("summary:\n%s", got)
 	}
 	data, err := topo.Marshal()

@@ -56,7 +56,7 @@ func newEstate(t *topology.Topology) *estate {
 		}
 		for _, port := range pod.Ports {
 			if port.Name != "" {
-				ep.namedPorts[namedPort{protocolOf(port.Protocol), port.Name}] = port.Port
+				ep.namedPorts[namedPort{ProtocolOf(port.Protocol), port.Name}] = port.Port
 			}
 		}
 		e.add(ep)
@@ -74,8 +74,8 @@ func (e *estate) add(ep endpoint) {
 
 func (e *estate) newSet() bitset { return newBitset(len(e.endpoints)) }
 
-// protocolOf maps a Kubernetes protocol to the model's, TCP when unset.
-func protocolOf(p corev1.Protocol) Protocol {
+// ProtocolOf maps a Kubernetes protocol to the model's, TCP when unset.
+func ProtocolOf(p corev1.Protocol) Protocol {
 	switch p {
 	case corev1.ProtocolUDP:
 		return UDP

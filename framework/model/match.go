@@ -185,7 +185,7 @@ func compilePort(spec portSpec, path *field.Path) (portRange, field.ErrorList) {
 	if spec.protocol != nil {
 		switch *spec.protocol {
 		case corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
-			pr.protocol = protocolOf(*spec.protocol)
+			pr.protocol = ProtocolOf(*spec.protocol)
 		default:
 			errs = append(errs, field.NotSupported(path.Child("protocol"), *spec.protocol, []string{"TCP", "UDP", "SCTP"}))
 		}

@@ -148,6 +148,23 @@ type Engine struct {
 	execs atomic.Int64
 }
 
+// AgentPorts are the ports an agent must serve to answer probes, each once.
+func AgentPorts(probes []model.Probe) agent.Ports {
+	var p agent.Ports
+	for _, probe := range probes {
+		n := []int{int(probe.Port)}
+		switch probe.Protocol {
+		case model.TCP:
+			p = p.Union(agent.Ports{TCP: n})
+		case model.UDP:
+			p = p.Union(agent.Ports{UDP: n})
+		case model.SCTP:
+			p = p.Union(agent.Ports{SCTP: n})
+		}
+	}
+	return p
+}
+
 // NewEngine applies the defaults to cfg.
 func NewEngine(exec Executor, cfg Config) *Engine {
 	if cfg.Retries < 0 {

@@ -177,14 +177,7 @@ func (s *Scenario) deriveProbes(sets []*policy.Set) {
 }
 
 func portProbe(protocol corev1.Protocol, port int32) model.Probe {
-	proto := model.TCP
-	switch protocol {
-	case corev1.ProtocolUDP:
-		proto = model.UDP
-	case corev1.ProtocolSCTP:
-		proto = model.SCTP
-	}
-	return model.Probe{Protocol: proto, Port: port}
+	return model.Probe{Protocol: model.ProtocolOf(protocol), Port: port}
 }
 
 // policyPorts are the numeric ports the rules of set name (the first of a
