@@ -38,6 +38,10 @@ type Result struct {
 	Outcome  Outcome `json:"outcome"`
 	Detail   string  `json:"detail,omitempty"`
 	Duration int64   `json:"durationMillis"`
+	// Late, for a dropped probe, is how much of its timeout it lost to a
+	// starved agent (see LateLimit): its first packet left late, or it
+	// noticed its timeout late.
+	Late int64 `json:"lateMillis,omitempty"`
 }
 
 // Batch is what `tierproof-agent probe` reads on stdin.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -49,9 +50,16 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 				return
 			}
 			defer func() { <-slots }()
-			start := time.Now()
-			outcome, detail := probe(ctx, req, timeout)
-			results <- Result{ID: req.ID, Outcome: outcome, Detail: detail, Duration: time.Since(start).Milliseconds()}
+			clk := clock{start: time.Now()}
+			outcome, detail := probe(ctx, req, timeout, &clk)
+			r := Result{ID: req.ID, Outcome: outcome, Detail: detail, Duration: time.Since(clk.start).Milliseconds()}
+			if outcome == Dropped {
+				r.Late = clk.late(timeout, time.Now()).Milliseconds()
+				if time.Duration(r.Late)*time.Millisecond >= LateLimit(timeout) {
+					r.Detail += fmt.Sprintf(", %d ms late (the agent was short of CPU): the probe did not get its whole timeout", r.Late)
+				}
+			}
+			results <- r
 		}()
 	}
 	go func() { wg.Wait(); close(results) }()
@@ -81,7 +89,48 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 	}
 }
 
-func probe(ctx context.Context, req Request, timeout time.Duration) (Outcome, string) {
+// clock times one probe: start is its turn, sent when its first packet left
+// (zero until then).
+type clock struct{ start, sent time.Time }
+
+// sending marks the moment the probe's first packet leaves.
+func (c *clock) sending() {
+	if c.sent.IsZero() {
+		c.sent = time.Now()
+	}
+}
+
+// control is a dialer's Control hook that marks the socket's connect (or
+// first send) and, with a pinned source port, sets SO_REUSEADDR.
+func (c *clock) control(sourcePort int) func(string, string, syscall.RawConn) error {
+	return func(network, address string, raw syscall.RawConn) error {
+		c.sending()
+		if sourcePort == 0 {
+			return nil
+		}
+		return reuseAddr(network, address, raw)
+	}
+}
+
+// late is how much of its timeout a timed-out probe lost to a starved
+// process: the wait before its first packet left, plus how long after the
+// timeout it noticed it. A punctual probe loses a few milliseconds at most.
+func (c *clock) late(timeout time.Duration, end time.Time) time.Duration {
+	lost := end.Sub(c.start.Add(timeout))
+	if lost < 0 {
+		lost = 0
+	}
+	if !c.sent.IsZero() {
+		lost += c.sent.Sub(c.start)
+	}
+	return lost
+}
+
+// LateLimit is the lateness from which a timed-out probe is no evidence of a
+// drop: a tenth of its timeout.
+func LateLimit(timeout time.Duration) time.Duration { return timeout / 10 }
+
+func probe(ctx context.Context, req Request, timeout time.Duration, clk *clock) (Outcome, string) {
 	ip := net.ParseIP(req.IP).To4()
 	if ip == nil {
 		return Error, fmt.Sprintf("ip %q is not an IPv4 address", req.IP)
@@ -97,7 +146,7 @@ func probe(ctx context.Context, req Request, timeout time.Duration) (Outcome, st
 	addr := net.JoinHostPort(req.IP, strconv.Itoa(req.Port))
 	switch req.Protocol {
 	case "TCP":
-		d := dialer(req.SourcePort, func() net.Addr { return &net.TCPAddr{Port: req.SourcePort} })
+		d := dialer(req.SourcePort, func() net.Addr { return &net.TCPAddr{Port: req.SourcePort} }, clk)
 		conn, err := d.DialContext(ctx, "tcp4", addr)
 		if err != nil {
 			return classify(err)
@@ -110,19 +159,19 @@ func probe(ctx context.Context, req Request, timeout time.Duration) (Outcome, st
 		conn.Close()
 		return Connected, ""
 	case "UDP":
-		return probeUDP(ctx, addr, req.SourcePort, timeout)
+		return probeUDP(ctx, addr, req.SourcePort, timeout, clk)
 	case "SCTP":
-		return probeSCTP(ctx, ip, req.Port, req.SourcePort)
+		return probeSCTP(ctx, ip, req.Port, req.SourcePort, clk)
 	case "ICMP":
-		return probeICMP(ctx, ip)
+		return probeICMP(ctx, ip, clk)
 	}
 	return Error, fmt.Sprintf("unknown protocol %q (want TCP, UDP, SCTP or ICMP)", req.Protocol)
 }
 
 // probeUDP sends the payload twice within the timeout (UDP has no
 // retransmission of its own) and waits for the echo or an ICMP error.
-func probeUDP(ctx context.Context, addr string, sourcePort int, timeout time.Duration) (Outcome, string) {
-	d := dialer(sourcePort, func() net.Addr { return &net.UDPAddr{Port: sourcePort} })
+func probeUDP(ctx context.Context, addr string, sourcePort int, timeout time.Duration, clk *clock) (Outcome, string) {
+	d := dialer(sourcePort, func() net.Addr { return &net.UDPAddr{Port: sourcePort} }, clk)
 	conn, err := d.DialContext(ctx, "udp4", addr)
 	if err != nil {
 		return classify(err)
@@ -155,10 +204,11 @@ func probeUDP(ctx context.Context, addr string, sourcePort int, timeout time.Dur
 
 // dialer binds to sourcePort when it is set. SO_REUSEADDR lets probes of one
 // batch share the pinned port towards different destinations: each
-// connection's 4-tuple stays unique.
-func dialer(sourcePort int, local func() net.Addr) *net.Dialer {
-	if sourcePort == 0 {
-		return &net.Dialer{}
+// connection's 4-tuple stays unique. clk is marked as the socket connects.
+func dialer(sourcePort int, local func() net.Addr, clk *clock) *net.Dialer {
+	d := &net.Dialer{Control: clk.control(sourcePort)}
+	if sourcePort != 0 {
+		d.LocalAddr = local()
 	}
-	return &net.Dialer{LocalAddr: local(), Control: reuseAddr}
+	return d
 }

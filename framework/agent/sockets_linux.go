@@ -22,12 +22,12 @@ func init() { echoID.Store(uint32(os.Getpid()) & 0xffff) }
 // probeICMP sends one echo request. It prefers a raw socket (which also sees
 // the ICMP errors a Reject sends back) and falls back to an unprivileged ping
 // socket; the detail says which one worked, or why both failed.
-func probeICMP(ctx context.Context, dst net.IP) (Outcome, string) {
-	outcome, detail, rawErr := pingRaw(ctx, dst)
+func probeICMP(ctx context.Context, dst net.IP, clk *clock) (Outcome, string) {
+	outcome, detail, rawErr := pingRaw(ctx, dst, clk)
 	if rawErr == nil {
 		return outcome, detail + " (raw socket)"
 	}
-	outcome, detail, pingErr := pingSocket(ctx, dst)
+	outcome, detail, pingErr := pingSocket(ctx, dst, clk)
 	if pingErr == nil {
 		return outcome, detail + " (ping socket; raw socket: " + rawErr.Error() + ")"
 	}
@@ -40,7 +40,7 @@ func echoRequest(id int) ([]byte, error) {
 }
 
 // pingRaw returns a non-nil error only when the raw socket cannot be used.
-func pingRaw(ctx context.Context, dst net.IP) (Outcome, string, error) {
+func pingRaw(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, error) {
 	conn, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
 	if err != nil {
 		return "", "", err
@@ -51,6 +51,7 @@ func pingRaw(ctx context.Context, dst net.IP) (Outcome, string, error) {
 	if err != nil {
 		return Error, err.Error(), nil
 	}
+	clk.sending()
 	if _, err := conn.WriteTo(packet, &net.IPAddr{IP: dst}); err != nil {
 		o, d := classify(err)
 		return o, d, nil
@@ -97,7 +98,7 @@ func quotesOurEcho(quoted []byte, dst net.IP, id int) bool {
 
 // pingSocket uses a connected unprivileged ICMP socket with IP_RECVERR, so ICMP
 // errors come back as socket errors. A non-nil error means it cannot be used.
-func pingSocket(ctx context.Context, dst net.IP) (Outcome, string, error) {
+func pingSocket(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
 	if err != nil {
 		return "", "", err
@@ -121,6 +122,7 @@ func pingSocket(ctx context.Context, dst net.IP) (Outcome, string, error) {
 	if err != nil {
 		return Error, err.Error(), nil
 	}
+	clk.sending()
 	if _, err := unix.Write(fd, packet); err != nil {
 		o, d := classify(err)
 		return o, d, nil
@@ -145,7 +147,7 @@ func pingSocket(ctx context.Context, dst net.IP) (Outcome, string, error) {
 
 // probeSCTP opens an SCTP association the way a TCP client connects: the
 // kernel's one-to-one SCTP sockets behave like stream sockets.
-func probeSCTP(ctx context.Context, dst net.IP, port, sourcePort int) (Outcome, string) {
+func probeSCTP(ctx context.Context, dst net.IP, port, sourcePort int, clk *clock) (Outcome, string) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_SCTP)
 	if err != nil {
 		return Error, "SCTP socket: " + err.Error() + " (is the sctp kernel module loaded?)"
@@ -168,6 +170,7 @@ func probeSCTP(ctx context.Context, dst net.IP, port, sourcePort int) (Outcome, 
 	}
 	sa := &unix.SockaddrInet4{Port: port}
 	copy(sa.Addr[:], dst.To4())
+	clk.sending()
 	err = unix.Connect(fd, sa)
 	if err == nil {
 		return Connected, ""

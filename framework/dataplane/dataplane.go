@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/tierproof/tierproof/framework/hostload"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
@@ -53,6 +54,12 @@ type Tracer interface {
 // policies, first labels), so that the next scenario starts afresh.
 type Resetter interface {
 	Reset(ctx context.Context) error
+}
+
+// LoadMeter is a data plane on this machine whose CPU use can be read, part
+// by part, while a stage is probed.
+type LoadMeter interface {
+	MeterLoad(ctx context.Context) (*hostload.Meter, error)
 }
 
 // ID names a data plane a run can choose.

@@ -63,24 +63,37 @@ func fromOutcome(o agent.Outcome) Verdict {
 	return Error
 }
 
-// Attempt is one probing of a flow. In JSON its duration is in milliseconds
-// ("durationMillis": 1.25), which a person reads, not nanoseconds.
+// Attempt is one probing of a flow. In JSON its durations are in
+// milliseconds ("durationMillis": 1.25), which a person reads, not
+// nanoseconds.
 type Attempt struct {
 	Verdict  Verdict       `json:"verdict"`
 	Detail   string        `json:"detail,omitempty"`
 	Duration time.Duration `json:"-"`
+	// Late, for a Drop, is how much of its timeout the probe lost to a
+	// starved prober (agent.Result.Late).
+	Late time.Duration `json:"-"`
+}
+
+// Inconclusive says whether the attempt tells nothing of policy: the probe
+// failed, or it timed out after losing at least agent.LateLimit of its
+// timeout, so the silence may be the prober's own.
+func (a Attempt) Inconclusive(timeout time.Duration) bool {
+	return a.Verdict == Error || a.Verdict == Drop && a.Late >= agent.LateLimit(timeout)
 }
 
 type attemptJSON struct {
 	Verdict        Verdict `json:"verdict"`
 	Detail         string  `json:"detail,omitempty"`
 	DurationMillis float64 `json:"durationMillis"`
+	LateMillis     float64 `json:"lateMillis,omitempty"`
 }
 
-// MarshalJSON writes the duration in milliseconds, to the microsecond.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// MarshalJSON writes the durations in milliseconds, to the microsecond.
 func (a Attempt) MarshalJSON() ([]byte, error) {
-	ms := float64(a.Duration.Microseconds()) / 1000
-	return json.Marshal(attemptJSON{a.Verdict, a.Detail, ms})
+	return json.Marshal(attemptJSON{a.Verdict, a.Detail, millis(a.Duration), millis(a.Late)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -91,6 +104,7 @@ func (a *Attempt) UnmarshalJSON(data []byte) error {
 	}
 	a.Verdict, a.Detail = j.Verdict, j.Detail
 	a.Duration = time.Duration(j.DurationMillis * float64(time.Millisecond))
+	a.Late = time.Duration(j.LateMillis * float64(time.Millisecond))
 	return nil
 }
 
@@ -112,8 +126,9 @@ type Config struct {
 	Timeout time.Duration
 	// Parallel is how many execs run at once (default 32).
 	Parallel int
-	// Retries is how many times a cell that came back Error, or that disagrees
-	// with the expectation, is probed again (default 0).
+	// Retries is how many times a cell whose attempt was inconclusive (see
+	// Attempt.Inconclusive), or that disagrees with the expectation, is
+	// probed again (default 0).
 	Retries int
 	// Backoff is the pause before the first retry round, doubled before each
 	// later one (default 500ms): a cell that is wrong because a server is
@@ -139,6 +154,40 @@ type Stats struct {
 	Execs  int64
 	Rounds int
 	Wall   time.Duration
+	// Retried counts the flows that needed more than one attempt, and why
+	// their first attempt did not settle them.
+	Retried Retried
+}
+
+// Retried sorts the flows probed more than once by their first attempt.
+type Retried struct {
+	// Late timed out after losing part of their timeout to a starved prober;
+	// Timeouts timed out on time; Errors failed to probe; Others came back
+	// Allow or Reject against the expectation.
+	Late, Timeouts, Errors, Others int
+}
+
+// Total is how many flows were probed more than once.
+func (r Retried) Total() int { return r.Late + r.Timeouts + r.Errors + r.Others }
+
+func (e *Engine) retried(obs []Observation) Retried {
+	var r Retried
+	for _, o := range obs {
+		if len(o.Attempts) < 2 {
+			continue
+		}
+		switch first := o.Attempts[0]; {
+		case first.Verdict == Error:
+			r.Errors++
+		case first.Inconclusive(e.cfg.Timeout):
+			r.Late++
+		case first.Verdict == Drop:
+			r.Timeouts++
+		default:
+			r.Others++
+		}
+	}
+	return r
 }
 
 // Engine probes flows through an Executor.
@@ -213,25 +262,25 @@ func (e *Engine) Run(ctx context.Context, flows []Flow, expect Expectation) ([]O
 			case <-time.After(pause):
 			case <-ctx.Done():
 				// An interrupted run says nothing more about the cells.
-				return obs, Stats{Execs: e.execs.Load(), Rounds: rounds, Wall: time.Since(start)}
+				return obs, Stats{Execs: e.execs.Load(), Rounds: rounds, Wall: time.Since(start), Retried: e.retried(obs)}
 			}
 			pause *= 2
 		}
 		e.round(ctx, obs, todo)
 		var again []int
 		for _, i := range todo {
-			v := obs[i].Verdict()
-			if v == Error {
+			last := obs[i].Attempts[len(obs[i].Attempts)-1]
+			if last.Inconclusive(e.cfg.Timeout) {
 				again = append(again, i)
 			} else if expect != nil {
-				if want, ok := expect(obs[i].Flow); ok && want != v {
+				if want, ok := expect(obs[i].Flow); ok && want != last.Verdict {
 					again = append(again, i)
 				}
 			}
 		}
 		todo = again
 	}
-	return obs, Stats{Execs: e.execs.Load(), Rounds: rounds, Wall: time.Since(start)}
+	return obs, Stats{Execs: e.execs.Load(), Rounds: rounds, Wall: time.Since(start), Retried: e.retried(obs)}
 }
 
 // round probes the flows at idx once: one exec per source (or per BatchSize
@@ -316,7 +365,8 @@ func (e *Engine) probeBatch(ctx context.Context, obs []Observation, batch []int,
 			continue
 		}
 		got[k] = true
-		attempts[k] = Attempt{Verdict: fromOutcome(r.Outcome), Detail: r.Detail, Duration: time.Duration(r.Duration) * time.Millisecond}
+		attempts[k] = Attempt{Verdict: fromOutcome(r.Outcome), Detail: r.Detail, Duration: time.Duration(r.Duration) * time.Millisecond,
+			Late: time.Duration(r.Late) * time.Millisecond}
 	}
 	for k := range attempts {
 		if got[k] {

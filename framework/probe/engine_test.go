@@ -24,6 +24,7 @@ type scripted struct {
 	script   map[string][]agent.Outcome // by ip:port, one outcome per attempt (the last repeats)
 	fail     map[string]error           // exec failure per source
 	silent   map[string]bool            // ip:port the agent never answers
+	late     map[string]int64           // ip:port whose first attempt timed out this late (ms)
 	commands [][]string                 // every command executed
 	at       []time.Time                // when each exec started
 }
@@ -54,7 +55,11 @@ func (s *scripted) Exec(_ context.Context, endpoint string, command []string, st
 		if len(outcomes) > 0 {
 			o = outcomes[min(n, len(outcomes)-1)]
 		}
-		line, _ := json.Marshal(agent.Result{ID: r.ID, Outcome: o})
+		res := agent.Result{ID: r.ID, Outcome: o}
+		if n == 0 {
+			res.Late = s.late[key]
+		}
+		line, _ := json.Marshal(res)
 		out.Write(line)
 		out.WriteByte('\n')
 	}
@@ -63,7 +68,7 @@ func (s *scripted) Exec(_ context.Context, endpoint string, command []string, st
 
 func newScripted() *scripted {
 	return &scripted{execs: map[string]int{}, attempts: map[string]int{}, script: map[string][]agent.Outcome{},
-		fail: map[string]error{}, silent: map[string]bool{}}
+		fail: map[string]error{}, silent: map[string]bool{}, late: map[string]int64{}}
 }
 
 func flows(sources []string, targets map[string]string, probes ...model.Probe) []probe.Flow {
@@ -141,6 +146,45 @@ func TestRetriesOnlyErrorsAndMismatchesAndCountsAttempts(t *testing.T) {
 	check("err", probe.Reject, 2)
 	if stats.Rounds != 3 || stats.Execs != 3 {
 		t.Errorf("stats %+v, want 3 rounds of one exec", stats)
+	}
+	if want := (probe.Retried{Timeouts: 2, Errors: 1}); stats.Retried != want {
+		t.Errorf("retried %+v, want %+v", stats.Retried, want)
+	}
+}
+
+func TestALateTimeoutIsNoEvidenceAndIsProbedAgain(t *testing.T) {
+	s := newScripted()
+	// Both time out as the model expects; the first attempt at "starved"
+	// lost 300 ms of its 1 s timeout (agent.LateLimit is 100 ms), the
+	// first at "punctual" 20 ms.
+	s.script["10.0.0.2:TCP"] = []agent.Outcome{agent.Dropped}
+	s.script["10.0.0.3:TCP"] = []agent.Outcome{agent.Dropped}
+	s.late["10.0.0.2:TCP"] = 300
+	s.late["10.0.0.3:TCP"] = 20
+	fl := flows([]string{"a"}, map[string]string{"starved": "10.0.0.2", "punctual": "10.0.0.3"}, tcp80)
+	drop := func(probe.Flow) (probe.Verdict, bool) { return probe.Drop, true }
+	obs, stats := probe.NewEngine(s, probe.Config{Retries: 2, Backoff: -1}).Run(context.Background(), fl, drop)
+	for _, o := range obs {
+		want := map[string]int{"starved": 2, "punctual": 1}[o.Flow.To]
+		if len(o.Attempts) != want || o.Verdict() != probe.Drop {
+			t.Errorf("%s: %d attempts ending %s, want %d ending Drop", o.Flow.To, len(o.Attempts), o.Verdict(), want)
+		}
+	}
+	if want := (probe.Retried{Late: 1}); stats.Retried != want {
+		t.Errorf("retried %+v, want %+v", stats.Retried, want)
+	}
+	first := obs[0].Attempts[0]
+	if obs[0].Flow.To != "starved" {
+		first = obs[1].Attempts[0]
+	}
+	if first.Late != 300*time.Millisecond || !first.Inconclusive(time.Second) {
+		t.Errorf("first attempt at starved: late %v, inconclusive %v; want 300ms, true", first.Late, first.Inconclusive(time.Second))
+	}
+	// The JSON of the reports keeps the lateness, in milliseconds.
+	data, _ := json.Marshal(first)
+	var back probe.Attempt
+	if err := json.Unmarshal(data, &back); err != nil || back.Late != first.Late || !strings.Contains(string(data), `"lateMillis":300`) {
+		t.Errorf("attempt JSON %s read back as %+v (%v)", data, back, err)
 	}
 }
 

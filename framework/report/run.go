@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tierproof/tierproof/framework/matrix"
 )
@@ -33,6 +34,8 @@ type Stage struct {
 	Name   string
 	Matrix *matrix.Matrix
 	Traces map[string]string
+	// Probing is how long the stage's probing took, rounds included.
+	Probing time.Duration
 }
 
 // Run is a played scenario. DataPlane says what answered the probes — "Antrea

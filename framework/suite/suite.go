@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 
@@ -158,11 +159,22 @@ func UnplayedWhy(outcome *Outcome, planeSetUp bool) string {
 }
 
 // WriteReports writes a scenario's (or a case's) reports under the reports
-// directory, in dir, and returns the summary line to log.
+// directory, in dir, and returns the summary lines to log: the files, what
+// writing them took beside the probing, and the run in one line.
 func (e *Env) WriteReports(dir string, run report.Run) (string, error) {
 	path := filepath.Join(e.ReportsDir, dir)
+	start := time.Now()
 	written, err := report.WriteFiles(e.ReportsDir, dir, run)
-	return fmt.Sprintf("reports: %v\n%s", written, report.Summary(run, path)), err
+	took := time.Since(start)
+	var probing time.Duration
+	cells := 0
+	for _, st := range run.Stages {
+		probing += st.Probing
+		n := len(st.Matrix.Endpoints)
+		cells += n * n * len(st.Matrix.Probes)
+	}
+	return fmt.Sprintf("reports: %v\nreports: %d cells written in %v (the probing took %v)\n%s",
+		written, cells, took.Round(time.Millisecond), probing.Round(time.Millisecond), report.Summary(run, path)), err
 }
 
 // flipper makes the lab let through what the model denies, or drop what it

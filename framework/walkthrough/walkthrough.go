@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tierproof/tierproof/framework/dataplane"
+	"github.com/tierproof/tierproof/framework/hostload"
 	"github.com/tierproof/tierproof/framework/matrix"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
@@ -171,7 +172,9 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		// A stage that checked nothing must never pass.
 		return report.Stage{}, fmt.Errorf("stage %s: %w: %s can probe none of its %d flows", st.Name, ErrNothingProbed, r.Plane.Name(), len(x.Flows(r.Plane.IP)))
 	}
+	stopMeter := r.meterLoad(ctx, st.Name)
 	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, x.Expectation())
+	stopMeter()
 	if ctx.Err() != nil {
 		// What a cancelled probe saw says nothing about policy: no verdict.
 		return report.Stage{}, interrupted(ctx, st.Name)
@@ -192,9 +195,12 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	if err := x.Observe(obs); err != nil {
 		return report.Stage{}, err
 	}
-	stage := report.Stage{Name: st.Name, Matrix: x}
+	stage := report.Stage{Name: st.Name, Matrix: x, Probing: stats.Wall}
 	mismatches := len(x.Mismatches())
 	r.logf("stage %s: %d flows, %d execs, %d round(s), %v, %d mismatch(es)", st.Name, len(obs), stats.Execs, stats.Rounds, stats.Wall.Round(time.Millisecond), mismatches)
+	rt := stats.Retried
+	r.logf("stage %s: %d flows probed again; their first attempt: %d timed out late (the prober short of CPU), %d timed out on time, %d failed to probe, %d disagreed with the model",
+		st.Name, rt.Total(), rt.Late, rt.Timeouts, rt.Errors, rt.Others)
 	if mismatches > 0 {
 		stage.Traces = r.trace(ctx, st.Name, x)
 	}
@@ -208,6 +214,32 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		return stage, fmt.Errorf("stage %s: %d flows differ from the model; later stages not played", st.Name, mismatches)
 	}
 	return stage, nil
+}
+
+// meterLoad starts reading the machine's CPU use, part by part, if the plane
+// can; the returned func logs what the probing cost.
+func (r Runner) meterLoad(ctx context.Context, stage string) (stop func()) {
+	lm, ok := r.Plane.(dataplane.LoadMeter)
+	if !ok {
+		return func() {}
+	}
+	meter, err := lm.MeterLoad(ctx)
+	var start hostload.Reading
+	if err == nil {
+		start, err = meter.Read()
+	}
+	if err != nil {
+		r.logf("stage %s: CPU while probing not read: %v", stage, err)
+		return func() {}
+	}
+	return func() {
+		end, err := meter.Read()
+		if err != nil {
+			r.logf("stage %s: CPU while probing not read: %v", stage, err)
+			return
+		}
+		r.logf("stage %s: CPU while probing: %s", stage, end.Since(start))
+	}
 }
 
 // comparePerFlow probes the flows of the first PerFlowSample sources one
