@@ -71,4 +71,3 @@ func podPart(pod corev1.Pod) string {
 	}
 	return pod.Name
 }
-
