@@ -38,9 +38,9 @@ type Result struct {
 	Outcome  Outcome `json:"outcome"`
 	Detail   string  `json:"detail,omitempty"`
 	Duration int64   `json:"durationMillis"`
-	// Late, for a dropped probe, is how much of its timeout it lost to a
-	// starved agent (see LateLimit): its first packet left late, or it
-	// noticed its timeout late.
+	// Late, for a dropped probe, is how late the agent ran: its first packet
+	// left that long after its turn, or it noticed the end of its wait late.
+	// The wait itself is timed from the packet (see Run).
 	Late int64 `json:"lateMillis,omitempty"`
 }
 

@@ -2,12 +2,16 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Defaults for a batch that leaves them out.
@@ -50,13 +54,14 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 				return
 			}
 			defer func() { <-slots }()
-			clk := clock{start: time.Now()}
-			outcome, detail := probe(ctx, req, timeout, &clk)
+			clk := clock{start: time.Now(), timeout: timeout}
+			outcome, detail := probe(ctx, req, &clk)
 			r := Result{ID: req.ID, Outcome: outcome, Detail: detail, Duration: time.Since(clk.start).Milliseconds()}
 			if outcome == Dropped {
-				r.Late = clk.late(timeout, time.Now()).Milliseconds()
-				if time.Duration(r.Late)*time.Millisecond >= LateLimit(timeout) {
-					r.Detail += fmt.Sprintf(", %d ms late (the agent was short of CPU): the probe did not get its whole timeout", r.Late)
+				r.Late = clk.late(time.Now()).Milliseconds()
+				r.Detail = fmt.Sprintf("no answer within %v of the first packet", timeout)
+				if r.Late > 0 {
+					r.Detail += fmt.Sprintf(" (the agent ran %d ms late; the wait was timed from the packet)", r.Late)
 				}
 			}
 			results <- r
@@ -90,8 +95,14 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 }
 
 // clock times one probe: start is its turn, sent when its first packet left
-// (zero until then).
-type clock struct{ start, sent time.Time }
+// (zero until then). A probe waits its whole timeout from the first packet,
+// however late that left, and a wait that ends looks once more at what the
+// kernel queued: a starved agent can delay a verdict, never turn an answer
+// into silence.
+type clock struct {
+	start, sent time.Time
+	timeout     time.Duration
+}
 
 // sending marks the moment the probe's first packet leaves.
 func (c *clock) sending() {
@@ -100,8 +111,16 @@ func (c *clock) sending() {
 	}
 }
 
-// control is a dialer's Control hook that marks the socket's connect (or
-// first send) and, with a pinned source port, sets SO_REUSEADDR.
+// deadline is when the probe's wait for an answer ends.
+func (c *clock) deadline() time.Time {
+	if c.sent.IsZero() {
+		return c.start.Add(c.timeout)
+	}
+	return c.sent.Add(c.timeout)
+}
+
+// control is a dialer's Control hook that marks the socket's connect and,
+// with a pinned source port, sets SO_REUSEADDR.
 func (c *clock) control(sourcePort int) func(string, string, syscall.RawConn) error {
 	return func(network, address string, raw syscall.RawConn) error {
 		c.sending()
@@ -112,11 +131,11 @@ func (c *clock) control(sourcePort int) func(string, string, syscall.RawConn) er
 	}
 }
 
-// late is how much of its timeout a timed-out probe lost to a starved
-// process: the wait before its first packet left, plus how long after the
-// timeout it noticed it. A punctual probe loses a few milliseconds at most.
-func (c *clock) late(timeout time.Duration, end time.Time) time.Duration {
-	lost := end.Sub(c.start.Add(timeout))
+// late is how long after its turn a probe's first packet left, plus how
+// long after its deadline it noticed the wait had ended: the agent's own
+// delay, which the verdict does not rest on but which says how starved it was.
+func (c *clock) late(end time.Time) time.Duration {
+	lost := end.Sub(c.deadline())
 	if lost < 0 {
 		lost = 0
 	}
@@ -126,11 +145,7 @@ func (c *clock) late(timeout time.Duration, end time.Time) time.Duration {
 	return lost
 }
 
-// LateLimit is the lateness from which a timed-out probe is no evidence of a
-// drop: a tenth of its timeout.
-func LateLimit(timeout time.Duration) time.Duration { return timeout / 10 }
-
-func probe(ctx context.Context, req Request, timeout time.Duration, clk *clock) (Outcome, string) {
+func probe(ctx context.Context, req Request, clk *clock) (Outcome, string) {
 	ip := net.ParseIP(req.IP).To4()
 	if ip == nil {
 		return Error, fmt.Sprintf("ip %q is not an IPv4 address", req.IP)
@@ -141,54 +156,38 @@ func probe(ctx context.Context, req Request, timeout time.Duration, clk *clock) 
 	if req.SourcePort < 0 || req.SourcePort > 65535 || (req.SourcePort != 0 && req.Protocol == "ICMP") {
 		return Error, fmt.Sprintf("source port %d: want 1 to 65535, and no source port for ICMP", req.SourcePort)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	addr := net.JoinHostPort(req.IP, strconv.Itoa(req.Port))
 	switch req.Protocol {
 	case "TCP":
-		d := dialer(req.SourcePort, func() net.Addr { return &net.TCPAddr{Port: req.SourcePort} }, clk)
-		conn, err := d.DialContext(ctx, "tcp4", addr)
-		if err != nil {
-			return classify(err)
-		}
-		if req.SourcePort != 0 {
-			// Close with a reset: no TIME_WAIT holds the pinned 4-tuple,
-			// so a retry of the same cell can connect again at once.
-			_ = conn.(*net.TCPConn).SetLinger(0)
-		}
-		conn.Close()
-		return Connected, ""
+		return probeStream(unix.IPPROTO_TCP, ip, req.Port, req.SourcePort, clk)
 	case "UDP":
-		return probeUDP(ctx, addr, req.SourcePort, timeout, clk)
+		return probeUDP(ctx, net.JoinHostPort(req.IP, strconv.Itoa(req.Port)), req.SourcePort, clk)
 	case "SCTP":
-		return probeSCTP(ctx, ip, req.Port, req.SourcePort, clk)
+		return probeStream(unix.IPPROTO_SCTP, ip, req.Port, req.SourcePort, clk)
 	case "ICMP":
-		return probeICMP(ctx, ip, clk)
+		return probeICMP(ip, clk)
 	}
 	return Error, fmt.Sprintf("unknown protocol %q (want TCP, UDP, SCTP or ICMP)", req.Protocol)
 }
 
 // probeUDP sends the payload twice within the timeout (UDP has no
 // retransmission of its own) and waits for the echo or an ICMP error.
-func probeUDP(ctx context.Context, addr string, sourcePort int, timeout time.Duration, clk *clock) (Outcome, string) {
+func probeUDP(ctx context.Context, addr string, sourcePort int, clk *clock) (Outcome, string) {
 	d := dialer(sourcePort, func() net.Addr { return &net.UDPAddr{Port: sourcePort} }, clk)
 	conn, err := d.DialContext(ctx, "udp4", addr)
 	if err != nil {
 		return classify(err)
 	}
 	defer conn.Close()
-	deadline, _ := ctx.Deadline()
-	_ = conn.SetDeadline(deadline)
 	buf := make([]byte, 64)
 	for attempt := 0; attempt < 2; attempt++ {
 		if _, err := conn.Write([]byte(UDPPayload)); err != nil {
 			return classify(err)
 		}
-		_ = conn.SetReadDeadline(time.Now().Add(timeout / 2))
-		if attempt == 1 {
-			_ = conn.SetReadDeadline(deadline)
+		by := clk.deadline()
+		if attempt == 0 {
+			by = by.Add(-clk.timeout / 2)
 		}
-		n, err := conn.Read(buf)
+		n, err := readBy(conn, by, buf)
 		if err == nil {
 			if string(buf[:n]) == UDPPayload {
 				return Connected, ""
@@ -199,7 +198,20 @@ func probeUDP(ctx context.Context, addr string, sourcePort int, timeout time.Dur
 			return outcome, detail
 		}
 	}
-	return Dropped, "timed out"
+	return Dropped, ""
+}
+
+// readBy reads until by and, if nothing came, looks once more at what the
+// kernel queued: Go reports a passed deadline without reading, and a starved
+// agent may reach its read after the deadline with the answer waiting.
+func readBy(conn net.Conn, by time.Time, buf []byte) (int, error) {
+	_ = conn.SetReadDeadline(by)
+	n, err := conn.Read(buf)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		n, err = conn.Read(buf)
+	}
+	return n, err
 }
 
 // dialer binds to sourcePort when it is set. SO_REUSEADDR lets probes of one

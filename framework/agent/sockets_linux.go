@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -22,12 +21,12 @@ func init() { echoID.Store(uint32(os.Getpid()) & 0xffff) }
 // probeICMP sends one echo request. It prefers a raw socket (which also sees
 // the ICMP errors a Reject sends back) and falls back to an unprivileged ping
 // socket; the detail says which one worked, or why both failed.
-func probeICMP(ctx context.Context, dst net.IP, clk *clock) (Outcome, string) {
-	outcome, detail, rawErr := pingRaw(ctx, dst, clk)
+func probeICMP(dst net.IP, clk *clock) (Outcome, string) {
+	outcome, detail, rawErr := pingRaw(dst, clk)
 	if rawErr == nil {
 		return outcome, detail + " (raw socket)"
 	}
-	outcome, detail, pingErr := pingSocket(ctx, dst, clk)
+	outcome, detail, pingErr := pingSocket(dst, clk)
 	if pingErr == nil {
 		return outcome, detail + " (ping socket; raw socket: " + rawErr.Error() + ")"
 	}
@@ -40,7 +39,7 @@ func echoRequest(id int) ([]byte, error) {
 }
 
 // pingRaw returns a non-nil error only when the raw socket cannot be used.
-func pingRaw(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, error) {
+func pingRaw(dst net.IP, clk *clock) (Outcome, string, error) {
 	conn, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
 	if err != nil {
 		return "", "", err
@@ -56,11 +55,17 @@ func pingRaw(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, erro
 		o, d := classify(err)
 		return o, d, nil
 	}
-	deadline, _ := ctx.Deadline()
-	_ = conn.SetReadDeadline(deadline)
+	_ = conn.SetReadDeadline(clk.deadline())
+	lookedAgain := false
 	buf := make([]byte, 1500)
 	for {
 		n, peer, err := conn.ReadFrom(buf)
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !lookedAgain {
+			// Once more at what the kernel queued (see readBy).
+			lookedAgain = true
+			_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+			continue
+		}
 		if err != nil {
 			o, d := classify(err)
 			return o, d, nil
@@ -98,7 +103,7 @@ func quotesOurEcho(quoted []byte, dst net.IP, id int) bool {
 
 // pingSocket uses a connected unprivileged ICMP socket with IP_RECVERR, so ICMP
 // errors come back as socket errors. A non-nil error means it cannot be used.
-func pingSocket(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, error) {
+func pingSocket(dst net.IP, clk *clock) (Outcome, string, error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
 	if err != nil {
 		return "", "", err
@@ -107,8 +112,9 @@ func pingSocket(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, e
 	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1); err != nil {
 		return "", "", err
 	}
-	deadline, _ := ctx.Deadline()
-	tv := unix.NsecToTimeval(time.Until(deadline).Nanoseconds())
+	// The kernel times each read: a read reached late still finds an answer
+	// that waits in the queue.
+	tv := unix.NsecToTimeval(clk.timeout.Nanoseconds())
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		return "", "", err
 	}
@@ -131,8 +137,8 @@ func pingSocket(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, e
 	for {
 		n, err := unix.Read(fd, buf)
 		switch {
-		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR) && time.Now().After(deadline):
-			return Dropped, "timed out", nil
+		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR) && time.Now().After(clk.deadline()):
+			return Dropped, "", nil
 		case errors.Is(err, unix.EINTR):
 			continue
 		case err != nil:
@@ -145,20 +151,29 @@ func pingSocket(ctx context.Context, dst net.IP, clk *clock) (Outcome, string, e
 	}
 }
 
-// probeSCTP opens an SCTP association the way a TCP client connects: the
-// kernel's one-to-one SCTP sockets behave like stream sockets.
-func probeSCTP(ctx context.Context, dst net.IP, port, sourcePort int, clk *clock) (Outcome, string) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_SCTP)
+// probeStream connects a TCP or SCTP client (the kernel's one-to-one SCTP
+// sockets behave like stream sockets) and waits for the handshake in poll:
+// the kernel times the wait from the first packet, so an answer that came in
+// time counts even when the agent runs late. A pinned source port's
+// connection is closed with a reset: no TIME_WAIT holds the 4-tuple, so a
+// retry of the same cell can connect again at once.
+func probeStream(proto int, dst net.IP, port, sourcePort int, clk *clock) (Outcome, string) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		return Error, "SCTP socket: " + err.Error() + " (is the sctp kernel module loaded?)"
+		if proto == unix.IPPROTO_SCTP {
+			return Error, "SCTP socket: " + err.Error() + " (is the sctp kernel module loaded?)"
+		}
+		return Error, "socket: " + err.Error()
 	}
 	defer unix.Close(fd)
-	// Antrea rejects SCTP with ICMP "administratively prohibited", which
-	// Linux keeps as a soft error on an SCTP socket — the association would
-	// retry its INIT until the timeout and read as a drop — unless the
-	// socket asks for ICMP errors (the kernel's sctp_v4_err).
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1); err != nil {
-		return Error, "IP_RECVERR: " + err.Error()
+	if proto == unix.IPPROTO_SCTP {
+		// Antrea rejects SCTP with ICMP "administratively prohibited", which
+		// Linux keeps as a soft error on an SCTP socket — the association
+		// would retry its INIT until the timeout and read as a drop — unless
+		// the socket asks for ICMP errors (the kernel's sctp_v4_err).
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1); err != nil {
+			return Error, "IP_RECVERR: " + err.Error()
+		}
 	}
 	if sourcePort != 0 {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
@@ -172,38 +187,36 @@ func probeSCTP(ctx context.Context, dst net.IP, port, sourcePort int, clk *clock
 	copy(sa.Addr[:], dst.To4())
 	clk.sending()
 	err = unix.Connect(fd, sa)
-	if err == nil {
-		return Connected, ""
-	}
-	if !errors.Is(err, unix.EINPROGRESS) {
+	if err != nil && !errors.Is(err, unix.EINPROGRESS) {
 		return classify(err)
 	}
-	deadline, _ := ctx.Deadline()
-	for {
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			return Dropped, "timed out"
-		}
+	for err != nil {
+		// A wait already past its deadline polls once without waiting.
+		wait := max(0, time.Until(clk.deadline()))
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-		n, err := unix.Poll(fds, int(wait.Milliseconds())+1)
-		if errors.Is(err, unix.EINTR) {
+		n, perr := unix.Poll(fds, int((wait+time.Millisecond-1)/time.Millisecond))
+		if errors.Is(perr, unix.EINTR) {
 			continue
 		}
-		if err != nil {
-			return Error, "poll: " + err.Error()
+		if perr != nil {
+			return Error, "poll: " + perr.Error()
 		}
 		if n == 0 {
-			return Dropped, "timed out"
+			return Dropped, ""
 		}
-		soErr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-		if err != nil {
-			return Error, "SO_ERROR: " + err.Error()
+		soErr, serr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if serr != nil {
+			return Error, "SO_ERROR: " + serr.Error()
 		}
-		if soErr == 0 {
-			return Connected, ""
+		if soErr != 0 {
+			return classify(unix.Errno(soErr))
 		}
-		return classify(unix.Errno(soErr))
+		err = nil
 	}
+	if sourcePort != 0 {
+		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	}
+	return Connected, ""
 }
 
 // listenSCTP binds an SCTP listener; accept completes associations and closes them.

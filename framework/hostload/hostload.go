@@ -30,6 +30,7 @@ type Container struct {
 type Meter struct {
 	root       string // the cgroup hierarchy holding CPU accounting
 	v2         bool
+	proc       string // /proc
 	containers map[string]string // container name → its cgroup directory
 	// PodLabel names the part a pod's CPU counts to, by the pod's UID; ""
 	// counts it to "other pods".
@@ -43,7 +44,7 @@ func Open(root string, containers []Container) (*Meter, error) {
 	if root == "" {
 		root = "/sys/fs/cgroup"
 	}
-	m := &Meter{root: filepath.Join(root, "cpuacct"), containers: map[string]string{}}
+	m := &Meter{root: filepath.Join(root, "cpuacct"), proc: "/proc", containers: map[string]string{}}
 	if _, err := os.Stat(filepath.Join(m.root, "cpuacct.usage")); err != nil {
 		m.root, m.v2 = root, true
 		if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err != nil {
@@ -118,6 +119,17 @@ func (m *Meter) Read() (Reading, error) {
 		if err != nil {
 			return Reading{}, fmt.Errorf("reading the cgroups of %s: %w", name, err)
 		}
+		// The node's own processes (kubelet, containerd, each pod's shim and
+		// the runc it reaps) share the container's top cgroup: split it by
+		// process name, children that ended included.
+		procs, err := m.processes(dir)
+		if err != nil {
+			return Reading{}, fmt.Errorf("reading the processes of %s: %w", name, err)
+		}
+		for comm, t := range procs {
+			r.parts[comm] += t
+			counted += t
+		}
 		r.parts[name+": the rest"] += total - counted
 	}
 	var err error
@@ -155,6 +167,49 @@ func (m *Meter) usage(rel string) (time.Duration, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s/cpu.stat has no usage_usec", rel)
+}
+
+// processes sums the CPU time of the processes in a cgroup (not its
+// sub-cgroups) by name, with the time of the children each has reaped.
+func (m *Meter) processes(rel string) (map[string]time.Duration, error) {
+	data, err := os.ReadFile(filepath.Join(m.root, rel, "cgroup.procs"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Duration{}
+	for _, pid := range strings.Fields(string(data)) {
+		stat, err := os.ReadFile(filepath.Join(m.proc, pid, "stat"))
+		if err != nil {
+			continue // it ended since the list was read
+		}
+		comm, ticks, ok := parseStat(string(stat))
+		if ok {
+			out[comm] += time.Duration(ticks) * time.Second / clockTick
+		}
+	}
+	return out, nil
+}
+
+// parseStat reads a process's name and its CPU time with its reaped
+// children's (utime, stime, cutime, cstime) from /proc/PID/stat. The name is
+// in parentheses and may hold spaces.
+func parseStat(stat string) (comm string, ticks int64, ok bool) {
+	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
+	if open < 0 || end < open {
+		return "", 0, false
+	}
+	fields := strings.Fields(stat[end+1:])
+	if len(fields) < 15 {
+		return "", 0, false
+	}
+	for _, f := range fields[11:15] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return "", 0, false
+		}
+		ticks += n
+	}
+	return stat[open+1 : end], ticks, true
 }
 
 // clockTick is USER_HZ, the unit of /proc/stat: 100 on every Linux ABI Go

@@ -32,7 +32,17 @@ const (
 	noPod  = pods + "/kubelet-kubepods-besteffort-pode7ebef8a_b8ed_4f53_be3e_0ca956c1742c.slice"
 )
 
-func TestUsageIsCountedByPodServiceAndContainer(t *testing.T) {
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUsageIsCountedByPodServiceProcessAndContainer(t *testing.T) {
 	root := t.TempDir()
 	s := int64(time.Second)
 	before := map[string]int64{
@@ -50,6 +60,15 @@ func TestUsageIsCountedByPodServiceAndContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The node's own processes: kubelet (with a space-and-paren-free name)
+	// and a shim whose reaped runc children count with it.
+	m.proc = filepath.Join(root, "proc")
+	procs := func(kubelet, shim string) {
+		writeFile(t, filepath.Join(root, "cpuacct", node, "cgroup.procs"), "101\n202\n303\n")
+		writeFile(t, filepath.Join(m.proc, "101", "stat"), "101 (kubelet) S 1 101 101 0 -1 4194560 1 0 0 0 "+kubelet+" 0 0 20 0 12 0 100 0 0\n")
+		writeFile(t, filepath.Join(m.proc, "202", "stat"), "202 (containerd-shim) S 1 202 202 0 -1 4194560 1 0 0 0 "+shim+" 20 0 12 0 100 0 0\n")
+	}
+	procs("100 50 0", "10 10 30")
 	m.PodLabel = func(uid string) string {
 		return map[string]string{"38ccf601-fabb-dc90-b4eb-efca835bc603": "kube-apiserver", "b84f6451-d171-492e-98c9-f3966ee34a9f": "estate pods"}[uid]
 	}
@@ -65,7 +84,9 @@ func TestUsageIsCountedByPodServiceAndContainer(t *testing.T) {
 	after[appPod] += 7 * s
 	after[noPod] += s / 2
 	after[node+"/system.slice/kubelet.service"] += 2 * s
-	after[node] += 10*s + s/2 + 2*s + s // the pods, kubelet and one second of its own
+	// kubelet's process 150 ticks more; the shim 20 more, 40 of them runc's.
+	procs("200 100 0", "10 10 70")
+	after[node] += 10*s + s/2 + 2*s + 1500*time.Millisecond.Nanoseconds() + 400*time.Millisecond.Nanoseconds() + s
 	cgroupTree(t, root, after)
 	r1, err := m.Read()
 	if err != nil {
@@ -76,8 +97,8 @@ func TestUsageIsCountedByPodServiceAndContainer(t *testing.T) {
 	for _, p := range u.Parts {
 		got[p.Label] = p.CPU
 	}
-	want := map[string]time.Duration{"estate pods": 7 * time.Second, "kube-apiserver": 3 * time.Second, "kubelet": 2 * time.Second,
-		"tierproof-control-plane: the rest": time.Second, "other pods": 500 * time.Millisecond}
+	want := map[string]time.Duration{"estate pods": 7 * time.Second, "kube-apiserver": 3 * time.Second, "kubelet": 3500 * time.Millisecond,
+		"containerd-shim": 400 * time.Millisecond, "tierproof-control-plane: the rest": time.Second, "other pods": 500 * time.Millisecond}
 	if len(got) != len(want) {
 		t.Errorf("parts %v, want %v", got, want)
 	}
@@ -89,7 +110,7 @@ func TestUsageIsCountedByPodServiceAndContainer(t *testing.T) {
 	if u.Parts[0].Label != "estate pods" {
 		t.Errorf("the largest part first: got %s", u.Parts[0].Label)
 	}
-	if line := u.String(); !strings.Contains(line, "estate pods 7s; kube-apiserver 3s; kubelet 2s") || !strings.Contains(line, "tierproof ") {
+	if line := u.String(); !strings.Contains(line, "estate pods 7s; kubelet 3.5s; kube-apiserver 3s") || !strings.Contains(line, "tierproof ") {
 		t.Errorf("line %q: want the parts largest first and this process", line)
 	}
 }
@@ -103,5 +124,15 @@ func TestAContainerOfAnotherMachineIsRefused(t *testing.T) {
 	}
 	if _, err := Open(t.TempDir(), nil); err == nil {
 		t.Error("a root with no CPU accounting was accepted")
+	}
+}
+
+func TestAProcessNameMayHoldSpacesAndParentheses(t *testing.T) {
+	comm, ticks, ok := parseStat("7 (tmux: server (1)) S 1 7 7 0 -1 4194560 1 0 0 0 3 4 5 6 20 0 1 0 100 0 0")
+	if !ok || comm != "tmux: server (1)" || ticks != 18 {
+		t.Errorf("got %q %d %v, want the name whole and 18 ticks", comm, ticks, ok)
+	}
+	if _, _, ok := parseStat("7 (short) S 1"); ok {
+		t.Error("a truncated line was read")
 	}
 }

@@ -70,16 +70,15 @@ type Attempt struct {
 	Verdict  Verdict       `json:"verdict"`
 	Detail   string        `json:"detail,omitempty"`
 	Duration time.Duration `json:"-"`
-	// Late, for a Drop, is how much of its timeout the probe lost to a
-	// starved prober (agent.Result.Late).
+	// Late, for a Drop, is how late the prober ran (agent.Result.Late); the
+	// wait was timed from the probe's first packet all the same.
 	Late time.Duration `json:"-"`
 }
 
-// Inconclusive says whether the attempt tells nothing of policy: the probe
-// failed, or it timed out after losing at least agent.LateLimit of its
-// timeout, so the silence may be the prober's own.
-func (a Attempt) Inconclusive(timeout time.Duration) bool {
-	return a.Verdict == Error || a.Verdict == Drop && a.Late >= agent.LateLimit(timeout)
+// starved says whether a Drop's prober ran late by a tenth of the timeout or
+// more: a sign of a machine short of CPU, worth counting.
+func (a Attempt) starved(timeout time.Duration) bool {
+	return a.Verdict == Drop && a.Late >= timeout/10
 }
 
 type attemptJSON struct {
@@ -126,9 +125,8 @@ type Config struct {
 	Timeout time.Duration
 	// Parallel is how many execs run at once (default 32).
 	Parallel int
-	// Retries is how many times a cell whose attempt was inconclusive (see
-	// Attempt.Inconclusive), or that disagrees with the expectation, is
-	// probed again (default 0).
+	// Retries is how many times a cell that came back Error, or that disagrees
+	// with the expectation, is probed again (default 0).
 	Retries int
 	// Backoff is the pause before the first retry round, doubled before each
 	// later one (default 500ms): a cell that is wrong because a server is
@@ -161,9 +159,9 @@ type Stats struct {
 
 // Retried sorts the flows probed more than once by their first attempt.
 type Retried struct {
-	// Late timed out after losing part of their timeout to a starved prober;
-	// Timeouts timed out on time; Errors failed to probe; Others came back
-	// Allow or Reject against the expectation.
+	// Late timed out while their prober ran late (by a tenth of the timeout
+	// or more); Timeouts timed out with a punctual prober; Errors failed to
+	// probe; Others came back Allow or Reject against the expectation.
 	Late, Timeouts, Errors, Others int
 }
 
@@ -179,7 +177,7 @@ func (e *Engine) retried(obs []Observation) Retried {
 		switch first := o.Attempts[0]; {
 		case first.Verdict == Error:
 			r.Errors++
-		case first.Inconclusive(e.cfg.Timeout):
+		case first.starved(e.cfg.Timeout):
 			r.Late++
 		case first.Verdict == Drop:
 			r.Timeouts++
@@ -269,11 +267,11 @@ func (e *Engine) Run(ctx context.Context, flows []Flow, expect Expectation) ([]O
 		e.round(ctx, obs, todo)
 		var again []int
 		for _, i := range todo {
-			last := obs[i].Attempts[len(obs[i].Attempts)-1]
-			if last.Inconclusive(e.cfg.Timeout) {
+			v := obs[i].Verdict()
+			if v == Error {
 				again = append(again, i)
 			} else if expect != nil {
-				if want, ok := expect(obs[i].Flow); ok && want != last.Verdict {
+				if want, ok := expect(obs[i].Flow); ok && want != v {
 					again = append(again, i)
 				}
 			}

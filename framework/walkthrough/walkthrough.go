@@ -199,7 +199,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 	mismatches := len(x.Mismatches())
 	r.logf("stage %s: %d flows, %d execs, %d round(s), %v, %d mismatch(es)", st.Name, len(obs), stats.Execs, stats.Rounds, stats.Wall.Round(time.Millisecond), mismatches)
 	rt := stats.Retried
-	r.logf("stage %s: %d flows probed again; their first attempt: %d timed out late (the prober short of CPU), %d timed out on time, %d failed to probe, %d disagreed with the model",
+	r.logf("stage %s: %d flows probed again; their first attempt: %d timed out while their agent ran late (short of CPU), %d timed out with a punctual agent, %d failed to probe, %d disagreed with the model",
 		st.Name, rt.Total(), rt.Late, rt.Timeouts, rt.Errors, rt.Others)
 	if mismatches > 0 {
 		stage.Traces = r.trace(ctx, st.Name, x)
