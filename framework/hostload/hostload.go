@@ -30,7 +30,7 @@ type Container struct {
 type Meter struct {
 	root       string // the cgroup hierarchy holding CPU accounting
 	v2         bool
-	proc       string // /proc
+	proc       string            // /proc
 	containers map[string]string // container name → its cgroup directory
 	// PodLabel names the part a pod's CPU counts to, by the pod's UID; ""
 	// counts it to "other pods".
