@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
@@ -141,6 +142,28 @@ func TestICMPSaysWhichSocketWorked(t *testing.T) {
 		t.Errorf("an ICMP failure must name both sockets: %q", got.Detail)
 	case got.Outcome != agent.Connected && got.Outcome != agent.Error:
 		t.Errorf("loopback echo: %s (%s)", got.Outcome, got.Detail)
+	}
+}
+
+// A batch's echo probes share one raw socket: each answer reaches its own
+// probe, among hundreds in flight to several addresses.
+func TestManyEchoProbesShareOneRawSocket(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a raw ICMP socket")
+	}
+	var b agent.Batch
+	b.Parallel = 150
+	for i := range 600 {
+		b.Requests = append(b.Requests, agent.Request{ID: strconv.Itoa(i), IP: fmt.Sprintf("127.0.0.%d", 1+i%3), Protocol: "ICMP"})
+	}
+	got := run(t, b)
+	if len(got) != 600 {
+		t.Fatalf("%d results, want 600", len(got))
+	}
+	for id, r := range got {
+		if r.Outcome != agent.Connected || !strings.Contains(r.Detail, "raw socket") {
+			t.Fatalf("probe %s: %s (%s), want an echo reply on the raw socket", id, r.Outcome, r.Detail)
+		}
 	}
 }
 

@@ -42,6 +42,7 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 	defer cancel()
 
 	results := make(chan Result, len(b.Requests))
+	var raw sharedPinger // the batch's one raw ICMP socket, opened by its first echo probe
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for _, req := range b.Requests {
@@ -55,7 +56,7 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 			}
 			defer func() { <-slots }()
 			clk := clock{start: time.Now(), timeout: timeout}
-			outcome, detail := probe(ctx, req, &clk)
+			outcome, detail := probe(ctx, req, &clk, &raw)
 			r := Result{ID: req.ID, Outcome: outcome, Detail: detail, Duration: time.Since(clk.start).Milliseconds()}
 			if outcome == Dropped {
 				r.Late = clk.late(time.Now()).Milliseconds()
@@ -67,7 +68,7 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 			results <- r
 		}()
 	}
-	go func() { wg.Wait(); close(results) }()
+	go func() { wg.Wait(); raw.close(); close(results) }()
 
 	pending := make(map[string]bool, len(b.Requests))
 	for _, req := range b.Requests {
@@ -145,7 +146,7 @@ func (c *clock) late(end time.Time) time.Duration {
 	return lost
 }
 
-func probe(ctx context.Context, req Request, clk *clock) (Outcome, string) {
+func probe(ctx context.Context, req Request, clk *clock, raw *sharedPinger) (Outcome, string) {
 	ip := net.ParseIP(req.IP).To4()
 	if ip == nil {
 		return Error, fmt.Sprintf("ip %q is not an IPv4 address", req.IP)
@@ -164,7 +165,7 @@ func probe(ctx context.Context, req Request, clk *clock) (Outcome, string) {
 	case "SCTP":
 		return probeStream(unix.IPPROTO_SCTP, ip, req.Port, req.SourcePort, clk)
 	case "ICMP":
-		return probeICMP(ip, clk)
+		return probeICMP(ip, clk, raw)
 	}
 	return Error, fmt.Sprintf("unknown protocol %q (want TCP, UDP, SCTP or ICMP)", req.Protocol)
 }

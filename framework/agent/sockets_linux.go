@@ -18,12 +18,14 @@ var echoID atomic.Uint32
 
 func init() { echoID.Store(uint32(os.Getpid()) & 0xffff) }
 
-// probeICMP sends one echo request. It prefers a raw socket (which also sees
-// the ICMP errors a Reject sends back) and falls back to an unprivileged ping
-// socket; the detail says which one worked, or why both failed.
-func probeICMP(dst net.IP, clk *clock) (Outcome, string) {
-	outcome, detail, rawErr := pingRaw(dst, clk)
+// probeICMP sends one echo request. It prefers the batch's raw socket (which
+// also sees the ICMP errors a Reject sends back) and falls back to an
+// unprivileged ping socket; the detail says which one worked, or why both
+// failed.
+func probeICMP(dst net.IP, clk *clock, raw *sharedPinger) (Outcome, string) {
+	p, rawErr := raw.get()
 	if rawErr == nil {
+		outcome, detail := p.ping(dst, clk)
 		return outcome, detail + " (raw socket)"
 	}
 	outcome, detail, pingErr := pingSocket(dst, clk)
@@ -36,55 +38,6 @@ func probeICMP(dst net.IP, clk *clock) (Outcome, string) {
 func echoRequest(id int) ([]byte, error) {
 	msg := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: id, Seq: 1, Data: []byte(UDPPayload)}}
 	return msg.Marshal(nil)
-}
-
-// pingRaw returns a non-nil error only when the raw socket cannot be used.
-func pingRaw(dst net.IP, clk *clock) (Outcome, string, error) {
-	conn, err := icmp.ListenPacket("ip4:icmp", "0.0.0.0")
-	if err != nil {
-		return "", "", err
-	}
-	defer conn.Close()
-	id := int(echoID.Add(1) & 0xffff)
-	packet, err := echoRequest(id)
-	if err != nil {
-		return Error, err.Error(), nil
-	}
-	clk.sending()
-	if _, err := conn.WriteTo(packet, &net.IPAddr{IP: dst}); err != nil {
-		o, d := classify(err)
-		return o, d, nil
-	}
-	_ = conn.SetReadDeadline(clk.deadline())
-	lookedAgain := false
-	buf := make([]byte, 1500)
-	for {
-		n, peer, err := conn.ReadFrom(buf)
-		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !lookedAgain {
-			// Once more at what the kernel queued (see readBy).
-			lookedAgain = true
-			_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
-			continue
-		}
-		if err != nil {
-			o, d := classify(err)
-			return o, d, nil
-		}
-		msg, err := icmp.ParseMessage(1, buf[:n])
-		if err != nil {
-			continue
-		}
-		switch body := msg.Body.(type) {
-		case *icmp.Echo:
-			if msg.Type == ipv4.ICMPTypeEchoReply && body.ID == id && peer.(*net.IPAddr).IP.Equal(dst) {
-				return Connected, "echo reply", nil
-			}
-		case *icmp.DstUnreach:
-			if quotesOurEcho(body.Data, dst, id) {
-				return Rejected, fmt.Sprintf("ICMP destination unreachable, code %d", msg.Code), nil
-			}
-		}
-	}
 }
 
 // quotesOurEcho checks that an ICMP error quotes our echo request: the

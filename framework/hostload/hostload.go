@@ -119,9 +119,11 @@ func (m *Meter) Read() (Reading, error) {
 		if err != nil {
 			return Reading{}, fmt.Errorf("reading the cgroups of %s: %w", name, err)
 		}
-		// The node's own processes (kubelet, containerd, each pod's shim and
-		// the runc it reaps) share the container's top cgroup: split it by
-		// process name, children that ended included.
+		// The node's own processes (kubelet, containerd, each pod's shim)
+		// share the container's top cgroup: split it by process name. Their
+		// reaped children are left out — a shim reaps the agents exec'd in
+		// its pod, whose time the pod's cgroup holds already — so what
+		// remains is the processes that ended: runc above all.
 		procs, err := m.processes(dir)
 		if err != nil {
 			return Reading{}, fmt.Errorf("reading the processes of %s: %w", name, err)
@@ -130,7 +132,7 @@ func (m *Meter) Read() (Reading, error) {
 			r.parts[comm] += t
 			counted += t
 		}
-		r.parts[name+": the rest"] += total - counted
+		r.parts[name+": ended processes (runc, …)"] += total - counted
 	}
 	var err error
 	if r.busy, err = machineBusy(); err != nil {
@@ -170,7 +172,7 @@ func (m *Meter) usage(rel string) (time.Duration, error) {
 }
 
 // processes sums the CPU time of the processes in a cgroup (not its
-// sub-cgroups) by name, with the time of the children each has reaped.
+// sub-cgroups) by name.
 func (m *Meter) processes(rel string) (map[string]time.Duration, error) {
 	data, err := os.ReadFile(filepath.Join(m.root, rel, "cgroup.procs"))
 	if err != nil {
@@ -190,9 +192,8 @@ func (m *Meter) processes(rel string) (map[string]time.Duration, error) {
 	return out, nil
 }
 
-// parseStat reads a process's name and its CPU time with its reaped
-// children's (utime, stime, cutime, cstime) from /proc/PID/stat. The name is
-// in parentheses and may hold spaces.
+// parseStat reads a process's name and its own CPU time (utime and stime)
+// from /proc/PID/stat. The name is in parentheses and may hold spaces.
 func parseStat(stat string) (comm string, ticks int64, ok bool) {
 	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
 	if open < 0 || end < open {
@@ -202,7 +203,7 @@ func parseStat(stat string) (comm string, ticks int64, ok bool) {
 	if len(fields) < 15 {
 		return "", 0, false
 	}
-	for _, f := range fields[11:15] {
+	for _, f := range fields[11:13] {
 		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
 			return "", 0, false

@@ -60,15 +60,15 @@ func TestUsageIsCountedByPodServiceProcessAndContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The node's own processes: kubelet (with a space-and-paren-free name)
-	// and a shim whose reaped runc children count with it.
+	// The node's own processes: kubelet and a shim, whose reaped children
+	// (an exec'd agent, counted in its pod) do not count with it.
 	m.proc = filepath.Join(root, "proc")
 	procs := func(kubelet, shim string) {
 		writeFile(t, filepath.Join(root, "cpuacct", node, "cgroup.procs"), "101\n202\n303\n")
 		writeFile(t, filepath.Join(m.proc, "101", "stat"), "101 (kubelet) S 1 101 101 0 -1 4194560 1 0 0 0 "+kubelet+" 0 0 20 0 12 0 100 0 0\n")
 		writeFile(t, filepath.Join(m.proc, "202", "stat"), "202 (containerd-shim) S 1 202 202 0 -1 4194560 1 0 0 0 "+shim+" 20 0 12 0 100 0 0\n")
 	}
-	procs("100 50 0", "10 10 30")
+	procs("100 50 0 0", "10 10 30 0")
 	m.PodLabel = func(uid string) string {
 		return map[string]string{"38ccf601-fabb-dc90-b4eb-efca835bc603": "kube-apiserver", "b84f6451-d171-492e-98c9-f3966ee34a9f": "estate pods"}[uid]
 	}
@@ -84,8 +84,9 @@ func TestUsageIsCountedByPodServiceProcessAndContainer(t *testing.T) {
 	after[appPod] += 7 * s
 	after[noPod] += s / 2
 	after[node+"/system.slice/kubelet.service"] += 2 * s
-	// kubelet's process 150 ticks more; the shim 20 more, 40 of them runc's.
-	procs("200 100 0", "10 10 70")
+	// kubelet's process 150 ticks more; the shim 40 more of its own and 40
+	// of a reaped child's.
+	procs("200 100 0 0", "30 30 70 0")
 	after[node] += 10*s + s/2 + 2*s + 1500*time.Millisecond.Nanoseconds() + 400*time.Millisecond.Nanoseconds() + s
 	cgroupTree(t, root, after)
 	r1, err := m.Read()
@@ -98,7 +99,7 @@ func TestUsageIsCountedByPodServiceProcessAndContainer(t *testing.T) {
 		got[p.Label] = p.CPU
 	}
 	want := map[string]time.Duration{"estate pods": 7 * time.Second, "kube-apiserver": 3 * time.Second, "kubelet": 3500 * time.Millisecond,
-		"containerd-shim": 400 * time.Millisecond, "tierproof-control-plane: the rest": time.Second, "other pods": 500 * time.Millisecond}
+		"containerd-shim": 400 * time.Millisecond, "tierproof-control-plane: ended processes (runc, …)": time.Second, "other pods": 500 * time.Millisecond}
 	if len(got) != len(want) {
 		t.Errorf("parts %v, want %v", got, want)
 	}
@@ -129,8 +130,8 @@ func TestAContainerOfAnotherMachineIsRefused(t *testing.T) {
 
 func TestAProcessNameMayHoldSpacesAndParentheses(t *testing.T) {
 	comm, ticks, ok := parseStat("7 (tmux: server (1)) S 1 7 7 0 -1 4194560 1 0 0 0 3 4 5 6 20 0 1 0 100 0 0")
-	if !ok || comm != "tmux: server (1)" || ticks != 18 {
-		t.Errorf("got %q %d %v, want the name whole and 18 ticks", comm, ticks, ok)
+	if !ok || comm != "tmux: server (1)" || ticks != 7 {
+		t.Errorf("got %q %d %v, want the name whole and its own 7 ticks", comm, ticks, ok)
 	}
 	if _, _, ok := parseStat("7 (short) S 1"); ok {
 		t.Error("a truncated line was read")

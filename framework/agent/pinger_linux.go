@@ -1,0 +1,224 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
+)
+
+// pinger is the one raw ICMP socket a batch's echo probes share. The kernel
+// gives a raw socket every ICMP packet of its network namespace, so a socket
+// per probe copied each packet to every probe in flight and, on a starved
+// agent, filled their buffers until answers were lost. One reader demuxes
+// the replies and errors by echo ID.
+type pinger struct {
+	conn    *net.IPConn
+	mu      sync.Mutex
+	waiting map[int]waiter
+	// drained is closed, and replaced, whenever the reader finds the
+	// socket's queue empty: a probe whose wait ended waits for it to look
+	// once more at what the kernel queued.
+	drained chan struct{}
+	done    chan struct{}
+}
+
+type waiter struct {
+	dst    net.IP
+	answer chan answer
+}
+
+type answer struct {
+	outcome Outcome
+	detail  string
+}
+
+// pingerBuffer is the raw socket's receive buffer: room for the answers of
+// thousands of probes while the reader waits for CPU.
+const pingerBuffer = 4 << 20
+
+func openPinger() (*pinger, error) {
+	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
+	if err != nil {
+		return nil, err
+	}
+	conn := c.(*net.IPConn) // Go strips the IPv4 header from what it reads
+	// Only echo replies and destination unreachables: not the echo requests
+	// other pods send this one.
+	var filter ipv4.ICMPFilter
+	filter.SetAll(true)
+	filter.Accept(ipv4.ICMPTypeEchoReply)
+	filter.Accept(ipv4.ICMPTypeDestinationUnreachable)
+	if err := ipv4.NewPacketConn(conn).SetICMPFilter(&filter); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("ICMP filter: %w", err)
+	}
+	if raw, err := conn.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			// As root the limit of net.core.rmem_max does not apply.
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, pingerBuffer) != nil {
+				_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, pingerBuffer)
+			}
+		})
+	}
+	p := &pinger{conn: conn, waiting: map[int]waiter{}, drained: make(chan struct{}), done: make(chan struct{})}
+	go p.read()
+	return p, nil
+}
+
+func (p *pinger) close() {
+	p.conn.Close()
+	<-p.done
+}
+
+// read hands each answer to the probe waiting for it.
+func (p *pinger) read() {
+	defer close(p.done)
+	buf := make([]byte, 1500)
+	for {
+		_ = p.conn.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
+		n, peer, err := p.conn.ReadFrom(buf)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			p.mu.Lock()
+			close(p.drained)
+			p.drained = make(chan struct{})
+			p.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			return // closed
+		}
+		msg, err := icmp.ParseMessage(1, buf[:n])
+		if err != nil {
+			continue
+		}
+		var id int
+		var a answer
+		switch body := msg.Body.(type) {
+		case *icmp.Echo:
+			if msg.Type != ipv4.ICMPTypeEchoReply {
+				continue
+			}
+			id, a = body.ID, answer{Connected, "echo reply"}
+			if w, ok := p.waiter(id); !ok || !peer.(*net.IPAddr).IP.Equal(w.dst) {
+				continue
+			}
+		case *icmp.DstUnreach:
+			if id = quotedEchoID(body.Data); id < 0 {
+				continue
+			}
+			if w, ok := p.waiter(id); !ok || !quotesOurEcho(body.Data, w.dst, id) {
+				continue
+			}
+			a = answer{Rejected, fmt.Sprintf("ICMP destination unreachable, code %d", msg.Code)}
+		default:
+			continue
+		}
+		if w, ok := p.waiter(id); ok {
+			select {
+			case w.answer <- a:
+			default: // answered already
+			}
+		}
+	}
+}
+
+func (p *pinger) waiter(id int) (waiter, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w, ok := p.waiting[id]
+	return w, ok
+}
+
+// ping sends one echo request to dst and waits for its answer until the
+// clock's deadline, then until the reader has emptied the queue once more.
+func (p *pinger) ping(dst net.IP, clk *clock) (Outcome, string) {
+	w := waiter{dst: dst, answer: make(chan answer, 1)}
+	p.mu.Lock()
+	id := -1
+	for range 1 << 16 {
+		if candidate := int(echoID.Add(1) & 0xffff); p.waiting[candidate].answer == nil {
+			id = candidate
+			break
+		}
+	}
+	if id >= 0 {
+		p.waiting[id] = w
+	}
+	p.mu.Unlock()
+	if id < 0 {
+		return Error, "every echo ID is in flight"
+	}
+	defer func() {
+		p.mu.Lock()
+		delete(p.waiting, id)
+		p.mu.Unlock()
+	}()
+	packet, err := echoRequest(id)
+	if err != nil {
+		return Error, err.Error()
+	}
+	clk.sending()
+	if _, err := p.conn.WriteTo(packet, &net.IPAddr{IP: dst}); err != nil {
+		return classify(err)
+	}
+	timer := time.NewTimer(time.Until(clk.deadline()))
+	defer timer.Stop()
+	select {
+	case a := <-w.answer:
+		return a.outcome, a.detail
+	case <-timer.C:
+	}
+	p.mu.Lock()
+	drained := p.drained
+	p.mu.Unlock()
+	select {
+	case a := <-w.answer:
+		return a.outcome, a.detail
+	case <-drained:
+	case <-time.After(clk.timeout):
+		// A reader that cannot empty the queue in a whole timeout: give up.
+	}
+	select {
+	case a := <-w.answer:
+		return a.outcome, a.detail
+	default:
+		return Dropped, ""
+	}
+}
+
+// sharedPinger opens a batch's pinger on first use, once.
+type sharedPinger struct {
+	once   sync.Once
+	pinger *pinger
+	err    error
+}
+
+func (s *sharedPinger) get() (*pinger, error) {
+	s.once.Do(func() { s.pinger, s.err = openPinger() })
+	return s.pinger, s.err
+}
+
+func (s *sharedPinger) close() {
+	if s.pinger != nil {
+		s.pinger.close()
+	}
+}
+
+// quotedEchoID is the echo ID an ICMP error quotes, or -1.
+func quotedEchoID(quoted []byte) int {
+	if len(quoted) < 20 {
+		return -1
+	}
+	headerLen := int(quoted[0]&0x0f) * 4
+	if len(quoted) < headerLen+8 || quoted[headerLen] != byte(ipv4.ICMPTypeEcho) {
+		return -1
+	}
+	return int(quoted[headerLen+4])<<8 | int(quoted[headerLen+5])
+}
