@@ -131,7 +131,7 @@ bench-cluster-run: build node-image
 	$(BIN)/tierproof generate $(CURDIR)/reports/bench-cluster/scale $(SCALE)
 	$(GO) test -c -o $(CURDIR)/$(BIN)/e2e.test ./suites/e2e
 	cd suites/e2e && /usr/bin/time -v $(CURDIR)/$(BIN)/e2e.test -test.run '^TestE2E$$' -test.v -test.timeout 60m -ginkgo.v \
-		-tierproof.data-plane=kube-router -tierproof.keep-cluster=never -tierproof.scenarios=$(CURDIR)/reports/bench-cluster/scale -tierproof.per-flow-sample=$(SAMPLE) \
+		-tierproof.data-plane=kube-router -tierproof.keep-cluster=never -tierproof.scenarios=$(CURDIR)/reports/bench-cluster/scale -tierproof.per-flow-sample=$(SAMPLE) -tierproof.idle-sample=10s \
 		-tierproof.reports=$(CURDIR)/reports/bench-cluster/reports > $(CURDIR)/reports/bench-cluster/run.log 2>&1; \
 		status=$$?; grep -E 'kind cluster .* created|canary:|stage [^ ]+: [0-9]+ flows|stage [^ ]+: CPU|one exec per flow|reports: [0-9]+ cells|Ran [0-9]+ of|Maximum resident|Elapsed \(wall' $(CURDIR)/reports/bench-cluster/run.log; exit $$status
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -23,9 +24,10 @@ type pinger struct {
 	mu      sync.Mutex
 	waiting map[int]waiter
 	// drained is closed, and replaced, whenever the reader finds the
-	// socket's queue empty: a probe whose wait ended waits for it to look
-	// once more at what the kernel queued.
+	// socket's queue empty — after a packet, or idle: a probe whose wait
+	// ended waits for it to look once more at what the kernel queued.
 	drained chan struct{}
+	raw     syscall.RawConn
 	done    chan struct{}
 }
 
@@ -59,15 +61,18 @@ func openPinger() (*pinger, error) {
 		conn.Close()
 		return nil, fmt.Errorf("ICMP filter: %w", err)
 	}
-	if raw, err := conn.SyscallConn(); err == nil {
-		_ = raw.Control(func(fd uintptr) {
-			// As root the limit of net.core.rmem_max does not apply.
-			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, pingerBuffer) != nil {
-				_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, pingerBuffer)
-			}
-		})
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, err
 	}
-	p := &pinger{conn: conn, waiting: map[int]waiter{}, drained: make(chan struct{}), done: make(chan struct{})}
+	p := &pinger{conn: conn, raw: raw, waiting: map[int]waiter{}, drained: make(chan struct{}), done: make(chan struct{})}
+	_ = raw.Control(func(fd uintptr) {
+		// As root the limit of net.core.rmem_max does not apply.
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, pingerBuffer) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, pingerBuffer)
+		}
+	})
 	go p.read()
 	return p, nil
 }
@@ -85,46 +90,70 @@ func (p *pinger) read() {
 		_ = p.conn.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
 		n, peer, err := p.conn.ReadFrom(buf)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			p.mu.Lock()
-			close(p.drained)
-			p.drained = make(chan struct{})
-			p.mu.Unlock()
+			p.signalDrained()
 			continue
 		}
 		if err != nil {
 			return // closed
 		}
-		msg, err := icmp.ParseMessage(1, buf[:n])
-		if err != nil {
-			continue
+		p.handle(buf[:n], peer)
+		if p.queueEmpty() {
+			// A steady stream of answers leaves no idle moment to signal.
+			p.signalDrained()
 		}
-		var id int
-		var a answer
-		switch body := msg.Body.(type) {
-		case *icmp.Echo:
-			if msg.Type != ipv4.ICMPTypeEchoReply {
-				continue
-			}
-			id, a = body.ID, answer{Connected, "echo reply"}
-			if w, ok := p.waiter(id); !ok || !peer.(*net.IPAddr).IP.Equal(w.dst) {
-				continue
-			}
-		case *icmp.DstUnreach:
-			if id = quotedEchoID(body.Data); id < 0 {
-				continue
-			}
-			if w, ok := p.waiter(id); !ok || !quotesOurEcho(body.Data, w.dst, id) {
-				continue
-			}
-			a = answer{Rejected, fmt.Sprintf("ICMP destination unreachable, code %d", msg.Code)}
-		default:
-			continue
+	}
+}
+
+func (p *pinger) signalDrained() {
+	p.mu.Lock()
+	close(p.drained)
+	p.drained = make(chan struct{})
+	p.mu.Unlock()
+}
+
+// queueEmpty asks the kernel whether a datagram waits on the socket.
+func (p *pinger) queueEmpty() bool {
+	queued := 1
+	_ = p.raw.Control(func(fd uintptr) {
+		if n, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ); err == nil {
+			queued = n
 		}
-		if w, ok := p.waiter(id); ok {
-			select {
-			case w.answer <- a:
-			default: // answered already
-			}
+	})
+	return queued == 0
+}
+
+// handle gives an answer to the probe waiting for it.
+func (p *pinger) handle(packet []byte, peer net.Addr) {
+	msg, err := icmp.ParseMessage(1, packet)
+	if err != nil {
+		return
+	}
+	var id int
+	var a answer
+	switch body := msg.Body.(type) {
+	case *icmp.Echo:
+		if msg.Type != ipv4.ICMPTypeEchoReply {
+			return
+		}
+		id, a = body.ID, answer{Connected, "echo reply"}
+		if w, ok := p.waiter(id); !ok || !peer.(*net.IPAddr).IP.Equal(w.dst) {
+			return
+		}
+	case *icmp.DstUnreach:
+		if id = quotedEchoID(body.Data); id < 0 {
+			return
+		}
+		if w, ok := p.waiter(id); !ok || !quotesOurEcho(body.Data, w.dst, id) {
+			return
+		}
+		a = answer{Rejected, fmt.Sprintf("ICMP destination unreachable, code %d", msg.Code)}
+	default:
+		return
+	}
+	if w, ok := p.waiter(id); ok {
+		select {
+		case w.answer <- a:
+		default: // answered already
 		}
 	}
 }

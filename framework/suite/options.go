@@ -70,6 +70,10 @@ type Options struct {
 	// PerFlowSample probes, after each stage, that many sources' flows one
 	// exec per flow, to compare the cost (walkthrough.Runner.PerFlowSample).
 	PerFlowSample int
+	// IdleSample, when positive, reads the machine's CPU for that long
+	// before the first stage probes: the baseline of an idle estate
+	// (walkthrough.Runner.IdleSample).
+	IdleSample time.Duration
 
 	set map[string]bool // the flags given, after Check
 }
@@ -92,6 +96,7 @@ func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	if suite == Walkthrough {
 		fs.StringVar(&o.Scenarios, "tierproof.scenarios", "../../scenarios/antrea-blog", "comma-separated scenario directories")
 		fs.StringVar(&o.LabFault, "tierproof.lab-fault", "", "lab: flip one cell, STAGE:FROM>TO:PROBE, to see the suite fail on exactly it")
+		fs.DurationVar(&o.IdleSample, "tierproof.idle-sample", 0, "before the first stage probes, read where the machine's CPU goes for this long with nothing probed: the estate's idle baseline (a measurement; kind planes only)")
 		fs.IntVar(&o.PerFlowSample, "tierproof.per-flow-sample", 0, "after each stage that matched, probe this many sources' flows again one exec per flow, and log what that costs beside the stage's own execs (a measurement)")
 		fs.StringVar(&o.Until, "tierproof.until", "", "play each scenario up to this stage, and no further: its later stages are left out of the run (to play the stages a data plane can enforce, as the K8s NetworkPolicy stages on kube-router)")
 		fs.StringVar(&o.OutOfBand, "tierproof.out-of-band", "", "antrea, kube-router: STAGE:FILE, apply FILE's NetworkPolicies behind the scenario's back before STAGE is probed, to see the suite fail on exactly the cells they change")

@@ -116,7 +116,7 @@ func Values(s *scenario.Scenario, p *dataplane.Opened) map[string]string {
 
 // Runner plays on p with the suite's probe settings.
 func (e *Env) Runner(p *dataplane.Opened) walkthrough.Runner {
-	return walkthrough.Runner{Plane: p.Plane, Engine: probe.Config{Timeout: e.Options.Timeout, Retries: 2}, Logf: e.Logf, PerFlowSample: e.Options.PerFlowSample}
+	return walkthrough.Runner{Plane: p.Plane, Engine: probe.Config{Timeout: e.Options.Timeout, Retries: 2}, Logf: e.Logf, PerFlowSample: e.Options.PerFlowSample, IdleSample: e.Options.IdleSample}
 }
 
 // StartScenario sets up a scenario of the walkthrough suite: its data plane

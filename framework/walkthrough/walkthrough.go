@@ -41,6 +41,10 @@ type Runner struct {
 	// stage that matched, and logs what that costs beside the stage's own
 	// execs, extrapolated to the whole stage.
 	PerFlowSample int
+	// IdleSample, when positive, reads the machine's CPU for that long before
+	// the first stage probes, on a plane that can (dataplane.LoadMeter): the
+	// baseline the probing's own figures stand on.
+	IdleSample time.Duration
 }
 
 // Run plays s on topo with the run's template values, stage after stage
@@ -172,7 +176,10 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		// A stage that checked nothing must never pass.
 		return report.Stage{}, fmt.Errorf("stage %s: %w: %s can probe none of its %d flows", st.Name, ErrNothingProbed, r.Plane.Name(), len(x.Flows(r.Plane.IP)))
 	}
-	stopMeter := r.meterLoad(ctx, st.Name)
+	if i == 0 && r.IdleSample > 0 {
+		r.meterLoad(ctx, st.Name, "idle for "+r.IdleSample.String()+" before probing", r.IdleSample)()
+	}
+	stopMeter := r.meterLoad(ctx, st.Name, "while probing", 0)
 	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, x.Expectation())
 	stopMeter()
 	if ctx.Err() != nil {
@@ -217,8 +224,9 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 }
 
 // meterLoad starts reading the machine's CPU use, part by part, if the plane
-// can; the returned func logs what the probing cost.
-func (r Runner) meterLoad(ctx context.Context, stage string) (stop func()) {
+// can, and waits hold; the returned func logs what was spent since, with when
+// saying when.
+func (r Runner) meterLoad(ctx context.Context, stage, when string, hold time.Duration) (stop func()) {
 	lm, ok := r.Plane.(dataplane.LoadMeter)
 	if !ok {
 		return func() {}
@@ -229,16 +237,20 @@ func (r Runner) meterLoad(ctx context.Context, stage string) (stop func()) {
 		start, err = meter.Read()
 	}
 	if err != nil {
-		r.logf("stage %s: CPU while probing not read: %v", stage, err)
+		r.logf("stage %s: CPU %s not read: %v", stage, when, err)
 		return func() {}
+	}
+	select {
+	case <-time.After(hold):
+	case <-ctx.Done():
 	}
 	return func() {
 		end, err := meter.Read()
 		if err != nil {
-			r.logf("stage %s: CPU while probing not read: %v", stage, err)
+			r.logf("stage %s: CPU %s not read: %v", stage, when, err)
 			return
 		}
-		r.logf("stage %s: CPU while probing: %s", stage, end.Since(start))
+		r.logf("stage %s: CPU %s: %s", stage, when, end.Since(start))
 	}
 }
 
