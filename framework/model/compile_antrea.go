@@ -444,7 +444,16 @@ func (c *compiler) namespacesPeer(pm *peerMatcher, peer *antreav1beta1.NetworkPo
 		pm.self.union(pods)
 		return nil
 	}
-	pm.sameLabels = append(pm.sameLabels, sameLabelsPeer{pods: pods, group: c.sameLabelGroups(ns.SameLabels)})
+	sl := sameLabelsPeer{pods: pods, group: c.sameLabelGroups(ns.SameLabels)}
+	pods.each(func(o int) {
+		if g := c.estate.groupOf(sl.group, o); g >= 0 {
+			for len(sl.byGroup) <= g {
+				sl.byGroup = append(sl.byGroup, c.estate.newSet())
+			}
+			sl.byGroup[g].add(o)
+		}
+	})
+	pm.sameLabels = append(pm.sameLabels, sl)
 	return nil
 }
 

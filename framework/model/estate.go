@@ -74,6 +74,28 @@ func (e *estate) add(ep endpoint) {
 
 func (e *estate) newSet() bitset { return newBitset(len(e.endpoints)) }
 
+// groupOf is the group (see sameLabelsPeer) of endpoint i's namespace, or -1.
+func (e *estate) groupOf(group []int, i int) int {
+	if ns := e.endpoints[i].namespace; ns >= 0 {
+		return group[ns]
+	}
+	return -1
+}
+
+// namespaceMembers is, per namespace, the set of its pods.
+func (e *estate) namespaceMembers() []bitset {
+	out := make([]bitset, len(e.namespaces))
+	for i := range out {
+		out[i] = e.newSet()
+	}
+	for i, ep := range e.endpoints {
+		if ep.namespace >= 0 {
+			out[ep.namespace].add(i)
+		}
+	}
+	return out
+}
+
 // ProtocolOf maps a Kubernetes protocol to the model's, TCP when unset.
 func ProtocolOf(p corev1.Protocol) Protocol {
 	switch p {

@@ -46,7 +46,7 @@ func (m *Model) Explain(from, to int, p Probe) Explanation {
 	var egress, ingress Decision
 	e.Egress, egress = m.walk(Egress, from, to, to, p)
 	e.Ingress, ingress = m.walk(Ingress, to, from, to, p)
-	e.Result = combine(egress, ingress)
+	e.Result = Combine(egress, ingress)
 	return e
 }
 

@@ -28,6 +28,8 @@ type sameLabelsPeer struct {
 	// group[ns] identifies the namespace's tuple of values; -1 when the
 	// namespace lacks a key (it then gets no peers from this entry).
 	group []int
+	// byGroup[g] are the peers in namespaces of group g.
+	byGroup []bitset
 }
 
 // match says whether other is a peer and, if so, whether the rule holds it as

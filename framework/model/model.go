@@ -27,6 +27,8 @@ type Model struct {
 	// included), also those applied to nothing: for analysis.
 	compiled []*rule
 	rules    []*RuleInfo
+	// namespaceMembers[ns] are the pods of namespace ns, for Row.
+	namespaceMembers []bitset
 }
 
 // side is one endpoint's evaluation chain in one direction.
@@ -87,7 +89,7 @@ func CompileContext(ctx context.Context, t *topology.Topology, set *policy.Set, 
 		return nil, errors.Join(c.errs...)
 	}
 
-	m := &Model{estate: c.estate, compiled: c.rules}
+	m := &Model{estate: c.estate, compiled: c.rules, namespaceMembers: c.estate.namespaceMembers()}
 	n := len(c.estate.endpoints)
 	m.sides[Egress], m.sides[Ingress] = make([]side, n), make([]side, n)
 	sortRules(c.rules)
@@ -223,12 +225,12 @@ func (m *Model) Evaluate(from, to int, p Probe) Result {
 		self := Decision{Verdict: Allow, Phase: PhaseSelf}
 		return Result{Verdict: Allow, Egress: self, Ingress: self}
 	}
-	return combine(m.decide(Egress, from, to, to, p, nil), m.decide(Ingress, to, from, to, p, nil))
+	return Combine(m.decide(Egress, from, to, to, p, nil), m.decide(Ingress, to, from, to, p, nil))
 }
 
-// combine is a flow's result from its sides: a denial at the source is what
+// Combine is a flow's result from its sides: a denial at the source is what
 // the client sees, since the packet never reaches the destination.
-func combine(egress, ingress Decision) Result {
+func Combine(egress, ingress Decision) Result {
 	r := Result{Verdict: egress.Verdict, Egress: egress, Ingress: ingress}
 	if r.Verdict == Allow {
 		r.Verdict = ingress.Verdict
