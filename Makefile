@@ -2,7 +2,7 @@
 GO            ?= go
 BIN           := bin
 
-.PHONY: fuzz all build agent agent-image node-binaries node-image cluster-test cluster-test-run bench-cluster bench-cluster-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
+.PHONY: bench-simulate fuzz all build agent agent-image node-binaries node-image cluster-test cluster-test-run bench-cluster bench-cluster-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
 # The integration tests' servers, built from the Go module proxy by hack/tools/*
 # into a cache directory; a binary already there is not rebuilt.
@@ -59,6 +59,21 @@ bench:
 	$(GO) test -run '^$$' -bench LoadManyStages -benchtime 3x -benchmem ./framework/scenario/
 	$(GO) test -run '^$$' -bench Outputs -benchtime 3x -benchmem ./framework/report/
 	$(GO) test -run '^$$' -bench Diff -benchtime 3x -benchmem ./framework/diff/
+	$(GO) test -run '^$$' -bench WholeMatrix -benchtime 3x -benchmem ./framework/matrix/
+
+## bench-simulate: simulate as whole processes under /usr/bin/time -v on fixtures.KNPEstate: 300 pods
+## with 100 NetworkPolicies, 1 000 with 300, 10 000 with 3 000 (text output to /dev/null), and
+## 100 000 ClusterNetworkPolicies on 100 pods (loading and compiling); inputs in reports/bench-simulate
+BENCH_SIM := $(CURDIR)/reports/bench-simulate
+bench-simulate: build
+	rm -rf $(BENCH_SIM)
+	@set -e; for shape in "300 30 100 0" "1000 100 300 0" "10000 1000 3000 0" "100000-acnps 10 0 100000"; do \
+		set -- $$shape; \
+		$(GO) run ./hack/estates -namespaces $$2 -knps $$3 -acnps $$4 -out $(BENCH_SIM)/$$1; \
+		/usr/bin/time -v $(BIN)/tierproof simulate --topology $(BENCH_SIM)/$$1/topology.yaml --policies $(BENCH_SIM)/$$1/policies.yaml \
+			--max-input-mib 512 > /dev/null 2> $(BENCH_SIM)/$$1/time.txt; \
+		echo "$$1: $$(grep -E 'Elapsed' $(BENCH_SIM)/$$1/time.txt | sed 's/.*: //') wall, $$(grep -E 'Maximum resident' $(BENCH_SIM)/$$1/time.txt | sed 's/.*: //') KB peak"; \
+	done
 
 ## fuzz: each fuzz target for FUZZTIME (default 1m): the policy decoder and model, the topology
 ## parser, the YAML checks and the scenario loader (make test runs their seed corpora only)

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -166,8 +167,9 @@ func (p *pinger) waiter(id int) (waiter, bool) {
 }
 
 // ping sends one echo request to dst and waits for its answer until the
-// clock's deadline, then until the reader has emptied the queue once more.
-func (p *pinger) ping(dst net.IP, clk *clock) (Outcome, string) {
+// clock's deadline, then until the reader has emptied the queue once more —
+// however long a starved reader takes, within the batch's deadline (ctx).
+func (p *pinger) ping(ctx context.Context, dst net.IP, clk *clock) (Outcome, string) {
 	w := waiter{dst: dst, answer: make(chan answer, 1)}
 	p.mu.Lock()
 	id := -1
@@ -211,8 +213,8 @@ func (p *pinger) ping(dst net.IP, clk *clock) (Outcome, string) {
 	case a := <-w.answer:
 		return a.outcome, a.detail
 	case <-drained:
-	case <-time.After(clk.timeout):
-		// A reader that cannot empty the queue in a whole timeout: give up.
+	case <-ctx.Done():
+		return Error, "the batch deadline passed before the answers queued for this probe were read"
 	}
 	select {
 	case a := <-w.answer:

@@ -165,7 +165,7 @@ func probe(ctx context.Context, req Request, clk *clock, raw *sharedPinger) (Out
 	case "SCTP":
 		return probeStream(unix.IPPROTO_SCTP, ip, req.Port, req.SourcePort, clk)
 	case "ICMP":
-		return probeICMP(ip, clk, raw)
+		return probeICMP(ctx, ip, clk, raw)
 	}
 	return Error, fmt.Sprintf("unknown protocol %q (want TCP, UDP, SCTP or ICMP)", req.Protocol)
 }

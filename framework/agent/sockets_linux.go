@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -22,10 +23,10 @@ func init() { echoID.Store(uint32(os.Getpid()) & 0xffff) }
 // also sees the ICMP errors a Reject sends back) and falls back to an
 // unprivileged ping socket; the detail says which one worked, or why both
 // failed.
-func probeICMP(dst net.IP, clk *clock, raw *sharedPinger) (Outcome, string) {
+func probeICMP(ctx context.Context, dst net.IP, clk *clock, raw *sharedPinger) (Outcome, string) {
 	p, rawErr := raw.get()
 	if rawErr == nil {
-		outcome, detail := p.ping(dst, clk)
+		outcome, detail := p.ping(ctx, dst, clk)
 		return outcome, detail + " (raw socket)"
 	}
 	outcome, detail, pingErr := pingSocket(dst, clk)

@@ -12,9 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -151,32 +154,67 @@ func (d *Decoder) decode(ctx context.Context, file string, data []byte) ([]Objec
 	if err != nil {
 		return nil, fmt.Errorf("%s: splitting YAML: %w", file, err)
 	}
-	var objects []Object
+	// The documents are decoded on every core — a file of 100 000 policies
+	// is mostly YAML parsing — and reported in their order: the first
+	// problem in the file is the one returned, as when decoding one by one.
+	type job struct {
+		src Source
+		doc document
+		obj runtime.Object
+		// skipped names a passed-over object; err is this document's problem.
+		skipped string
+		err     error
+	}
+	var jobs []job
+	var splitErr error
 	for index, doc := range docs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		if isBlank(doc.data) {
 			continue
 		}
 		src := Source{File: file, Index: index}
 		items, isList, err := listItems(doc)
 		if err != nil {
-			return nil, prefixEach(src.String(), err)
+			splitErr = prefixEach(src.String(), err)
+			break
 		}
 		if !isList {
-			items = []document{doc}
+			jobs = append(jobs, job{src: src, doc: doc})
+			continue
 		}
 		for i, item := range items {
-			if isList {
-				src.Item = i + 1
-			}
-			obj, skipped, err := d.decodeDocument(item)
-			if err != nil {
-				return nil, prefixEach(src.String(), err)
-			}
-			objects = append(objects, Object{Source: src, Object: obj, Skipped: skipped})
+			src.Item = i + 1
+			jobs = append(jobs, job{src: src, doc: item})
 		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(goruntime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				j := &jobs[i]
+				j.obj, j.skipped, j.err = d.decodeDocument(j.doc)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	objects := make([]Object, 0, len(jobs))
+	for _, j := range jobs {
+		if j.err != nil {
+			return nil, prefixEach(j.src.String(), j.err)
+		}
+		objects = append(objects, Object{Source: j.src, Object: j.obj, Skipped: j.skipped})
+	}
+	if splitErr != nil {
+		return nil, splitErr
 	}
 	return objects, nil
 }

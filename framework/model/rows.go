@@ -104,18 +104,32 @@ func (m *Model) Row(dir Direction, applied int, p Probe, t *DecisionTable, out [
 		m.decideSet(Decision{Verdict: r.info.Action.verdict(), Phase: PhaseTiers, Rule: r.info}, s.tiered[i+1:], r, dir, applied, p, nil, out, id, sc)
 	}
 	remaining.union(sc.passed)
+	if sc.passed.empty() {
+		passedBy = nil // no Pass: each later decision is one number for its whole set
+	}
+	// each writes d, with each far end's Pass, for every member of set.
+	each := func(set bitset, d Decision) {
+		if passedBy == nil {
+			v := id(d)
+			set.each(func(o int) { out[o] = v })
+			return
+		}
+		set.each(func(o int) {
+			dd := d
+			dd.PassedBy = passedBy(o)
+			out[o] = id(dd)
+		})
+	}
 	for _, r := range s.k8sRules {
 		if !m.matchSet(r, dir, applied, p, remaining, sc) {
 			continue
 		}
 		remaining.subtract(sc.hit)
-		sc.hit.each(func(o int) { out[o] = id(Decision{Verdict: Allow, Phase: PhaseK8sAllow, Rule: r.info, PassedBy: passedBy(o)}) })
+		each(sc.hit, Decision{Verdict: Allow, Phase: PhaseK8sAllow, Rule: r.info})
 	}
 	if len(s.k8sIsolation) > 0 {
 		iso := s.k8sIsolation[0]
-		remaining.each(func(o int) {
-			out[o] = id(Decision{Verdict: iso.Action.verdict(), Phase: PhaseK8sIsolation, Rule: iso, PassedBy: passedBy(o)})
-		})
+		each(remaining, Decision{Verdict: iso.Action.verdict(), Phase: PhaseK8sIsolation, Rule: iso})
 		out[applied] = self
 		return
 	}
@@ -126,7 +140,7 @@ func (m *Model) Row(dir Direction, applied int, p Probe, t *DecisionTable, out [
 		remaining.subtract(sc.hit)
 		m.decideSet(Decision{Verdict: r.info.Action.verdict(), Phase: PhaseBaseline, Rule: r.info}, s.baseline[i+1:], r, dir, applied, p, passedBy, out, id, sc)
 	}
-	remaining.each(func(o int) { out[o] = id(Decision{Verdict: Allow, Phase: PhaseDefault, PassedBy: passedBy(o)}) })
+	each(remaining, Decision{Verdict: Allow, Phase: PhaseDefault})
 	out[applied] = self
 }
 
