@@ -37,8 +37,8 @@ func (t *DecisionTable) Len() int { return len(t.list) }
 // goroutine.
 type RowScratch struct {
 	remaining, passed, hit, asPod, addr, tied bitset
-	passedBy, tie                           []*RuleInfo
-	ids                                     map[Decision]uint32
+	passedBy, tie                             []*RuleInfo
+	ids                                       map[Decision]uint32
 }
 
 func (sc *RowScratch) reset(n int) {
