@@ -78,6 +78,18 @@ func (x *Matrix) Expected(probe, from, to int) model.Result {
 	return model.Combine(x.decisions.Decision(x.egress[probe][from*n+to]), x.decisions.Decision(x.ingress[probe][to*n+from]))
 }
 
+// Verdict is a cell's expected verdict and whether it rests on a tie
+// (model.Result.Tied), without building its Result: what a truth table shows.
+func (x *Matrix) Verdict(probe, from, to int) (v model.Verdict, tied bool) {
+	n := len(x.Endpoints)
+	egress := x.decisions.Decision(x.egress[probe][from*n+to])
+	if egress.Verdict != model.Allow {
+		return egress.Verdict, egress.Tie != nil
+	}
+	ingress := x.decisions.Decision(x.ingress[probe][to*n+from])
+	return ingress.Verdict, egress.Tie != nil || ingress.Tie != nil
+}
+
 // Record is one flow as the simulate JSON contract writes it.
 type Record struct {
 	From     string            `json:"from"`

@@ -13,6 +13,16 @@ import (
 // verdictMarks are the truth table's cell symbols.
 var verdictMarks = map[model.Verdict]string{model.Allow: ".", model.Drop: "X", model.Reject: "R"}
 
+// cellTexts are the expected table's cells, padded to width, by verdict and
+// tie: a 10⁸-cell table is written without formatting each cell.
+func cellTexts(width int) (texts [3][2]string) {
+	for _, v := range []model.Verdict{model.Allow, model.Drop, model.Reject} {
+		texts[v][0] = fmt.Sprintf(" %*s", width, verdictMarks[v])
+		texts[v][1] = fmt.Sprintf(" %*s", width, verdictMarks[v]+"?")
+	}
+	return texts
+}
+
 // WriteExpectedTables writes one truth table per probe: a row per source, a
 // numbered column per destination.
 func WriteExpectedTables(w io.Writer, x *matrix.Matrix) error {
@@ -37,11 +47,16 @@ func WriteExpectedTables(w io.Writer, x *matrix.Matrix) error {
 			fmt.Fprintf(b, " %*d", cellWidth, to+1)
 		}
 		b.WriteString("\n")
+		texts := cellTexts(cellWidth)
 		for from, name := range x.Endpoints {
 			fmt.Fprintf(b, "%*d  %-*s", idWidth, from+1, width, name)
 			for to := range x.Endpoints {
-				r := x.Expected(pi, from, to)
-				fmt.Fprintf(b, " %*s", cellWidth, verdictMarks[r.Verdict]+tieMark(r))
+				v, tied := x.Verdict(pi, from, to)
+				if tied {
+					b.WriteString(texts[v][1])
+				} else {
+					b.WriteString(texts[v][0])
+				}
 			}
 			b.WriteString("\n")
 		}
@@ -61,7 +76,7 @@ func tiedCells(x *matrix.Matrix, probe int) int {
 	n := 0
 	for from := range x.Endpoints {
 		for to := range x.Endpoints {
-			if x.Expected(probe, from, to).Tied() {
+			if _, tied := x.Verdict(probe, from, to); tied {
 				n++
 			}
 		}
