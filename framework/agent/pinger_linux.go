@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,7 +31,11 @@ type pinger struct {
 	// ended waits for it to look once more at what the kernel queued.
 	drained chan struct{}
 	raw     syscall.RawConn
-	done    chan struct{}
+	// nextID counts up from the batch's reserved echo IDs (reserveEchoIDs);
+	// note says why they were not reserved, if they were not.
+	nextID atomic.Uint32
+	note   string
+	done   chan struct{}
 }
 
 type waiter struct {
@@ -74,7 +79,7 @@ func mustAssemble(program ...bpf.Instruction) []bpf.RawInstruction {
 // thousands of probes while the reader waits for CPU.
 const pingerBuffer = 4 << 20
 
-func openPinger() (*pinger, error) {
+func openPinger(echoes int) (*pinger, error) {
 	c, err := net.ListenPacket("ip4:icmp", "0.0.0.0")
 	if err != nil {
 		return nil, err
@@ -90,6 +95,9 @@ func openPinger() (*pinger, error) {
 		return nil, err
 	}
 	p := &pinger{conn: conn, raw: raw, waiting: map[int]waiter{}, drained: make(chan struct{}), done: make(chan struct{})}
+	first, note := reserveEchoIDs(echoes)
+	p.nextID.Store(first - 1)
+	p.note = note
 	_ = raw.Control(func(fd uintptr) {
 		// As root the limit of net.core.rmem_max does not apply.
 		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, pingerBuffer) != nil {
@@ -196,7 +204,7 @@ func (p *pinger) ping(ctx context.Context, dst net.IP, clk *clock) (Outcome, str
 	p.mu.Lock()
 	id := -1
 	for range 1 << 16 {
-		if candidate := int(echoID.Add(1) & 0xffff); p.waiting[candidate].answer == nil {
+		if candidate := int(p.nextID.Add(1) & 0xffff); p.waiting[candidate].answer == nil {
 			id = candidate
 			break
 		}
@@ -246,15 +254,17 @@ func (p *pinger) ping(ctx context.Context, dst net.IP, clk *clock) (Outcome, str
 	}
 }
 
-// sharedPinger opens a batch's pinger on first use, once.
+// sharedPinger opens a batch's pinger on first use, once, for its echoes
+// echo probes.
 type sharedPinger struct {
+	echoes int
 	once   sync.Once
 	pinger *pinger
 	err    error
 }
 
 func (s *sharedPinger) get() (*pinger, error) {
-	s.once.Do(func() { s.pinger, s.err = openPinger() })
+	s.once.Do(func() { s.pinger, s.err = openPinger(s.echoes) })
 	return s.pinger, s.err
 }
 

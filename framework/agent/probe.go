@@ -42,7 +42,7 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 	defer cancel()
 
 	results := make(chan Result, len(b.Requests))
-	var raw sharedPinger // the batch's one raw ICMP socket, opened by its first echo probe
+	raw := sharedPinger{echoes: echoes(b.Requests)} // the batch's one raw ICMP socket, opened by its first echo probe
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for _, req := range b.Requests {
@@ -93,6 +93,16 @@ func Run(ctx context.Context, b Batch, emit func(Result)) {
 			return
 		}
 	}
+}
+
+func echoes(requests []Request) int {
+	n := 0
+	for _, r := range requests {
+		if r.Protocol == "ICMP" {
+			n++
+		}
+	}
+	return n
 }
 
 // clock times one probe: start is its turn, sent when its first packet left

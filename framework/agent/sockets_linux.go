@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -14,10 +12,6 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
-
-var echoID atomic.Uint32
-
-func init() { echoID.Store(uint32(os.Getpid()) & 0xffff) }
 
 // probeICMP sends one echo request. It prefers the batch's raw socket (which
 // also sees the ICMP errors a Reject sends back) and falls back to an
@@ -27,6 +21,9 @@ func probeICMP(ctx context.Context, dst net.IP, clk *clock, raw *sharedPinger) (
 	p, rawErr := raw.get()
 	if rawErr == nil {
 		outcome, detail := p.ping(ctx, dst, clk)
+		if p.note != "" {
+			return outcome, detail + " (raw socket; " + p.note + ")"
+		}
 		return outcome, detail + " (raw socket)"
 	}
 	outcome, detail, pingErr := pingSocket(dst, clk)
