@@ -149,11 +149,13 @@ func Parse(data []byte) (*Topology, error) {
 	if err := yamlcheck.Booleans(data); err != nil {
 		return nil, err
 	}
-	if err := yamlcheck.Fields(data, Topology{}); err != nil {
-		return nil, fmt.Errorf("decoding topology: %w", err)
-	}
 	var t Topology
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
+		// The field check names every problem with its line and path; it
+		// parses the document again, so only a document that failed pays.
+		if problems := yamlcheck.Fields(data, Topology{}); problems != nil {
+			return nil, fmt.Errorf("decoding topology: %w", problems)
+		}
 		return nil, fmt.Errorf("decoding topology: %w", err)
 	}
 	if err := t.Validate().ToAggregate(); err != nil {
