@@ -159,33 +159,35 @@ func (p *pinger) handle(packet []byte, peer net.Addr) {
 	if err != nil {
 		return
 	}
-	var id int
+	var w waiter
+	var ok bool
 	var a answer
 	switch body := msg.Body.(type) {
 	case *icmp.Echo:
 		if msg.Type != ipv4.ICMPTypeEchoReply {
 			return
 		}
-		id, a = body.ID, answer{Connected, "echo reply"}
-		if w, ok := p.waiter(id); !ok || !peer.(*net.IPAddr).IP.Equal(w.dst) {
+		w, ok = p.waiter(body.ID)
+		if !ok || !peer.(*net.IPAddr).IP.Equal(w.dst) {
 			return
 		}
+		a = answer{Connected, "echo reply"}
 	case *icmp.DstUnreach:
-		if id = quotedEchoID(body.Data); id < 0 {
+		id := quotedEchoID(body.Data)
+		if id < 0 {
 			return
 		}
-		if w, ok := p.waiter(id); !ok || !quotesOurEcho(body.Data, w.dst, id) {
+		w, ok = p.waiter(id)
+		if !ok || !quotesOurEcho(body.Data, w.dst, id) {
 			return
 		}
 		a = answer{Rejected, fmt.Sprintf("ICMP destination unreachable, code %d", msg.Code)}
 	default:
 		return
 	}
-	if w, ok := p.waiter(id); ok {
-		select {
-		case w.answer <- a:
-		default: // answered already
-		}
+	select {
+	case w.answer <- a:
+	default: // answered already
 	}
 }
 
