@@ -357,8 +357,11 @@ func (h header) name() string {
 // since Antrea's NetworkPolicy shares its kind name.
 func ObjectName(gk schema.GroupKind, namespace, name string) string {
 	kind := gk.Kind
-	if gk.Group == "networking.k8s.io" && kind == "NetworkPolicy" {
+	switch {
+	case gk.Group == "networking.k8s.io" && kind == "NetworkPolicy":
 		kind = "K8sNetworkPolicy"
+	case gk.Group == "policy.networking.k8s.io" && kind == "ClusterNetworkPolicy":
+		kind = "CNP" // Antrea's docs' name for it, apart from its own ACNP
 	}
 	if namespace != "" {
 		return kind + "/" + namespace + "/" + name

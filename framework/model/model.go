@@ -59,6 +59,7 @@ func CompileContext(ctx context.Context, t *topology.Topology, set *policy.Set, 
 	}
 	c := &compiler{estate: newEstate(t), semantics: semantics}
 	c.checkNamespaces(set)
+	c.checkPlane(set)
 	c.compileTiers(set.Tiers)
 	c.compileGroups(set)
 	for _, p := range set.ClusterNetworkPolicies {
@@ -72,6 +73,12 @@ func CompileContext(ctx context.Context, t *topology.Topology, set *policy.Set, 
 			return nil, err
 		}
 		c.compileANP(p)
+	}
+	for _, p := range set.UpstreamCNPs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c.compileCNP(p)
 	}
 	k8s := append([]policy.Located[*networkingv1.NetworkPolicy](nil), set.K8sNetworkPolicies...)
 	sort.SliceStable(k8s, func(i, j int) bool {
@@ -288,6 +295,9 @@ func (m *Model) decide(dir Direction, applied, other, dst int, p Probe, trace *[
 	}
 	for i, r := range s.baseline {
 		if m.try(PhaseBaseline, r, applied, other, dst, p, trace) {
+			if r.info.Action == ActionPass { // a Baseline CNP's, on the spec's order
+				return Decision{Verdict: Allow, Phase: PhaseDefault, PassedBy: r.info}
+			}
 			return Decision{Verdict: r.info.Action.verdict(), Phase: PhaseBaseline, Rule: r.info, PassedBy: passed,
 				Tie: m.tie(s.baseline[i+1:], r, applied, other, dst, p)}
 		}

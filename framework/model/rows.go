@@ -138,6 +138,11 @@ func (m *Model) Row(dir Direction, applied int, p Probe, t *DecisionTable, out [
 			continue
 		}
 		remaining.subtract(sc.hit)
+		if r.info.Action == ActionPass { // a Baseline CNP's, on the spec's order: on to the default
+			v := id(Decision{Verdict: Allow, Phase: PhaseDefault, PassedBy: r.info})
+			sc.hit.each(func(o int) { out[o] = v })
+			continue
+		}
 		m.decideSet(Decision{Verdict: r.info.Action.verdict(), Phase: PhaseBaseline, Rule: r.info}, s.baseline[i+1:], r, dir, applied, p, passedBy, out, id, sc)
 	}
 	each(remaining, Decision{Verdict: Allow, Phase: PhaseDefault})

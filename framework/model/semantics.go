@@ -22,15 +22,51 @@ type Semantics struct {
 	// AntreaNative says whether Antrea-native policies (Tiers, ClusterGroups,
 	// Groups, ACNPs, ANPs) are enforced at all.
 	AntreaNative bool
+	// CNP is where the network-policy-api's ClusterNetworkPolicy tiers sit,
+	// if the data plane enforces them at all.
+	CNP CNPOrder
 }
 
+// CNPOrder places the ClusterNetworkPolicy tiers in a side's evaluation.
+type CNPOrder uint8
+
+// The orders.
+const (
+	// CNPNotEnforced: the data plane ignores ClusterNetworkPolicies, so the
+	// model refuses them rather than read them as no policy.
+	CNPNotEnforced CNPOrder = iota
+	// CNPAmongAntreaTiers is Antrea 2.7's order: the Admin tier is an Antrea
+	// tier of priority 220, between Platform (200) and Application (250);
+	// the Baseline tier follows Antrea's baseline tier (253) at 254
+	// (cnpAdminTierPriority and cnpBaselineTierPriority,
+	// pkg/controller/networkpolicy/clusternetworkpolicy.go:40,43). An Admin
+	// Pass therefore skips the Antrea tiers after 220 too, and a Baseline
+	// Pass has no defined effect (see compileCNP).
+	CNPAmongAntreaTiers
+	// CNPSpecOrder is the API's own: Admin, then NetworkPolicy, then
+	// Baseline; a Pass hands the flow to the next of these, and a Baseline
+	// Pass to the default, Allow (ClusterNetworkPolicySpec.Tier and
+	// ClusterNetworkPolicyRuleActionPass, apis/v1alpha2 of
+	// sigs.k8s.io/network-policy-api v0.3.0).
+	CNPSpecOrder
+)
+
 // Antrea is Antrea's semantics, the model's default.
-var Antrea = Semantics{Name: "Antrea", K8sDenial: Drop, AntreaNative: true}
+var Antrea = Semantics{Name: "Antrea", K8sDenial: Drop, AntreaNative: true, CNP: CNPAmongAntreaTiers}
 
 // KubeRouter is kube-router's network-policy controller's: the spec's
 // policyTypes, and rejected denials (its pod firewall chains end in REJECT:
 // pkg/controllers/netpol/pod.go, v2.1.0).
 var KubeRouter = Semantics{Name: "kube-router", PolicyTypesAsListed: true, K8sDenial: Reject}
+
+// Spec is the network-policy-api's and the NetworkPolicy spec's own order,
+// for data planes that implement only the specs: no Antrea-native policies,
+// ClusterNetworkPolicy tiers around Kubernetes NetworkPolicies, and denials
+// dropped (the spec's Deny "drops the selected traffic").
+var Spec = Semantics{Name: "network-policy-api spec", PolicyTypesAsListed: true, K8sDenial: Drop, CNP: CNPSpecOrder}
+
+// SemanticsByName are the semantics a command may choose, by flag value.
+var SemanticsByName = map[string]Semantics{"antrea": Antrea, "kube-router": KubeRouter, "spec": Spec}
 
 // isolationAction is the action of a K8s NetworkPolicy's isolation.
 func (s Semantics) isolationAction() Action {

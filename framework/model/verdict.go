@@ -118,6 +118,9 @@ const (
 	KindClusterNetworkPolicy PolicyKind = iota
 	KindAntreaNetworkPolicy
 	KindK8sNetworkPolicy
+	// KindUpstreamCNP is the network-policy-api's ClusterNetworkPolicy,
+	// "CNP" in Antrea's docs.
+	KindUpstreamCNP
 )
 
 // PolicyRef names a policy.
@@ -127,12 +130,14 @@ type PolicyRef struct {
 	Name      string
 }
 
-// String is "ClusterNetworkPolicy/<name>", "NetworkPolicy/<ns>/<name>" (Antrea)
-// or "K8sNetworkPolicy/<ns>/<name>".
+// String is "ClusterNetworkPolicy/<name>", "NetworkPolicy/<ns>/<name>" (Antrea),
+// "K8sNetworkPolicy/<ns>/<name>" or "CNP/<name>" (network-policy-api).
 func (p PolicyRef) String() string {
 	switch p.Kind {
 	case KindClusterNetworkPolicy:
 		return "ClusterNetworkPolicy/" + p.Name
+	case KindUpstreamCNP:
+		return "CNP/" + p.Name
 	case KindAntreaNetworkPolicy:
 		return "NetworkPolicy/" + p.Namespace + "/" + p.Name
 	}
@@ -145,7 +150,7 @@ func (p PolicyRef) String() string {
 type RuleInfo struct {
 	Policy       PolicyRef
 	Source       policy.Source
-	Tier         string // Antrea-native only: the Tier object's name
+	Tier         string // the Tier object's name; a CNP's tier, Admin or Baseline; "" for K8s
 	TierPriority int32
 	Priority     float64 // Antrea-native only
 	Direction    Direction
@@ -170,7 +175,8 @@ type Decision struct {
 	// Rule decided the side; nil for PhaseSelf, PhaseNoSide and PhaseDefault.
 	Rule *RuleInfo
 	// PassedBy is the Pass rule that sent the flow on to K8s NetworkPolicies and
-	// the baseline tier, if one did.
+	// the baseline tier, if one did: the last one, when a Baseline-tier CNP
+	// passes it on to the default.
 	PassedBy *RuleInfo
 	// Tie is a rule with exactly Rule's precedence (tier, priority, index) that
 	// also matches but acts differently: Antrea leaves that order undefined.
@@ -230,6 +236,9 @@ func (d Decision) Describe() string {
 	case PhaseNoSide:
 		return "external endpoint: no policies of its own"
 	case PhaseDefault:
+		if d.PassedBy != nil && d.PassedBy.TierPriority == cnpBaselineTierPriority {
+			return "Pass by " + d.PassedBy.Policy.String() + " " + d.PassedBy.ID() + " in the Baseline tier → default Allow"
+		}
 		if d.PassedBy != nil {
 			return "no rule matched after Pass by " + d.PassedBy.Policy.String() + " " + d.PassedBy.ID() + " → default Allow"
 		}

@@ -7,6 +7,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 )
 
@@ -38,7 +40,15 @@ var Kinds = []Kind{
 	{antreav1beta1.SchemeGroupVersion.WithKind("ClusterGroup"), false, RankClusterGroup},
 	{antreav1beta1.SchemeGroupVersion.WithKind("Group"), true, RankGroup},
 	{networkingv1.SchemeGroupVersion.WithKind("NetworkPolicy"), true, RankPolicy},
+	// The network-policy-api's ClusterNetworkPolicy, at the version Antrea
+	// 2.7 watches; v1beta1, the same schema, is read too (see Scheme).
+	{UpstreamCNPVersion.WithKind("ClusterNetworkPolicy"), false, RankPolicy},
 }
+
+// UpstreamCNPVersion is the network-policy-api version whose
+// ClusterNetworkPolicy Antrea 2.7 watches and tierproof applies
+// (pkg/controller/networkpolicy/clusternetworkpolicy.go imports v1alpha2).
+var UpstreamCNPVersion = schema.GroupVersion(npav1alpha2.GroupVersion)
 
 // KindOf is the policy kind of gk, at whatever version.
 func KindOf(gk schema.GroupKind) (Kind, bool) {
@@ -74,8 +84,10 @@ func describeKinds() string {
 // no policy, it would make every flow it decides look allowed.
 func refusal(gvk schema.GroupVersionKind) string {
 	switch {
-	case gvk.Group == "policy.networking.k8s.io":
-		return fmt.Sprintf("%s (%s) is a network-policy-api kind, which tierproof does not evaluate yet: remove it from the input, or every flow it decides would read as allowed", gvk.Kind, gvk.GroupVersion())
+	case gvk.Group == npav1alpha2.GroupName && gvk.Kind != "ClusterNetworkPolicy":
+		return fmt.Sprintf("%s (%s) is not read: the network-policy-api replaced AdminNetworkPolicy and BaselineAdminNetworkPolicy with ClusterNetworkPolicy (tier: Admin or Baseline) in v0.2.0, and Antrea 2.7 enforces that; rewrite it as a policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy", gvk.Kind, gvk.GroupVersion())
+	case gvk.Group == npav1alpha2.GroupName:
+		return fmt.Sprintf("apiVersion %s is not read: write apiVersion: %s or policy.networking.k8s.io/v1beta1 (the same fields)", gvk.GroupVersion(), UpstreamCNPVersion)
 	case gvk.Group == "extensions" && gvk.Kind == "NetworkPolicy":
 		return "apiVersion extensions/v1beta1 was removed in Kubernetes 1.16: write apiVersion: networking.k8s.io/v1 (the same fields)"
 	}

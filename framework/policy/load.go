@@ -1,5 +1,6 @@
-// Package policy reads policy manifests — Antrea's crd.antrea.io/v1beta1 kinds and
-// Kubernetes NetworkPolicies — strictly into typed objects, remembering the file
+// Package policy reads policy manifests — Antrea's crd.antrea.io/v1beta1 kinds,
+// Kubernetes NetworkPolicies and the network-policy-api's ClusterNetworkPolicy —
+// strictly into typed objects, remembering the file
 // and document each object came from so that every later error can point there.
 package policy
 
@@ -8,6 +9,8 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/manifest"
@@ -22,9 +25,11 @@ type Object = manifest.Object
 // Scheme knows exactly the kinds a policy input may contain.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
-	// Both registrations only add types to a fresh scheme; they cannot fail.
+	// The registrations only add types to a fresh scheme; they cannot fail.
 	_ = antreav1beta1.AddToScheme(s)
 	_ = networkingv1.AddToScheme(s)
+	_ = npav1alpha2.Install(s)
+	_ = npav1beta1.Install(s)
 	return s
 }
 

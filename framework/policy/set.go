@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/manifest"
@@ -23,6 +27,9 @@ type Set struct {
 	ClusterNetworkPolicies []Located[*antreav1beta1.ClusterNetworkPolicy]
 	NetworkPolicies        []Located[*antreav1beta1.NetworkPolicy]
 	K8sNetworkPolicies     []Located[*networkingv1.NetworkPolicy]
+	// UpstreamCNPs are the network-policy-api's ClusterNetworkPolicies,
+	// read at v1alpha2 or v1beta1 and held at v1alpha2 (the same schema).
+	UpstreamCNPs []Located[*npav1alpha2.ClusterNetworkPolicy]
 }
 
 // Located is a typed object and the document it came from.
@@ -108,6 +115,16 @@ func NewSet(objects []Object) (*Set, error) {
 		case *networkingv1.NetworkPolicy:
 			s.K8sNetworkPolicies = append(s.K8sNetworkPolicies, Located[*networkingv1.NetworkPolicy]{o.Source, obj})
 			namespace, name = obj.Namespace, obj.Name
+		case *npav1alpha2.ClusterNetworkPolicy:
+			s.UpstreamCNPs = append(s.UpstreamCNPs, Located[*npav1alpha2.ClusterNetworkPolicy]{o.Source, obj})
+			namespace, name = obj.Namespace, obj.Name
+		case *npav1beta1.ClusterNetworkPolicy:
+			held, err := toV1alpha2(obj)
+			if err != nil {
+				return nil, fmt.Errorf("%s: ClusterNetworkPolicy %s: %w", o.Source, obj.Name, err)
+			}
+			s.UpstreamCNPs = append(s.UpstreamCNPs, Located[*npav1alpha2.ClusterNetworkPolicy]{o.Source, held})
+			namespace, name = obj.Namespace, obj.Name
 		default:
 			return nil, fmt.Errorf("%s: unsupported kind %T", o.Source, o.Object)
 		}
@@ -163,6 +180,35 @@ func (s *Set) Objects() []runtime.Object {
 	}
 	for _, o := range s.K8sNetworkPolicies {
 		out = append(out, o.Object)
+	}
+	for _, o := range s.UpstreamCNPs {
+		out = append(out, o.Object)
+	}
+	return out
+}
+
+// toV1alpha2 holds a v1beta1 ClusterNetworkPolicy at v1alpha2: v0.3.0 serves
+// one schema at both versions (its CRD's two versions differ only in name),
+// so the JSON of one is the other's.
+func toV1alpha2(in *npav1beta1.ClusterNetworkPolicy) (*npav1alpha2.ClusterNetworkPolicy, error) {
+	data, err := json.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	out := &npav1alpha2.ClusterNetworkPolicy{}
+	if err := json.Unmarshal(data, out); err != nil {
+		return nil, err
+	}
+	out.APIVersion = UpstreamCNPVersion.String()
+	return out, nil
+}
+
+// Upstream lists the set's network-policy-api objects, each as
+// "<Kind> <name> (<source>)", for data planes that do not enforce them.
+func (s *Set) Upstream() []string {
+	var out []string
+	for _, o := range s.UpstreamCNPs {
+		out = append(out, manifest.ObjectName(schema.GroupKind{Group: npav1alpha2.GroupName, Kind: "ClusterNetworkPolicy"}, "", o.Object.Name)+" ("+o.Source.String()+")")
 	}
 	return out
 }
