@@ -43,6 +43,7 @@ type modelInputs struct {
 	strict    bool           // other kinds in --policies are errors
 	maxMiB    int64          // the cap on each input file
 	namespace string         // for namespaced objects that name none
+	semantics string         // whose reading --policies are evaluated under
 	cmd       *cobra.Command // notes go to its stderr
 }
 
@@ -56,7 +57,19 @@ func (in *modelInputs) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&in.strict, "strict", false, "refuse --policies files that also hold other kinds (ConfigMaps, Deployments, …) instead of passing over them")
 	cmd.Flags().StringVar(&in.namespace, "namespace", "default", "the namespace of namespaced --policies objects that name none (kubectl's current namespace)")
 	cmd.Flags().Int64Var(&in.maxMiB, "max-input-mib", defaultMaxInputMiB, "refuse an input file larger than this many MiB")
+	cmd.Flags().StringVar(&in.semantics, "semantics", "antrea", "with --policies, whose reading to evaluate: antrea (Antrea 2.7: ClusterNetworkPolicy tiers among Antrea's), spec (the network-policy-api's order, Admin > NetworkPolicy > Baseline; no Antrea-native policies) or kube-router (Kubernetes NetworkPolicies only)")
 	cmd.MarkFlagsMutuallyExclusive("policies", "scenario", "catalog")
+	cmd.MarkFlagsMutuallyExclusive("semantics", "scenario")
+	cmd.MarkFlagsMutuallyExclusive("semantics", "catalog")
+}
+
+// semanticsFlag reads --semantics.
+func (in *modelInputs) semanticsFlag() (model.Semantics, error) {
+	s, ok := model.SemanticsByName[in.semantics]
+	if !ok {
+		return model.Semantics{}, fmt.Errorf("--semantics %q: want antrea, spec or kube-router", in.semantics)
+	}
+	return s, nil
 }
 
 // check refuses inputs that are not regular files or are over the cap,
@@ -148,11 +161,15 @@ func (in *modelInputs) compile(s *scenario.Scenario, stage int) (*model.Model, e
 	if s != nil {
 		return s.Model(in.cmd.Context(), stage, topo)
 	}
+	semantics, err := in.semanticsFlag()
+	if err != nil {
+		return nil, err
+	}
 	set, err := in.loadPolicies()
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.CompileContext(in.cmd.Context(), topo, set, model.Antrea)
+	m, err := model.CompileContext(in.cmd.Context(), topo, set, semantics)
 	if err != nil && strings.Contains(err.Error(), "{{ value ") {
 		// Scenario stages are templates: their values come from the scenario.
 		return nil, fmt.Errorf("%w\n(the manifests are a scenario stage's template: run simulate --scenario DIR [--stage NAME], which fills in {{ value … }})", err)

@@ -115,7 +115,7 @@ func TestSimulateTextTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(out, "\n")
-	if !strings.HasPrefix(lines[0], "icmp — expected (model)") || !strings.Contains(lines[0], "X Drop") {
+	if !strings.HasPrefix(lines[0], "icmp — expected (model, Antrea semantics)") || !strings.Contains(lines[0], "X Drop") {
 		t.Fatalf("header: %q", lines[0])
 	}
 	// Row 1 is dev-app/ubuntu-16-04: its own environment (columns 1, 2) only.
@@ -570,11 +570,16 @@ items:
 	for _, c := range []struct{ doc, want string }{
 		{strings.Replace(denyXFromY, "crd.antrea.io/v1beta1", "crd.antrea.io/v1alpha1", 1),
 			"apiVersion crd.antrea.io/v1alpha1 is not read: Antrea 2.0 removed its alpha policy APIs; write apiVersion: crd.antrea.io/v1beta1"},
+		{`apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: admin-deny}
+spec: {priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}
+`, "AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1) is not read: the network-policy-api replaced AdminNetworkPolicy and BaselineAdminNetworkPolicy with ClusterNetworkPolicy"},
 		{`apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
-metadata: {name: admin-deny}
-spec: {tier: Admin, priority: 10, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}
-`, "ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) is a network-policy-api kind, which tierproof does not evaluate yet"},
+metadata: {name: admin-deny-nodes}
+spec: {tier: Admin, priority: 10, subject: {namespaces: {}}, egress: [{action: Deny, to: [{nodes: {}}]}]}
+`, "CNP/admin-deny-nodes: spec.egress[0].to[0].nodes: Forbidden: tierproof's model does not evaluate nodes peers yet"},
 		{strings.Replace(`apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: d, namespace: x}

@@ -15,6 +15,7 @@ import (
 func TestOfflineOutputsAreGolden(t *testing.T) {
 	const shop = "../../examples/shop"
 	const catalog = "../../scenarios/conformance"
+	const cnpExamples = "../../examples/cluster-network-policy"
 	cases := []struct {
 		name string
 		args []string
@@ -37,6 +38,10 @@ func TestOfflineOutputsAreGolden(t *testing.T) {
 		{"diff-blog-ssh.json", []string{"diff", "--topology", blogTopology, "--before", blogStages + "/01-isolate-environments", "--before", blogStages + "/02-allow-core-dns",
 			"--after", blogStages + "/01-isolate-environments", "--after", blogStages + "/02-allow-core-dns", "--after", blogStages + "/03-block-all", "--probe", "tcp/22", "-o", "json"}},
 		{"lint-shop.txt", []string{"lint", "--scenario", shop}},
+		{"simulate-cnp-admin-doc.txt", []string{"simulate", "--topology", cnpExamples + "/topology.yaml", "--policies", cnpExamples + "/admin-deny.yaml"}},
+		{"simulate-cnp-baseline-pass-spec.json", []string{"simulate", "--topology", cnpExamples + "/topology.yaml", "--policies", cnpExamples + "/baseline-pass.yaml", "--semantics", "spec", "-o", "json"}},
+		{"error-cnp-baseline-pass-antrea.txt", []string{"simulate", "--topology", cnpExamples + "/topology.yaml", "--policies", cnpExamples + "/baseline-pass.yaml"}},
+		{"explain-catalog-admin-pass.txt", []string{"explain", "--catalog", catalog, "--case", "admin-pass-skips-application-tier", "--from", "x/a", "--to", "y/a"}},
 		{"explain-shop-fraud-check.txt", []string{"explain", "--scenario", shop, "--from", "shop/checkout-0", "--to", "payments/fraud-check-0", "--probe", "tcp/8000"}},
 	}
 	for _, c := range cases {

@@ -17,6 +17,8 @@ import (
 type Matrix struct {
 	Endpoints []string
 	Probes    []model.Probe
+	// Semantics names the data plane reading the expectations follow.
+	Semantics string
 	// decisions numbers the stage's distinct decisions; a cell holds the
 	// numbers of its two sides: egress[probe][from*n+to] and
 	// ingress[probe][to*n+from] (a row per applied endpoint, as model.Row
@@ -42,7 +44,7 @@ func ExpectedContext(ctx context.Context, m *model.Model, probes []model.Probe) 
 			return nil, err
 		}
 	}
-	x := &Matrix{Endpoints: m.Endpoints(), Probes: probes, decisions: model.NewDecisionTable()}
+	x := &Matrix{Endpoints: m.Endpoints(), Probes: probes, Semantics: m.Semantics().Name, decisions: model.NewDecisionTable()}
 	n := len(x.Endpoints)
 	for _, p := range probes {
 		egress, ingress := make([]uint32, n*n), make([]uint32, n*n)

@@ -150,7 +150,7 @@ func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
 			return
 		}
 		k8sShown = true
-		if d.PassedBy != nil {
+		if d.PassedBy != nil && !passedByBaseline(d) {
 			tw.Flush()
 			fmt.Fprintf(b, "  %s %s: Pass → the rest of the Antrea tiers is skipped%s\n", d.PassedBy.Policy, d.PassedBy.ID(), passSkippedText(s.PassSkipped))
 		}
@@ -169,7 +169,7 @@ func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
 	if d.Phase >= PhaseK8sAllow {
 		showK8s()
 	}
-	if d.Phase == PhaseDefault {
+	if d.Phase == PhaseDefault && !passedByBaseline(d) {
 		b.WriteString("  no rule matched → default Allow\n")
 	}
 	for _, sk := range s.Skipped {
@@ -179,6 +179,12 @@ func (s *SideWalk) write(b *strings.Builder, d Decision, other string) {
 	if d.Tie != nil {
 		fmt.Fprintf(b, "  ⚠ %s %s has the same tier, priority and rule index and acts differently: Antrea's choice between them is undefined\n", d.Tie.Policy, d.Tie.ID())
 	}
+}
+
+// passedByBaseline says whether a Baseline-tier CNP's Pass ended the walk
+// (the spec's order: on to the default).
+func passedByBaseline(d Decision) bool {
+	return d.PassedBy != nil && d.PassedBy.TierPriority >= baselineTierPriority
 }
 
 func passSkippedText(rules []*RuleInfo) string {

@@ -29,6 +29,7 @@ type Model struct {
 	rules    []*RuleInfo
 	// namespaceMembers[ns] are the pods of namespace ns, for Row.
 	namespaceMembers []bitset
+	semantics        Semantics
 }
 
 // side is one endpoint's evaluation chain in one direction.
@@ -96,7 +97,7 @@ func CompileContext(ctx context.Context, t *topology.Topology, set *policy.Set, 
 		return nil, errors.Join(c.errs...)
 	}
 
-	m := &Model{estate: c.estate, compiled: c.rules, namespaceMembers: c.estate.namespaceMembers()}
+	m := &Model{estate: c.estate, compiled: c.rules, namespaceMembers: c.estate.namespaceMembers(), semantics: semantics}
 	n := len(c.estate.endpoints)
 	m.sides[Egress], m.sides[Ingress] = make([]side, n), make([]side, n)
 	sortRules(c.rules)
@@ -156,6 +157,9 @@ func (c *compiler) checkNamespaces(set *policy.Set) {
 		check(p.Source, "K8sNetworkPolicy/"+p.Object.Namespace+"/"+p.Object.Name, p.Object.Namespace)
 	}
 }
+
+// Semantics are the data plane's reading the model was compiled for.
+func (m *Model) Semantics() Semantics { return m.semantics }
 
 // Endpoints names the model's endpoints in index order: pods, then externals.
 func (m *Model) Endpoints() []string {

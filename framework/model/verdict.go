@@ -236,7 +236,7 @@ func (d Decision) Describe() string {
 	case PhaseNoSide:
 		return "external endpoint: no policies of its own"
 	case PhaseDefault:
-		if d.PassedBy != nil && d.PassedBy.TierPriority == cnpBaselineTierPriority {
+		if passedByBaseline(d) {
 			return "Pass by " + d.PassedBy.Policy.String() + " " + d.PassedBy.ID() + " in the Baseline tier → default Allow"
 		}
 		if d.PassedBy != nil {

@@ -19,10 +19,13 @@ import (
 // matrix.Record's field order.
 func WriteJSON(w io.Writer, x *matrix.Matrix) error {
 	b := bufio.NewWriterSize(w, 256<<10)
-	b.WriteString("{\"flows\": [")
+	semantics, err := json.Marshal(x.Semantics)
+	if err != nil {
+		return err
+	}
+	b.WriteString("{\"semantics\": " + string(semantics) + ", \"flows\": [")
 	pieces := newJSONPieces()
 	first := true
-	var err error
 	x.EachCell(func(c matrix.Cell) bool {
 		if !first {
 			b.WriteByte(',')

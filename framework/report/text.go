@@ -41,7 +41,7 @@ func WriteExpectedTables(w io.Writer, x *matrix.Matrix) error {
 		if ties > 0 {
 			cellWidth, legend = max(idWidth, 2), fmt.Sprintf("   ? tie: %d cell(s) rest on rules of equal tier, priority and rule index that disagree (Antrea's choice is undefined)", ties)
 		}
-		fmt.Fprintf(b, "%s — expected (model)   . Allow   X Drop   R Reject%s   rows: from, columns: to\n", p, legend)
+		fmt.Fprintf(b, "%s — expected (model, %s semantics)   . Allow   X Drop   R Reject%s   rows: from, columns: to\n", p, x.Semantics, legend)
 		fmt.Fprintf(b, "%*s  %-*s", idWidth, "", width, "")
 		for to := range x.Endpoints {
 			fmt.Fprintf(b, " %*d", cellWidth, to+1)

@@ -181,3 +181,28 @@ spec:
 		t.Errorf("PlayStage: %v, calls %v", err, plane.calls)
 	}
 }
+
+// kube-router does not enforce the network-policy-api's ClusterNetworkPolicy
+// either: a stage holding one is refused up front too, not read as no policy.
+func TestAK8sOnlyPlaneRefusesClusterNetworkPolicies(t *testing.T) {
+	s, topo := twoPodScenario(t, map[string]string{
+		"scenario.yaml": "name: cnp\ntopology: xyz.yaml\nprobes: [tcp/80]\nstages:\n  - name: cnp\n    manifests: cnp\n",
+		"cnp/p.yaml": `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: deny-all}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress: [{action: Deny, from: [{namespaces: {}}]}]
+`})
+	plane := &k8sOnlyPlane{livePlane{topo: topo}}
+	runner := walkthrough.Runner{Plane: plane}
+	if err := runner.CheckScenario(s, nil); err == nil || !strings.Contains(err.Error(), "network-policy-api object(s): CNP/deny-all (") || !strings.Contains(err.Error(), "p.yaml") {
+		t.Errorf("CheckScenario: %v", err)
+	}
+	_, err := runner.PlayStage(context.Background(), s, 0, topo, nil)
+	if err == nil || !strings.Contains(err.Error(), "enforces Kubernetes NetworkPolicies only") || len(plane.calls) != 0 {
+		t.Errorf("PlayStage: %v, calls %v", err, plane.calls)
+	}
+}

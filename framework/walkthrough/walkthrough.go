@@ -311,13 +311,19 @@ func interrupted(ctx context.Context, stage string) error {
 }
 
 // Enforceable refuses policies the data plane cannot enforce: Antrea-native
-// ones on a Kubernetes-NetworkPolicy-only plane. Nothing is applied then.
+// ones on a Kubernetes-NetworkPolicy-only plane, network-policy-api ones on a
+// plane that ignores them. Nothing is applied then.
 func (r Runner) Enforceable(set *policy.Set) error {
-	if r.Plane.Semantics().AntreaNative {
-		return nil
+	semantics := r.Plane.Semantics()
+	var problems []string
+	if native := set.AntreaNative(); !semantics.AntreaNative && len(native) > 0 {
+		problems = append(problems, fmt.Sprintf("%d Antrea-native object(s): %s", len(native), strings.Join(native, ", ")))
 	}
-	if native := set.AntreaNative(); len(native) > 0 {
-		return fmt.Errorf("%s enforces Kubernetes NetworkPolicies only, and this stage holds %d Antrea-native object(s): %s", r.Plane.Name(), len(native), strings.Join(native, ", "))
+	if upstream := set.Upstream(); semantics.CNP == model.CNPNotEnforced && len(upstream) > 0 {
+		problems = append(problems, fmt.Sprintf("%d network-policy-api object(s): %s", len(upstream), strings.Join(upstream, ", ")))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s enforces Kubernetes NetworkPolicies only, and this stage holds %s", r.Plane.Name(), strings.Join(problems, ", and "))
 	}
 	return nil
 }
