@@ -19,7 +19,8 @@ const randomSets = 10000
 // random policy sets shaped like the conformance catalog's: every tier, Pass,
 // priorities that tie, peers by pod, namespace, ipBlock, `namespaces: Self`
 // and `sameLabels`, named ports at both ends, port ranges, pinned client
-// ports, ICMP, K8s NetworkPolicies with their isolation, on both semantics.
+// ports, ICMP, K8s NetworkPolicies with their isolation, ClusterNetworkPolicies
+// of both tiers, on the three semantics.
 func TestRowsDecideAsFlowsDo(t *testing.T) {
 	topo := randomTopology()
 	const shards = 4 // in parallel: the machine's cores
@@ -44,7 +45,7 @@ func TestRowsDecideAsFlowsDo(t *testing.T) {
 	}
 	t.Logf("%d random sets, %d cells: rows and flows agree; %v", compiled, cells, total)
 	// The sets must reach every way a side is decided, or agreeing says little.
-	for _, kind := range []string{"antrea-tiers", "k8s-networkpolicy", "k8s-isolation", "baseline", "default", "no-side", "self", "pass", "tie", "Drop", "Reject"} {
+	for _, kind := range []string{"antrea-tiers", "k8s-networkpolicy", "k8s-isolation", "baseline", "default", "no-side", "self", "pass", "tie", "Drop", "Reject", "cnp", "cnp-baseline-pass"} {
 		if total[kind] == 0 {
 			t.Errorf("no cell was decided by %s: the generator misses a shape", kind)
 		}
@@ -61,11 +62,15 @@ func checkRandomSets(t *testing.T, topo *topology.Topology, first, step uint64, 
 			t.Fatalf("only %d of %d random sets compiled: the generator makes too many the model refuses", compiled, want)
 		}
 		r := rand.New(rand.NewPCG(seed, 26))
-		manifests := randomPolicies(r)
-		semantics := model.Antrea
-		if r.IntN(3) == 0 {
-			semantics = model.KubeRouter
+		// Each semantics gets the kinds its data plane enforces.
+		semantics, kinds := model.Antrea, []func(*rand.Rand, int) string{randomACNP, randomANP, randomKNP, randomCNP}
+		switch r.IntN(4) {
+		case 0:
+			semantics, kinds = model.KubeRouter, kinds[:3]
+		case 1:
+			semantics, kinds = model.Spec, kinds[2:]
 		}
+		manifests := randomPolicies(r, kinds)
 		m, err := compileYAMLFor(t, topo, manifests, semantics)
 		if err != nil {
 			continue // an invalid combination the generator made: Antrea refuses it too
@@ -110,6 +115,12 @@ func compareRows(t *testing.T, m *model.Model, p model.Probe, seed uint64, manif
 				seen[d.Verdict.String()]++
 				if d.PassedBy != nil {
 					seen["pass"]++
+				}
+				if d.Rule != nil && d.Rule.Policy.Kind == model.KindUpstreamCNP {
+					seen["cnp"]++
+				}
+				if d.PassedBy != nil && d.PassedBy.Tier == "Baseline" {
+					seen["cnp-baseline-pass"]++
 				}
 				if d.Tie != nil {
 					seen["tie"]++
@@ -160,20 +171,42 @@ func randomTopology() *topology.Topology {
 
 func pick[T any](r *rand.Rand, options ...T) T { return options[r.IntN(len(options))] }
 
-// randomPolicies is one to eight policies of the three kinds.
-func randomPolicies(r *rand.Rand) string {
+// randomPolicies is one to eight policies of the given kinds.
+func randomPolicies(r *rand.Rand, kinds []func(*rand.Rand, int) string) string {
 	var docs []string
 	for i := range 1 + r.IntN(8) {
-		switch r.IntN(3) {
-		case 0:
-			docs = append(docs, randomACNP(r, i))
-		case 1:
-			docs = append(docs, randomANP(r, i))
-		default:
-			docs = append(docs, randomKNP(r, i))
-		}
+		docs = append(docs, pick(r, kinds...)(r, i))
 	}
 	return strings.Join(docs, "\n---\n")
+}
+
+// randomCNP is a network-policy-api ClusterNetworkPolicy: either tier, every
+// action (a Baseline Pass only compiles on the spec's order), priorities that
+// tie, pods / namespaces / networks peers, ports, ranges and named ports.
+func randomCNP(r *rand.Rand, i int) string {
+	var b strings.Builder
+	subject := pick(r, "namespaces: "+randomNamespaceSelector(r), "pods: {namespaceSelector: "+randomNamespaceSelector(r)+", podSelector: "+randomSelector(r)+"}")
+	fmt.Fprintf(&b, "apiVersion: policy.networking.k8s.io/%s\nkind: ClusterNetworkPolicy\nmetadata: {name: cnp%d}\nspec:\n  tier: %s\n  priority: %d\n  subject: {%s}\n",
+		pick(r, "v1alpha2", "v1beta1"), i, pick(r, "Admin", "Baseline"), r.IntN(3), subject)
+	for _, dir := range []string{"ingress", "egress"} {
+		if r.IntN(3) == 0 {
+			continue
+		}
+		peerKey := map[string]string{"ingress": "from", "egress": "to"}[dir]
+		fmt.Fprintf(&b, "  %s:\n", dir)
+		for range 1 + r.IntN(2) {
+			peers := []string{"namespaces: " + randomNamespaceSelector(r), "pods: {namespaceSelector: " + randomNamespaceSelector(r) + ", podSelector: " + randomSelector(r) + "}"}
+			if dir == "egress" {
+				peers = append(peers, "networks: ["+pick(r, "10.0.1.0/24", "192.168.0.0/24", "10.0.0.0/16", "10.0.2.2/32")+"]")
+			}
+			fmt.Fprintf(&b, "  - action: %s\n    %s: [{%s}]\n", pick(r, "Accept", "Deny", "Pass"), peerKey, pick(r, peers...))
+			if protocols := pick(r, "", "", "[{tcp: {destinationPort: {number: 80}}}]", "[{destinationNamedPort: http}]", "[{udp: {}}]",
+				"[{tcp: {destinationPort: {range: {start: 8000, end: 8100}}}}]", "[{destinationNamedPort: dns}, {tcp: {}}]"); protocols != "" {
+				fmt.Fprintf(&b, "    protocols: %s\n", protocols)
+			}
+		}
+	}
+	return b.String()
 }
 
 func randomSelector(r *rand.Rand) string {
