@@ -108,5 +108,9 @@ func runLint(in *modelInputs, stageName string) ([]lint.Finding, error) {
 	} else if set, err = in.loadPolicies(); err != nil {
 		return nil, err
 	}
-	return lint.Run(in.cmd.Context(), topo, set)
+	semantics, err := in.semanticsFlag()
+	if err != nil {
+		return nil, err
+	}
+	return lint.RunFor(in.cmd.Context(), topo, set, semantics)
 }

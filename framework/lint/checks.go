@@ -177,6 +177,9 @@ func shadowed(m *model.Model) []Finding {
 	tallies := map[*model.RuleInfo]*tally{}
 	type tieKey struct{ decided, other *model.RuleInfo }
 	ties := map[tieKey]int{}
+	// cnpPassSkipped[pass][r]: flow sides an Admin-tier CNP's Pass took from
+	// r, an Antrea-native rule of a tier after the CNP Admin tier.
+	cnpPassSkipped := map[*model.RuleInfo]map[*model.RuleInfo]int{}
 	probes := m.AnalysisProbes()
 	n := len(m.Endpoints())
 	for from := 0; from < n; from++ {
@@ -198,6 +201,12 @@ func shadowed(m *model.Model) []Finding {
 						if d.PassedBy != nil && passSkips(r) {
 							// The Pass, not what decided after it, kept r from the flow.
 							blame = d.PassedBy
+							if p := d.PassedBy; p.Policy.Kind == model.KindUpstreamCNP && r.Policy.Kind != model.KindUpstreamCNP && r.TierPriority > p.TierPriority {
+								if cnpPassSkipped[p] == nil {
+									cnpPassSkipped[p] = map[*model.RuleInfo]int{}
+								}
+								cnpPassSkipped[p][r]++
+							}
 						}
 						t := tallies[r]
 						if t == nil {
@@ -243,6 +252,17 @@ func shadowed(m *model.Model) []Finding {
 				k.other.Policy, k.other.ID(), k.decided.Action, k.other.Action, n),
 			Fix: "give one of the two policies another priority"})
 	}
+	for pass, skipped := range cnpPassSkipped {
+		total := 0
+		for _, n := range skipped {
+			total += n
+		}
+		findings = append(findings, Finding{Severity: Warning, Check: CheckCNPPassSkips, Object: pass.Policy.String(), Source: pass.Source.String(),
+			Field: "spec." + pass.ID(),
+			Message: fmt.Sprintf("this Admin-tier Pass also skips Antrea-native tiers after priority %d on Antrea 2.7, which the spec's Pass (the rest of the Admin tier only) does not: %s would have matched %d flow side(s) it passes to K8s NetworkPolicies",
+				model.CNPAdminTierPriority, shadowers(skipped), total),
+			Fix: "if those rules must apply, narrow the Pass, or move them to a Tier with priority below 220; if not, this is what Antrea does"})
+	}
 	reported := map[model.PolicyRef]bool{}
 	for _, r := range m.Rules() {
 		t := tallies[r]
@@ -273,6 +293,10 @@ func shadowed(m *model.Model) []Finding {
 			findings = append(findings, Finding{Severity: Warning, Check: CheckShadowedRule, Object: r.Policy.String(), Source: r.Source.String(),
 				Field: field, Message: fmt.Sprintf("%s (%s) matches %d flow side(s) but is never reached: %s passes them on to K8s NetworkPolicies and baseline first, skipping the rest of the Antrea tiers", r.ID(), r.Action, t.matched, shadowers(t.by)),
 				Fix: "narrow the Pass, or move this rule ahead of it (an earlier tier or priority), or into baseline"})
+		case shadowedByEarlierTiers(r, t.by):
+			findings = append(findings, Finding{Severity: Warning, Check: CheckCNPShadowed, Object: r.Policy.String(), Source: r.Source.String(),
+				Field: field, Message: fmt.Sprintf("%s (%s) matches %d flow side(s) but never decides one: %s decides them first; on Antrea 2.7 the Antrea tiers before priority %d (Emergency to Platform, and custom Tiers there) stay authoritative over the CNP Admin tier", r.ID(), r.Action, t.matched, shadowers(t.by), model.CNPAdminTierPriority),
+				Fix: "narrow the Antrea-native rule, or move it to a Tier after priority 220 (application) if the CNP must win"})
 		default:
 			findings = append(findings, Finding{Severity: Warning, Check: CheckShadowedRule, Object: r.Policy.String(), Source: r.Source.String(),
 				Field: field, Message: fmt.Sprintf("%s (%s) matches %d flow side(s) but never decides one: %s decides them first", r.ID(), r.Action, t.matched, shadowers(t.by)),
@@ -286,6 +310,36 @@ func shadowed(m *model.Model) []Finding {
 // tier but baseline that come after it (it hands the flow to K8s NetworkPolicies).
 func passSkips(r *model.RuleInfo) bool {
 	return r.Policy.Kind != model.KindK8sNetworkPolicy && r.TierPriority < antreav1beta1.BaselineTierPriority
+}
+
+// shadowedByEarlierTiers: r is a CNP Admin rule that Antrea-native rules of
+// tiers before the CNP Admin tier always decide first.
+func shadowedByEarlierTiers(r *model.RuleInfo, by map[*model.RuleInfo]int) bool {
+	if r.Policy.Kind != model.KindUpstreamCNP || r.TierPriority != model.CNPAdminTierPriority || len(by) == 0 {
+		return false
+	}
+	for d := range by {
+		if d.Policy.Kind == model.KindUpstreamCNP || d.TierPriority >= model.CNPAdminTierPriority {
+			return false
+		}
+	}
+	return true
+}
+
+// tierAtCNPAdmin points at Tiers at priority 220, which Antrea 2.7 reserves
+// for the CNP Admin tier once its ClusterNetworkPolicy gate is on (with CNPs
+// in the input the model refuses them outright).
+func tierAtCNPAdmin(set *policy.Set) []Finding {
+	var findings []Finding
+	for _, t := range set.Tiers {
+		if t.Object.Spec.Priority != model.CNPAdminTierPriority || len(set.UpstreamCNPs) > 0 {
+			continue
+		}
+		findings = append(findings, Finding{Severity: Warning, Check: CheckTierAtCNPAdmin, Object: "Tier/" + t.Object.Name, Source: t.Source.String(), Field: "spec.priority",
+			Message: "priority 220 is Antrea 2.7's ClusterNetworkPolicy Admin tier: with the ClusterNetworkPolicy feature gate on, Antrea refuses a new Tier there, and an existing one blocks the creation of every ClusterNetworkPolicy (docs/cluster-network-policy.md, Reserved Tier Priority)",
+			Fix:     "use another priority now (below 220 to take precedence over CNPs, above to yield to them): a Tier's priority cannot be changed in place later"})
+	}
+	return findings
 }
 
 // onlyPasses: every rule that kept r from its flows is a Pass.

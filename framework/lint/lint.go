@@ -73,16 +73,27 @@ const (
 	CheckTie              = "undefined-order-tie"
 	CheckQuotedPort       = "quoted-port-number"
 	CheckUnexposedPort    = "port-not-exposed"
+	CheckCNPPassSkips     = "cnp-pass-skips-antrea-tiers"
+	CheckCNPShadowed      = "cnp-shadowed-by-antrea-tier"
+	CheckTierAtCNPAdmin   = "tier-at-cnp-admin-priority"
 )
 
 // Run lints set on topo. An error means input the model cannot evaluate at
 // all (a bad selector, an unsupported field); problems it can judge are findings.
 func Run(ctx context.Context, topo *topology.Topology, set *policy.Set) ([]Finding, error) {
+	return RunFor(ctx, topo, set, model.Antrea)
+}
+
+// RunFor is Run on a data plane's semantics.
+func RunFor(ctx context.Context, topo *topology.Topology, set *policy.Set, semantics model.Semantics) ([]Finding, error) {
 	findings, usable := references(set)
 	findings = append(findings, selectors(topo, set)...)
 	findings = append(findings, policyTypes(set)...)
 	findings = append(findings, quotedPorts(set)...)
-	m, err := model.CompileContext(ctx, topo, usable, model.Antrea)
+	if semantics.CNP == model.CNPAmongAntreaTiers {
+		findings = append(findings, tierAtCNPAdmin(set)...)
+	}
+	m, err := model.CompileContext(ctx, topo, usable, semantics)
 	if err != nil {
 		return nil, err
 	}

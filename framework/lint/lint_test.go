@@ -9,6 +9,7 @@ import (
 
 	"github.com/tierproof/tierproof/fixtures"
 	"github.com/tierproof/tierproof/framework/lint"
+	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/scenario"
 	"github.com/tierproof/tierproof/framework/topology"
@@ -336,5 +337,50 @@ spec:
 	f := find(run(t, topo, set), lint.CheckTie, "ClusterNetworkPolicy/allow-x", "spec.ingress[0]")
 	if f == nil || f.Severity != lint.Warning || !strings.Contains(f.Message, "ClusterNetworkPolicy/drop-x ingress[0]") || !strings.Contains(f.Message, "undefined") {
 		t.Fatalf("a tie: %+v", f)
+	}
+}
+
+// The ClusterNetworkPolicy checks, on the catalog's cases where Antrea's
+// interleaving bites: a Platform-tier ACNP decides before the Admin tier, an
+// Admin Pass skips the Application tier too, two CNPs of one tier and
+// priority disagree, and a Tier sits at the Admin tier's priority.
+func TestClusterNetworkPolicyChecks(t *testing.T) {
+	topo, set := catalogCase(t, "platform-before-admin")
+	f := find(run(t, topo, set), lint.CheckCNPShadowed, "CNP/admin-accept-x", "spec.ingress[0]")
+	if f == nil || !strings.Contains(f.Message, "ClusterNetworkPolicy/platform-drop-x ingress[0] (Drop, tier platform)") {
+		t.Errorf("a CNP shadowed by a Platform ACNP: %+v", f)
+	}
+	topo, set = catalogCase(t, "admin-pass-skips-application-tier")
+	f = find(run(t, topo, set), lint.CheckCNPPassSkips, "CNP/admin-pass-x-a", "spec.ingress[0]")
+	if f == nil || !strings.Contains(f.Message, "ClusterNetworkPolicy/application-drop-x ingress[0] (Drop, tier application) would have matched") {
+		t.Errorf("an Admin Pass skipping the Application tier: %+v", f)
+	}
+	// An Admin Pass into K8s NetworkPolicies skips no Antrea tier: no finding.
+	topo, set = catalogCase(t, "admin-pass-to-k8s-networkpolicy")
+	if f := find(run(t, topo, set), lint.CheckCNPPassSkips, "CNP/admin-pass-all", ""); f != nil {
+		t.Errorf("a Pass that skips nothing Antrea-native: %+v", f)
+	}
+	topo, set = conformanceWith(t, "tie.yaml", `apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: accept-x}
+spec: {tier: Baseline, priority: 5, subject: {namespaces: {matchLabels: {ns: "y"}}}, ingress: [{action: Accept, from: [{namespaces: {matchLabels: {ns: x}}}]}]}
+---
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: deny-all}
+spec: {tier: Baseline, priority: 5, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}
+`)
+	f = find(run(t, topo, set), lint.CheckTie, "CNP/accept-x", "spec.ingress[0]")
+	if f == nil || !strings.Contains(f.Message, "CNP/deny-all ingress[0]") {
+		t.Errorf("a tie within the Baseline tier: %+v", f)
+	}
+	topo, set = conformanceWith(t, "tier.yaml", "apiVersion: crd.antrea.io/v1beta1\nkind: Tier\nmetadata: {name: mine}\nspec: {priority: 220}\n")
+	if f := find(run(t, topo, set), lint.CheckTierAtCNPAdmin, "Tier/mine", "spec.priority"); f == nil || f.Severity != lint.Warning {
+		t.Errorf("a Tier at 220: %+v", f)
+	}
+	// On the spec's order there are no Antrea tiers to warn about.
+	findings, err := lint.RunFor(context.Background(), topo, set, model.Spec)
+	if err == nil || !strings.Contains(err.Error(), "Tier/mine") {
+		t.Errorf("a Tier on the spec's order: %v, %+v", err, findings)
 	}
 }
