@@ -96,10 +96,12 @@ bench-lab:
 lab-soak:
 	$(GO) test -run '^$$' -bench RepeatedMatrix -benchtime 1x -timeout 20m ./framework/netlab/
 
-## generate: regenerate the deepcopy code and the CRDs (fixtures/antrea/crds) of the Antrea type mirror
+## generate: regenerate the deepcopy code and the CRDs (fixtures/antrea/crds) of the Antrea type mirror, and
+## take the ClusterNetworkPolicy CRD (fixtures/networkpolicyapi) from the pinned network-policy-api module
 generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) object paths=./apis/antrea/...
 	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./apis/antrea/... output:crd:dir=fixtures/antrea/crds
+	install -m 644 "$$($(GO) list -m -f '{{.Dir}}' sigs.k8s.io/network-policy-api)/config/crd/experimental/policy.networking.k8s.io_clusternetworkpolicies.yaml" fixtures/networkpolicyapi/
 
 ## e2e: the Ginkgo suite on kind + Antrea (Docker, openvswitch); reports in reports/e2e/.
 ## Flags pass through E2E_FLAGS: -tierproof.keep-cluster=never, -tierproof.antrea-version=v2.7.0,

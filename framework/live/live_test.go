@@ -217,3 +217,120 @@ func TestTheSnapshotClientCannotWrite(t *testing.T) {
 		t.Errorf("default after refused writes: %v %+v", err, got)
 	}
 }
+
+// ClusterNetworkPolicies on a real API server with the network-policy-api's
+// own CRD (v0.3.0, as Antrea's docs have users install it): the harness's
+// applier creates them — one written at v1alpha2, one at v1beta1 — the API
+// server serves both at either version, its CEL rules refuse what the model
+// refuses too, and the snapshot reads them back into the same verdicts.
+func TestClusterNetworkPoliciesOnARealAPIServer(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{KwokNodes: []string{"kwok-worker", "kwok-worker2"}})
+	ctx := context.Background()
+	for _, doc := range strings.Split(cluster, "\n---\n")[:4] { // the namespaces and pods
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Client.Create(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := kube.WaitPodsReady(ctx, env.Clientset, []string{"front", "back"}, 100*time.Millisecond, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "cnps.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: admin-deny-into-back}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {team: data}}}
+  ingress:
+  - {name: pg-from-web, action: Accept, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}], protocols: [{destinationNamedPort: pg}]}
+  - {name: deny-rest, action: Deny, from: [{namespaces: {}}]}
+---
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: baseline-deny}
+spec:
+  tier: Baseline
+  priority: 0
+  subject: {namespaces: {}}
+  ingress: [{action: Deny, from: [{namespaces: {}}]}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Load(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applier := kube.NewApplier(env.Client, "cnp-test")
+	if err := applier.ApplyStage(ctx, "cnp", set.Objects()); err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []string{"v1alpha2", "v1beta1"} {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion("policy.networking.k8s.io/" + version)
+		u.SetKind("ClusterNetworkPolicy")
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "baseline-deny"}, u); err != nil {
+			t.Fatalf("reading the CNP at %s: %v", version, err)
+		}
+		if tier, _, _ := unstructured.NestedString(u.Object, "spec", "tier"); tier != "Baseline" || u.GetLabels()[kube.OwnerLabel] != "cnp-test" {
+			t.Errorf("at %s: tier %q, labels %v", version, tier, u.GetLabels())
+		}
+	}
+	bad := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(`{apiVersion: policy.networking.k8s.io/v1alpha2, kind: ClusterNetworkPolicy, metadata: {name: bad-range},
+spec: {tier: Admin, priority: 1, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {range: {start: 90, end: 80}}}}]}]}}`), &bad.Object); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(ctx, bad); err == nil || !strings.Contains(err.Error(), "Start port must be less than End port") {
+		t.Errorf("the CRD's CEL rule did not refuse a reversed range: %v", err)
+	}
+
+	snap, err := live.Read(ctx, env.Config, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "snapshot")
+	if err := snap.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Load(filepath.Join(dir, live.TopologyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := policy.Load(ctx, filepath.Join(dir, live.PoliciesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.UpstreamCNPs) != 2 {
+		t.Fatalf("%d CNPs read back, want 2", len(back.UpstreamCNPs))
+	}
+	m, err := model.Compile(topo, back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, _ := m.Endpoint("front/web")
+	db, _ := m.Endpoint("back/db")
+	for _, c := range []struct {
+		from, to int
+		probe    string
+		want     model.Verdict
+	}{{web, db, "tcp/5432", model.Allow}, {web, db, "tcp/80", model.Drop}, {db, web, "tcp/8080", model.Drop}} {
+		probe, _ := model.ParseProbe(c.probe)
+		if got := m.Evaluate(c.from, c.to, probe).Verdict; got != c.want {
+			t.Errorf("%d → %d %s: %v, want %v", c.from, c.to, c.probe, got, c.want)
+		}
+	}
+	if err := applier.Cleanup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list := &unstructured.UnstructuredList{}
+	list.SetAPIVersion("policy.networking.k8s.io/v1alpha2")
+	list.SetKind("ClusterNetworkPolicyList")
+	if err := env.Client.List(ctx, list); err != nil || len(list.Items) != 0 {
+		t.Errorf("after cleanup: %v, %d CNPs left", err, len(list.Items))
+	}
+}

@@ -1,6 +1,7 @@
 // Package testenv starts a real Kubernetes control plane for integration
 // tests, without Docker: etcd and kube-apiserver as built by `make tools`
-// (through controller-runtime's envtest), the CRDs of the Antrea type mirror,
+// (through controller-runtime's envtest), the CRDs of the Antrea type mirror
+// and the network-policy-api's ClusterNetworkPolicy CRD,
 // and optionally kwok, which turns Node objects into Ready fake nodes, runs
 // their pods (Running, with an IP) and serves exec by running the command on
 // this host. Tests that need it skip with one line when the tools are absent.
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -31,7 +33,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
+	"sigs.k8s.io/yaml"
+
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
+	"github.com/tierproof/tierproof/fixtures"
 )
 
 // Tools are the binaries `make tools` builds. The Makefile passes their paths
@@ -75,13 +82,16 @@ func find(env, pattern string) string {
 	return matches[len(matches)-1]
 }
 
-// Scheme knows the built-in kinds and the Antrea type mirror.
+// Scheme knows the built-in kinds, the Antrea type mirror and the
+// network-policy-api's ClusterNetworkPolicy.
 func Scheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, err
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, antreav1beta1.AddToScheme, npav1alpha2.Install, npav1beta1.Install} {
+		if err := add(s); err != nil {
+			return nil, err
+		}
 	}
-	return s, antreav1beta1.AddToScheme(s)
+	return s, nil
 }
 
 // Env is a running control plane.
@@ -134,8 +144,13 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cnpCRD := &apiextensionsv1.CustomResourceDefinition{}
+	if err := yaml.UnmarshalStrict(fixtures.ClusterNetworkPolicyCRD, cnpCRD); err != nil {
+		t.Fatalf("the ClusterNetworkPolicy CRD: %v", err)
+	}
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{crdDir()},
+		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{cnpCRD},
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
 	}
