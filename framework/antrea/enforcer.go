@@ -21,7 +21,11 @@ type Enforcer struct {
 	Manifests Manifests
 	// Statuses reads policies' realization; Install sets it from the cluster.
 	Statuses StatusGetter
-	manifest []byte
+	// ClusterNetworkPolicy enables Antrea's ClusterNetworkPolicy feature
+	// gate and installs the network-policy-api's CRD: the scenarios hold
+	// CNPs.
+	ClusterNetworkPolicy bool
+	manifest             []byte
 }
 
 // Name is Antrea and its version, on kind.
@@ -49,6 +53,12 @@ func (a *Enforcer) Prepare(ctx context.Context, env cluster.PrepareEnv) error {
 	if err != nil {
 		return err
 	}
+	if a.ClusterNetworkPolicy {
+		if manifest, err = EnableControllerGate(manifest, cnpGate); err != nil {
+			return err
+		}
+		env.Logf("Antrea: the %s feature gate is enabled in antrea-controller.conf (the scenarios hold ClusterNetworkPolicies)", cnpGate)
+	}
 	a.manifest = manifest
 	return nil
 }
@@ -59,6 +69,16 @@ func (a *Enforcer) Install(ctx context.Context, in cluster.Installation) error {
 		return fmt.Errorf("installing %s: Prepare did not run", a.Name())
 	}
 	in.Kind.Preload(ctx, kube.ManifestImages(a.manifest), in.Logf)
+	if a.ClusterNetworkPolicy {
+		// Before Antrea: its controller watches ClusterNetworkPolicies from
+		// the start once the gate is on.
+		if err := kube.InstallManifest(ctx, in.Client, "the ClusterNetworkPolicy CRD (network-policy-api, the pinned module's)", fixtures.ClusterNetworkPolicyCRD); err != nil {
+			return err
+		}
+		if err := kube.WaitReady(ctx, in.Getter, time.Second, time.Minute, kube.CRDEstablished(cnpCRD)); err != nil {
+			return err
+		}
+	}
 	if err := kube.InstallManifest(ctx, in.Client, "antrea.yml "+a.Version, a.manifest); err != nil {
 		return err
 	}
@@ -79,7 +99,12 @@ var readiness = []kube.Readiness{
 }
 
 // Enforced waits until Antrea has realized every Antrea policy's current
-// generation.
+// generation, and computed every ClusterNetworkPolicy's (all it reports of
+// one: see cnpStatus).
 func (a *Enforcer) Enforced(ctx context.Context, policies *policy.Set) error {
-	return WaitRealized(ctx, a.Statuses, policies.AntreaPolicyNames(), time.Second, 2*time.Minute)
+	names := policies.AntreaPolicyNames()
+	for _, p := range policies.UpstreamCNPs {
+		names = append(names, "CNP/"+p.Object.Name)
+	}
+	return WaitRealized(ctx, a.Statuses, names, time.Second, 2*time.Minute)
 }

@@ -55,7 +55,8 @@ func conditionMessages(conditions []antreav1beta1.NetworkPolicyCondition) string
 }
 
 // StatusGetter reads a policy's generation and status; name is
-// "ClusterNetworkPolicy/<name>" or "NetworkPolicy/<ns>/<name>".
+// "ClusterNetworkPolicy/<name>", "NetworkPolicy/<ns>/<name>" or, for the
+// network-policy-api's ClusterNetworkPolicy, "CNP/<name>" (see cnpStatus).
 type StatusGetter func(ctx context.Context, name string) (PolicyStatus, error)
 
 // WaitRealized polls until every named policy is realized, or fails at timeout
@@ -136,6 +137,8 @@ func PolicyStatuses(c client.Reader) StatusGetter {
 				return PolicyStatus{}, err
 			}
 			return PolicyStatus{Generation: p.Generation, Status: p.Status}, nil
+		case "CNP":
+			return cnpStatus(ctx, c, rest)
 		}
 		return PolicyStatus{}, fmt.Errorf("%q is not an Antrea policy (K8s NetworkPolicies have no status to wait for)", name)
 	}

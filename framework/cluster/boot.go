@@ -23,6 +23,8 @@ import (
 	"sigs.k8s.io/e2e-framework/klient"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+
 	antreav1beta1 "github.com/tierproof/tierproof/apis/antrea/v1beta1"
 	"github.com/tierproof/tierproof/framework/agentimage"
 	"github.com/tierproof/tierproof/framework/imagebuild"
@@ -437,11 +439,13 @@ func (e *Estate) startExternals(ctx context.Context, cs kubernetes.Interface, d 
 
 var registerAntrea sync.Once
 
-// registerAntreaTypes adds the Antrea type mirror to client-go's scheme, which
-// e2e-framework's klient uses, so typed Antrea objects work everywhere.
+// registerAntreaTypes adds the Antrea type mirror and the network-policy-api's
+// ClusterNetworkPolicy to client-go's scheme, which e2e-framework's klient
+// uses, so typed policy objects work everywhere.
 func registerAntreaTypes() {
 	registerAntrea.Do(func() {
 		// Registering known types into a scheme cannot fail.
 		_ = antreav1beta1.AddToScheme(clientgoscheme.Scheme)
+		_ = npav1alpha2.Install(clientgoscheme.Scheme)
 	})
 }

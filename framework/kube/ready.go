@@ -114,6 +114,25 @@ func APIServiceAvailable(name string) Readiness {
 	}}
 }
 
+// CRDEstablished is ready when the API server serves the CRD's kind.
+func CRDEstablished(name string) Readiness {
+	return Readiness{"crd " + name, func(ctx context.Context, g Getter) (bool, string) {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion("apiextensions.k8s.io/v1")
+		u.SetKind("CustomResourceDefinition")
+		if err := g.Get(ctx, name, "", u); err != nil {
+			return false, err.Error()
+		}
+		conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, c := range conditions {
+			if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+				return true, ""
+			}
+		}
+		return false, "not established yet"
+	}}
+}
+
 // StatefulSetReady is ready when the StatefulSet's replicas are updated and ready.
 func StatefulSetReady(namespace, name string) Readiness {
 	return Readiness{"statefulset " + namespace + "/" + name, func(ctx context.Context, g Getter) (bool, string) {

@@ -413,6 +413,24 @@ func (m Manifest) Render(values map[string]string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// HoldUpstreamCNPs says whether a stage of any of the scenarios applies a
+// network-policy-api ClusterNetworkPolicy (their templates filled in with
+// the offline values): Antrea's feature gate for them is then turned on.
+func HoldUpstreamCNPs(scenarios []*Scenario) (bool, error) {
+	for _, s := range scenarios {
+		sets, err := s.StagePolicies(s.ValuesFor(s.Topology))
+		if err != nil {
+			return false, err
+		}
+		for _, set := range sets {
+			if len(set.UpstreamCNPs) > 0 {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 // Policies returns what is applied once stage (an index) is: the manifests of
 // every stage up to it, rendered with values and decoded strictly. An object
 // a later stage applies again (same kind, namespace and name) replaces the

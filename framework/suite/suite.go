@@ -76,6 +76,9 @@ func SetUp(ctx context.Context, o *Options, scenarios []*scenario.Scenario, run,
 	if err != nil {
 		return nil, err
 	}
+	if opts.Antrea.ClusterNetworkPolicy, err = scenario.HoldUpstreamCNPs(scenarios); err != nil {
+		return nil, err
+	}
 	env.Cluster, err = dataplane.Open(ctx, opts)
 	return env, err
 }
