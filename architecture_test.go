@@ -31,7 +31,7 @@ var layers = []struct {
 	{"the data-plane layer", []string{"framework/dataplane"}},
 	{"the runner", []string{"framework/walkthrough"}},
 	{"the suite library", []string{"framework/suite"}},
-	{"commands and suites", []string{"cmd/tierproof", "cmd/tierproof-agent", "cmd/tierproof-pause", "hack/docker/runtime", "hack/estates", "suites/e2e", "suites/conformance", ""}},
+	{"commands and suites", []string{"cmd/tierproof", "cmd/tierproof-agent", "cmd/tierproof-pause", "hack/docker/runtime", "hack/estates", "suites/e2e", "suites/conformance", "suites/upstream", ""}},
 }
 
 // pure are the packages that decide and report verdicts: they read what

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/tierproof/tierproof/framework/topology"
@@ -88,7 +90,19 @@ func (e *Estate) Topology(l Layout) (*topology.Topology, error) {
 			// .0 and .1 of a node's range are its network and gateway.
 			ip := offset(podBase, nodeIndex[node], 2+next[node])
 			next[node]++
-			t.Pods = append(t.Pods, topology.Pod{Namespace: w.Namespace, Name: name, Labels: maps.Clone(w.Template.Labels),
+			labels := maps.Clone(w.Template.Labels)
+			if w.Kind == "StatefulSet" {
+				// The labels the StatefulSet controller gives each pod
+				// (setPodIdentity / initIdentity in Kubernetes'
+				// pkg/controller/statefulset/stateful_set_utils.go):
+				// policies select single replicas by them.
+				if labels == nil {
+					labels = map[string]string{}
+				}
+				labels[appsv1.StatefulSetPodNameLabel] = name
+				labels[appsv1.PodIndexLabel] = strconv.Itoa(r)
+			}
+			t.Pods = append(t.Pods, topology.Pod{Namespace: w.Namespace, Name: name, Labels: labels,
 				IP: ip.String(), Node: node, ServiceAccount: serviceAccount(w.Template.Spec), Ports: ports(w.Template.Spec)})
 		}
 	}
