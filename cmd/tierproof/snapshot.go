@@ -19,7 +19,8 @@ func newSnapshotCommand() *cobra.Command {
 		Long: `snapshot reads a live cluster — namespaces, running pods (labels, named ports,
 addresses, nodes, service accounts), nodes, and the policies that decide flows
 (ClusterNetworkPolicies, Antrea NetworkPolicies, Tiers but Antrea's own,
-ClusterGroups, Groups, Kubernetes NetworkPolicies) — and writes them to
+ClusterGroups, Groups, Kubernetes NetworkPolicies, the network-policy-api's
+ClusterNetworkPolicies) — and writes them to
 DIR/topology.yaml and DIR/policies.yaml. It cannot change the cluster: its client
 refuses every request but a read before it is sent.`,
 		Example: `  tierproof snapshot --kubeconfig ~/.kube/config --out /tmp/prod-snapshot

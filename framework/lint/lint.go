@@ -1,8 +1,10 @@
 // Package lint finds policy mistakes that apply cleanly but do not do what
 // their author meant: selectors that exclude nothing, rules an earlier tier
 // always decides for them, baseline rules K8s isolation never lets run,
-// policies that apply to nobody, references to missing Tiers and Groups, and
-// DNS cut off by a drop-all. Findings are judged on a topology, with the
+// policies that apply to nobody, references to missing Tiers and Groups, DNS
+// cut off by a drop-all, and where Antrea's placement of the network-policy-api's
+// ClusterNetworkPolicy tiers surprises (an Admin Pass skipping Antrea tiers, an
+// Admin rule a Platform-tier policy shadows, a Tier at the reserved 220). Findings are judged on a topology, with the
 // expected model.
 package lint
 

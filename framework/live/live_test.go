@@ -107,14 +107,7 @@ func TestSnapshotOfARealAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	snap, err := live.Read(ctx, env.Config, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "snapshot")
-	if err := snap.Write(dir); err != nil {
-		t.Fatal(err)
-	}
+	snap, dir, topo, set := snapshotAndLoad(t, env)
 	text, err := os.ReadFile(filepath.Join(dir, live.PoliciesFile))
 	if err != nil {
 		t.Fatal(err)
@@ -126,14 +119,6 @@ func TestSnapshotOfARealAPIServer(t *testing.T) {
 	}
 	if !strings.Contains(string(text), "owner: data-team") {
 		t.Errorf("policies.yaml lost an annotation of the user's:\n%s", text)
-	}
-	topo, err := topology.Load(filepath.Join(dir, live.TopologyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := policy.Load(ctx, filepath.Join(dir, live.PoliciesFile))
-	if err != nil {
-		t.Fatal(err)
 	}
 	if len(set.ClusterNetworkPolicies) != 1 || len(set.NetworkPolicies) != 1 || len(set.Tiers) != 1 || len(set.ClusterGroups) != 1 ||
 		len(set.Groups) != 1 || len(set.K8sNetworkPolicies) != 1 {
@@ -173,6 +158,30 @@ func TestSnapshotOfARealAPIServer(t *testing.T) {
 	if err := snap.Write(dir); err == nil || !strings.Contains(err.Error(), "is not empty") {
 		t.Errorf("a second snapshot into the same directory: %v", err)
 	}
+}
+
+// snapshotAndLoad snapshots env's cluster into a directory and reads the
+// topology and policies back from the files, as a user's next command would.
+func snapshotAndLoad(t *testing.T, env *testenv.Env) (*live.Snapshot, string, *topology.Topology, *policy.Set) {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := live.Read(ctx, env.Config, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "snapshot")
+	if err := snap.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.Load(filepath.Join(dir, live.TopologyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.Load(ctx, filepath.Join(dir, live.PoliciesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, dir, topo, set
 }
 
 // The client a snapshot reads through refuses every write before it is
@@ -289,22 +298,7 @@ spec: {tier: Admin, priority: 1, subject: {namespaces: {}}, ingress: [{action: D
 		t.Errorf("the CRD's CEL rule did not refuse a reversed range: %v", err)
 	}
 
-	snap, err := live.Read(ctx, env.Config, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "snapshot")
-	if err := snap.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	topo, err := topology.Load(filepath.Join(dir, live.TopologyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := policy.Load(ctx, filepath.Join(dir, live.PoliciesFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, topo, back := snapshotAndLoad(t, env)
 	if len(back.UpstreamCNPs) != 2 {
 		t.Fatalf("%d CNPs read back, want 2", len(back.UpstreamCNPs))
 	}

@@ -17,11 +17,12 @@ import (
 
 // Policies reads every policy object of the cluster that decides flows —
 // ClusterNetworkPolicies, Antrea NetworkPolicies, Tiers other than Antrea's
-// own, ClusterGroups, Groups and Kubernetes NetworkPolicies — as manifests:
+// own, ClusterGroups, Groups, Kubernetes NetworkPolicies and the
+// network-policy-api's ClusterNetworkPolicies — as manifests:
 // status, managed fields and what the API server sets left out. With
 // namespaces, namespaced objects of other namespaces are left out too.
 // A kind the API server does not serve (Antrea's, on a cluster without
-// Antrea) is left out with a note.
+// Antrea; CNPs without their CRD) is left out with a note.
 func Policies(ctx context.Context, c client.Reader, namespaces []string) (objects []*unstructured.Unstructured, notes []string, err error) {
 	scheme := policy.Scheme()
 	for _, k := range policy.Kinds {
