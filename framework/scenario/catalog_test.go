@@ -160,3 +160,43 @@ func TestCatalogErrorsNameFileCaseAndField(t *testing.T) {
 		t.Errorf("duplicate case: %v", err)
 	}
 }
+
+// A catalog holding ClusterNetworkPolicies turns Antrea's gate on for its
+// whole run; a Tier at 220 in any of its cases — another case than the CNPs'
+// — is then refused up front, naming the file and the Tier.
+func TestAClusterNetworkPolicyGateRun(t *testing.T) {
+	c, err := scenario.LoadCatalog("../../scenarios/conformance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, err := scenario.HoldUpstreamCNPs(c.Cases); !held || err != nil {
+		t.Errorf("the conformance catalog: %v, %v; want it to hold CNPs and no Tier at 220", held, err)
+	}
+	const cnpCase = `feature: cnp
+topology: topologies/conformance.yaml
+probes: [tcp/80]
+cases:
+  - name: a-cnp
+    stages:
+      - name: apply
+        objects:
+          - {apiVersion: policy.networking.k8s.io/v1alpha2, kind: ClusterNetworkPolicy, metadata: {name: deny},
+             spec: {tier: Admin, priority: 1, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}}
+  - name: a-tier
+    stages:
+      - name: apply
+        objects:
+          - {apiVersion: crd.antrea.io/v1beta1, kind: Tier, metadata: {name: at-220}, spec: {priority: 220}}
+`
+	c, err = scenario.LoadCatalog(writeCatalog(t, map[string]string{"cnp.yaml": cnpCase}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scenario.HoldUpstreamCNPs(c.Cases); err == nil || !strings.Contains(err.Error(), "Tier/at-220: spec.priority: Invalid value: 220: reserved by Antrea 2.7 for the ClusterNetworkPolicy Admin tier") ||
+		!strings.Contains(err.Error(), "cnp.yaml") {
+		t.Errorf("a Tier at 220 beside CNPs: %v", err)
+	}
+	if held, err := scenario.HoldUpstreamCNPs(c.Cases[1:]); held || err != nil {
+		t.Errorf("the Tier alone: %v, %v", held, err)
+	}
+}

@@ -415,20 +415,31 @@ func (m Manifest) Render(values map[string]string) ([]byte, error) {
 
 // HoldUpstreamCNPs says whether a stage of any of the scenarios applies a
 // network-policy-api ClusterNetworkPolicy (their templates filled in with
-// the offline values): Antrea's feature gate for them is then turned on.
+// the offline values): Antrea's feature gate for them is then turned on for
+// the whole run, and a Tier at the CNP Admin tier's priority anywhere in it
+// is refused up front (Antrea's webhook would refuse it mid-run).
 func HoldUpstreamCNPs(scenarios []*Scenario) (bool, error) {
+	held := false
+	var tiers []string
 	for _, s := range scenarios {
 		sets, err := s.StagePolicies(s.ValuesFor(s.Topology))
 		if err != nil {
 			return false, err
 		}
 		for _, set := range sets {
-			if len(set.UpstreamCNPs) > 0 {
-				return true, nil
+			held = held || len(set.UpstreamCNPs) > 0
+			for _, t := range set.Tiers {
+				if t.Object.Spec.Priority == model.CNPAdminTierPriority {
+					tiers = append(tiers, fmt.Sprintf("%s: Tier/%s: spec.priority: Invalid value: %d", t.Source, t.Object.Name, model.CNPAdminTierPriority))
+				}
 			}
 		}
 	}
-	return false, nil
+	if held && len(tiers) > 0 {
+		slices.Sort(tiers)
+		return true, fmt.Errorf("%s: reserved by Antrea 2.7 for the ClusterNetworkPolicy Admin tier, and these scenarios hold ClusterNetworkPolicies, so the run turns its gate on; choose another priority", strings.Join(slices.Compact(tiers), "; "))
+	}
+	return held, nil
 }
 
 // Policies returns what is applied once stage (an index) is: the manifests of
