@@ -25,7 +25,7 @@ var layers = []struct {
 	{"policies and estates", []string{"framework/policy", "framework/estate"}},
 	{"fixtures", []string{"fixtures"}},
 	{"model and scenarios", []string{"framework/model", "framework/scenario", "framework/lint", "framework/diff"}},
-	{"probes, comparison and reports", []string{"framework/probe", "framework/matrix", "framework/report"}},
+	{"probes, comparison and reports", []string{"framework/probe", "framework/toolprobe", "framework/matrix", "framework/report"}},
 	{"data-plane parts", []string{"framework/kube", "framework/live", "framework/hostload", "framework/netlab", "framework/agentimage", "framework/nodeimage", "framework/testenv"}},
 	{"data planes", []string{"framework/cluster", "framework/antrea", "framework/kuberouter"}},
 	{"the data-plane layer", []string{"framework/dataplane"}},
@@ -36,7 +36,7 @@ var layers = []struct {
 
 // pure are the packages that decide and report verdicts: they read what
 // they are handed and talk to no cluster, kind or Docker.
-var pure = []string{"framework/model", "framework/policy", "framework/estate", "framework/diff", "framework/topology", "framework/scenario", "framework/lint", "framework/probe", "framework/matrix", "framework/report"}
+var pure = []string{"framework/model", "framework/policy", "framework/estate", "framework/diff", "framework/topology", "framework/scenario", "framework/lint", "framework/probe", "framework/toolprobe", "framework/matrix", "framework/report"}
 
 var clusterClients = []string{"k8s.io/client-go", "sigs.k8s.io/controller-runtime", "sigs.k8s.io/kind", "sigs.k8s.io/e2e-framework"}
 

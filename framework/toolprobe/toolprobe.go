@@ -1,0 +1,250 @@
+// Package toolprobe probes flows with the tools a container already has —
+// ping, curl, nc in its OpenBSD, traditional and BusyBox variants, bash's
+// /dev/tcp — for clusters whose images tierproof may not change: which tools
+// a container has (one detection per container), which tool a flow gets, the
+// one shell script per source that runs a source's flows at once, and what
+// each tool's exit status and message mean. Every meaning is taken from the
+// tools' real outputs, recorded by hack/toolprobe/record (testdata/recorded).
+package toolprobe
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/tierproof/tierproof/framework/model"
+)
+
+// Tool is one tool variant.
+type Tool string
+
+// The tools, best first within a protocol.
+const (
+	PingIPutils   Tool = "ping-iputils"
+	PingBusyBox   Tool = "busybox-ping"
+	NcOpenBSD     Tool = "nc-openbsd"
+	Curl          Tool = "curl"
+	NcTraditional Tool = "nc-traditional"
+	NcBusyBox     Tool = "busybox-nc"
+	BashDevTCP    Tool = "bash-dev-tcp"
+)
+
+// preference is the order tools are chosen in, per protocol.
+var preference = map[model.Protocol][]Tool{
+	model.ICMP: {PingIPutils, PingBusyBox},
+	model.TCP:  {NcOpenBSD, Curl, NcTraditional, NcBusyBox, BashDevTCP},
+}
+
+// Kit is what one container has, and the command word each tool is run by
+// ("nc", or "busybox nc" where only BusyBox's applet is there).
+type Kit map[Tool]string
+
+// DetectScript, run once in a container by /bin/sh, prints one line
+// "<tool> <command>" per tool it finds. It reads versions the way the tools
+// print them (testdata/recorded/versions.txt).
+const DetectScript = `has() { command -v "$1" >/dev/null 2>&1; }
+if has ping; then
+  v=$(ping -V 2>&1)
+  case "$v" in *iputils*) echo "ping-iputils ping";; esac
+  case "$(ping 2>&1)" in *BusyBox*) echo "busybox-ping ping";; esac
+fi
+if has nc; then
+  h=$(nc -h 2>&1)
+  case "$h" in *OpenBSD*) echo "nc-openbsd nc";; *"[v1.10"*) echo "nc-traditional nc";; *BusyBox*) echo "busybox-nc nc";; esac
+fi
+if has busybox; then
+  busybox --list 2>/dev/null | busybox grep -qx ping && echo "busybox-ping busybox ping"
+  busybox --list 2>/dev/null | busybox grep -qx nc && echo "busybox-nc busybox nc"
+fi
+has curl && echo "curl curl"
+has bash && has timeout && echo "bash-dev-tcp bash"
+true
+`
+
+// ParseKit reads DetectScript's output; the first command found for a tool
+// is kept.
+func ParseKit(out string) Kit {
+	kit := Kit{}
+	for _, line := range strings.Split(out, "\n") {
+		tool, command, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		if _, seen := kit[Tool(tool)]; !seen {
+			kit[Tool(tool)] = command
+		}
+	}
+	return kit
+}
+
+// Choose picks the tool that probes p best in kit, or says why none can.
+// UDP is never chosen: a datagram no one answers looks the same whether a
+// policy dropped it or the server ignored it.
+func Choose(kit Kit, p model.Probe) (Tool, error) {
+	if p.SourcePort != 0 {
+		return "", fmt.Errorf("%s pins a client port, which none of these tools can be told to use the same way", p)
+	}
+	tools, ok := preference[p.Protocol]
+	if !ok {
+		return "", fmt.Errorf("no tool can tell a %s drop from a server that does not answer", p.Protocol)
+	}
+	for _, t := range tools {
+		if _, ok := kit[t]; ok {
+			return t, nil
+		}
+	}
+	var names []string
+	for _, t := range tools {
+		names = append(names, string(t))
+	}
+	return "", fmt.Errorf("the container has none of %s for %s", strings.Join(names, ", "), p.Protocol)
+}
+
+// TellsDropFromReject says whether the tool's output tells a silent drop
+// from a rejection. BusyBox's ping does not: it prints 100% packet loss for
+// both (testdata/recorded/busybox-ping).
+func TellsDropFromReject(t Tool) bool { return t != PingBusyBox }
+
+// deadline is each tool's wait, in seconds. Tools that connect blocking (the
+// traditional and BusyBox nc, bash) hear an ICMP rejection only at the
+// SYN's first retransmission, one second in (recorded with 1 s, they report
+// it as a timeout), so they wait 3.
+var deadline = map[Tool]string{PingIPutils: "1", PingBusyBox: "1", NcOpenBSD: "1", Curl: "1", NcTraditional: "3", NcBusyBox: "3", BashDevTCP: "3"}
+
+// Command is the shell command that probes ip:port (port unused for ping)
+// with tool, as recorded by hack/toolprobe/record.
+func Command(kit Kit, tool Tool, ip string, port int32) string {
+	word, w, p := kit[tool], deadline[tool], strconv.Itoa(int(port))
+	switch tool {
+	case PingIPutils:
+		return word + " -n -c 1 -W " + w + " " + ip
+	case PingBusyBox:
+		return word + " -c 1 -W " + w + " " + ip
+	case NcOpenBSD:
+		return word + " -v -z -w " + w + " " + ip + " " + p
+	case NcTraditional:
+		return word + " -v -n -z -w " + w + " " + ip + " " + p
+	case NcBusyBox:
+		return word + " -w " + w + " " + ip + " " + p + " </dev/null"
+	case Curl:
+		return word + ` -sS -o /dev/null --connect-timeout ` + w + ` -m 2 -w "time_connect=%{time_connect}\n" http://` + ip + ":" + p + "/"
+	case BashDevTCP:
+		return "timeout " + w + " " + word + ` -c "exec 3<>/dev/tcp/` + ip + "/" + p + `"`
+	}
+	return ""
+}
+
+// Job is one flow of a source's script.
+type Job struct {
+	Tool    Tool
+	Command string
+}
+
+// marker starts each job's line in the script's output.
+const marker = "@tierproof-tool"
+
+// Script runs a source's jobs at once and prints one line per job: marker,
+// index, exit status, and the tool's output with its lines joined. A job's
+// line is written by one printf, shorter than a pipe's atomic write, so
+// lines of jobs that end together do not interleave.
+func Script(jobs []Job) string {
+	var b strings.Builder
+	for i, j := range jobs {
+		fmt.Fprintf(&b, "( o=$({ %s; } 2>&1); r=$?; printf '%s %d %%s %%s\\n' \"$r\" \"$(printf '%%s' \"$o\" | tr '\\n' ' ' | cut -c1-400)\" ) &\n", j.Command, marker, i)
+	}
+	b.WriteString("wait\n")
+	return b.String()
+}
+
+// Output is what one job printed.
+type Output struct {
+	Exit int
+	Text string // stdout and stderr, lines joined by spaces
+}
+
+var line = regexp.MustCompile(`^` + marker + ` (\d+) (\d+) ?(.*)$`)
+
+// ParseScript reads Script's output: each job's output by index; a job with
+// no line (its shell was killed) is missing.
+func ParseScript(out string) map[int]Output {
+	got := map[int]Output{}
+	for _, l := range strings.Split(out, "\n") {
+		m := line.FindStringSubmatch(strings.TrimRight(l, "\r"))
+		if m == nil {
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		rc, _ := strconv.Atoi(m[2])
+		got[i] = Output{Exit: rc, Text: strings.TrimSpace(m[3])}
+	}
+	return got
+}
+
+// Verdict is what a tool's output says of a flow.
+type Verdict uint8
+
+// The classifications. Denied is a Drop or a Reject that the tool cannot
+// tell apart; Unknown is an output no rule here explains.
+const (
+	Unknown Verdict = iota
+	Allow
+	Drop
+	Reject
+	Denied
+)
+
+var verdictNames = [...]string{Unknown: "Unknown", Allow: "Allow", Drop: "Drop", Reject: "Reject", Denied: "Drop or Reject"}
+
+func (v Verdict) String() string { return verdictNames[v] }
+
+var (
+	refused     = regexp.MustCompile(`Connection refused|No route to host`)
+	icmpRejects = regexp.MustCompile(`Packet filtered|Prohibited|Port Unreachable`)
+	curlConnect = regexp.MustCompile(`time_connect=(\d+\.\d+)`)
+)
+
+// Classify says what o, printed by tool, means. The rules are the recorded
+// outputs' (testdata/recorded/<tool>/<outcome>.txt; the README's table).
+func Classify(tool Tool, o Output) Verdict {
+	switch tool {
+	case PingIPutils:
+		switch {
+		case o.Exit == 0:
+			return Allow
+		case icmpRejects.MatchString(o.Text):
+			return Reject
+		case strings.Contains(o.Text, "100% packet loss") && !strings.Contains(o.Text, "errors"):
+			return Drop
+		}
+	case PingBusyBox:
+		switch {
+		case o.Exit == 0:
+			return Allow
+		case strings.Contains(o.Text, "100% packet loss"):
+			return Denied
+		}
+	case NcOpenBSD, NcTraditional, NcBusyBox, BashDevTCP:
+		switch {
+		case o.Exit == 0:
+			return Allow
+		case refused.MatchString(o.Text):
+			return Reject
+		case strings.Contains(o.Text, "timed out") || (tool == BashDevTCP && o.Exit == 124):
+			return Drop
+		}
+	case Curl:
+		if m := curlConnect.FindStringSubmatch(o.Text); m != nil {
+			if t, err := strconv.ParseFloat(m[1], 64); err == nil && t > 0 {
+				return Allow // connected; what the server then said does not matter
+			}
+		}
+		switch o.Exit {
+		case 7:
+			return Reject
+		case 28:
+			return Drop
+		}
+	}
+	return Unknown
+}
