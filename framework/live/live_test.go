@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -326,5 +327,47 @@ spec: {tier: Admin, priority: 1, subject: {namespaces: {}}, ingress: [{action: D
 	list.SetKind("ClusterNetworkPolicyList")
 	if err := env.Client.List(ctx, list); err != nil || len(list.Items) != 0 {
 		t.Errorf("after cleanup: %v, %d CNPs left", err, len(list.Items))
+	}
+}
+
+// An exec is no read, though its WebSocket form is a GET: the snapshot's
+// client refuses it before it is sent; the audit's, which holds the
+// pods/exec permit, runs it (kwok runs the command on this host), and still
+// refuses every other write.
+func TestExecNeedsItsPermit(t *testing.T) {
+	env := testenv.Start(t, testenv.Options{KwokNodes: []string{"kwok-worker"}})
+	ctx := context.Background()
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default"},
+		Spec: corev1.PodSpec{NodeName: "kwok-worker", Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
+	if _, err := env.Clientset.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kube.WaitPodsReady(ctx, env.Clientset, []string{"default"}, 100*time.Millisecond, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	execIn := func(cfg *rest.Config) (string, error) {
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := kube.NewPodExecutor(cfg, cs, "c").Exec(ctx, "default/p", []string{"echo", "ran"}, nil)
+		return string(out), err
+	}
+	if out, err := execIn(live.ReadOnly(env.Config)); err == nil || !strings.Contains(err.Error(), "read-only: refused GET /api/v1/namespaces/default/pods/p/exec") {
+		t.Errorf("exec through the snapshot's client: %q, %v", out, err)
+	}
+	audit := live.ReadOnly(env.Config, live.PodsExec)
+	if out, err := execIn(audit); err != nil || strings.TrimSpace(out) != "ran" {
+		t.Errorf("exec through the audit's client: %q, %v", out, err)
+	}
+	cs, err := kubernetes.NewForConfig(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.CoreV1().Pods("default").Delete(ctx, "p", metav1.DeleteOptions{}); err == nil || !strings.Contains(err.Error(), "read-only: refused DELETE") {
+		t.Errorf("a delete through the audit's client: %v", err)
+	}
+	if _, err := cs.CoreV1().Pods("default").Get(ctx, "p", metav1.GetOptions{}); err != nil {
+		t.Errorf("the pod after a refused delete: %v", err)
 	}
 }
