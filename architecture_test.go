@@ -29,7 +29,7 @@ var layers = []struct {
 	{"data-plane parts", []string{"framework/kube", "framework/live", "framework/hostload", "framework/netlab", "framework/agentimage", "framework/nodeimage", "framework/testenv"}},
 	{"data planes", []string{"framework/cluster", "framework/antrea", "framework/kuberouter"}},
 	{"the data-plane layer", []string{"framework/dataplane"}},
-	{"the runner", []string{"framework/walkthrough"}},
+	{"the runner", []string{"framework/walkthrough", "framework/audit"}},
 	{"the suite library", []string{"framework/suite"}},
 	{"commands and suites", []string{"cmd/tierproof", "cmd/tierproof-agent", "cmd/tierproof-pause", "hack/docker/runtime", "hack/estates", "suites/e2e", "suites/conformance", "suites/upstream", ""}},
 }

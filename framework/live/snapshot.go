@@ -77,17 +77,11 @@ func (s *Snapshot) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	var policies bytes.Buffer
-	policies.WriteString("# Policies read from a live cluster by tierproof snapshot (status and server-set fields left out).\n")
-	for _, p := range s.Policies {
-		data, err := yaml.Marshal(p.Object)
-		if err != nil {
-			return err
-		}
-		policies.WriteString("---\n")
-		policies.Write(data)
+	policies, err := s.policiesYAML()
+	if err != nil {
+		return err
 	}
-	for name, data := range map[string][]byte{TopologyFile: topo, PoliciesFile: policies.Bytes()} {
+	for name, data := range map[string][]byte{TopologyFile: topo, PoliciesFile: policies} {
 		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return err
@@ -98,4 +92,33 @@ func (s *Snapshot) Write(dir string) error {
 		}
 	}
 	return nil
+}
+
+// policiesYAML is the policies as the manifests a user would write.
+func (s *Snapshot) policiesYAML() ([]byte, error) {
+	var policies bytes.Buffer
+	policies.WriteString("# Policies read from a live cluster by tierproof snapshot (status and server-set fields left out).\n")
+	for _, p := range s.Policies {
+		data, err := yaml.Marshal(p.Object)
+		if err != nil {
+			return nil, err
+		}
+		policies.WriteString("---\n")
+		policies.Write(data)
+	}
+	return policies.Bytes(), nil
+}
+
+// PolicySet reads the policies as tierproof reads a policies.yaml the
+// snapshot wrote: strictly, every problem naming the object.
+func (s *Snapshot) PolicySet() (*policy.Set, error) {
+	data, err := s.policiesYAML()
+	if err != nil {
+		return nil, err
+	}
+	objects, err := policy.Decode("the cluster's policies", data)
+	if err != nil {
+		return nil, err
+	}
+	return policy.NewSet(objects)
 }

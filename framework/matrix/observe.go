@@ -31,8 +31,15 @@ func (c Cell) Observed() probe.Verdict {
 	return c.Attempts[len(c.Attempts)-1].Verdict
 }
 
-// Matches says whether the data plane did what the model expects.
-func (c Cell) Matches() bool { return c.Observed() == probe.FromModel(c.Expected.Verdict) }
+// Matches says whether the data plane did what the model expects; a Denied
+// observation matches either denial.
+func (c Cell) Matches() bool {
+	observed := c.Observed()
+	if observed == probe.Denied {
+		return c.Expected.Verdict != model.Allow
+	}
+	return observed == probe.FromModel(c.Expected.Verdict)
+}
 
 // MatchedOnRetry flags a cell that matched only after a first attempt did not:
 // it passes, but never silently.

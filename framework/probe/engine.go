@@ -40,11 +40,14 @@ func (f Flow) String() string { return f.From + " → " + f.To + " " + f.Probe.S
 // Verdict is what a probe observed.
 type Verdict string
 
-// Observed verdicts; Error means the probe itself failed and says nothing of policy.
+// Observed verdicts; Error means the probe itself failed and says nothing of
+// policy. Denied is a Drop or a Reject from a prober that cannot tell them
+// apart (BusyBox's ping, in an audit with the pods' own tools).
 const (
 	Allow  Verdict = "Allow"
 	Drop   Verdict = "Drop"
 	Reject Verdict = "Reject"
+	Denied Verdict = "Denied"
 	Error  Verdict = "Error"
 )
 

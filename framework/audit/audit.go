@@ -1,0 +1,358 @@
+// Package audit checks a live cluster against its own policies without
+// changing it: a read-only snapshot, the model's matrix, the flows probed from
+// inside the source pods with the tools their images already have
+// (framework/toolprobe), and the comparison. Its client refuses every write
+// but a pod's exec (live.ReadOnly with live.PodsExec).
+package audit
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/tierproof/tierproof/framework/kube"
+	"github.com/tierproof/tierproof/framework/live"
+	"github.com/tierproof/tierproof/framework/matrix"
+	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/toolprobe"
+	"github.com/tierproof/tierproof/framework/topology"
+)
+
+// Options say what to audit and how.
+type Options struct {
+	// Config reaches the cluster; the audit only ever uses it read-only,
+	// with exec into pods.
+	Config     *rest.Config
+	Namespaces []string // the source and destination pods' namespaces; none: all
+	// Probes are the probes to judge; none: ICMP and every TCP port a pod
+	// of the audited namespaces declares.
+	Probes    []model.Probe
+	Semantics model.Semantics
+	// MaxFlows caps the flows probed (0: all) with a sample that still holds
+	// a flow of every rule that decides one, even where those are more.
+	MaxFlows           int
+	MaxConcurrentExecs int // 0: 8
+	// Probe is false for a dry run: the snapshot, the model and the choice
+	// of tools, no probe sent.
+	Probe bool
+	Logf  func(format string, args ...any)
+}
+
+// NotProbed is a flow the audit judged but could not probe, and why.
+type NotProbed struct {
+	Flow probe.Flow
+	Why  string
+}
+
+// Result is an audit's outcome.
+type Result struct {
+	Snapshot *live.Snapshot
+	Matrix   *matrix.Matrix
+	// Flows is every flow between the audited pods the probes cover (a
+	// destination serving the port); Sampled those chosen to probe.
+	Flows, Sampled int
+	Probed         []probe.Observation
+	NotProbed      []NotProbed
+	Execs          int
+	Took           time.Duration
+}
+
+// Mismatches are the probed cells whose verdict differs from the model's.
+func (r *Result) Mismatches() []matrix.Cell { return r.Matrix.Mismatches() }
+
+// Run audits the cluster.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	snap, err := live.Read(ctx, o.Config, o.Namespaces)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cluster: %w", err)
+	}
+	for _, n := range snap.Notes {
+		logf("%s", n)
+	}
+	set, err := snap.PolicySet()
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.CompileContext(ctx, snap.Topology, set, o.Semantics)
+	if err != nil {
+		return nil, fmt.Errorf("the cluster's policies: %w", err)
+	}
+	probes := o.Probes
+	if len(probes) == 0 {
+		probes = declaredProbes(snap.Topology)
+	}
+	x, err := matrix.ExpectedContext(ctx, m, probes)
+	if err != nil {
+		return nil, err
+	}
+	flows := candidateFlows(snap.Topology, probes)
+	sampled := sample(flows, x, o.MaxFlows)
+	logf("%d pods, %d policies, %d probes: %d flows between pods that serve the port; %d to probe", len(snap.Topology.Pods), len(snap.Policies), len(probes), len(flows), len(sampled))
+	r := &Result{Snapshot: snap, Matrix: x, Flows: len(flows), Sampled: len(sampled)}
+	if err := probeFlows(ctx, o, snap.Topology, sampled, r, logf); err != nil {
+		return nil, err
+	}
+	if err := x.Observe(r.Probed); err != nil {
+		return nil, err
+	}
+	r.Took = time.Since(start)
+	return r, nil
+}
+
+// declaredProbes are ICMP and every TCP port a pod declares, in port order.
+func declaredProbes(t *topology.Topology) []model.Probe {
+	ports := map[int32]bool{}
+	for _, p := range t.Pods {
+		for _, cp := range p.Ports {
+			if cp.Protocol == "" || cp.Protocol == corev1.ProtocolTCP {
+				ports[cp.Port] = true
+			}
+		}
+	}
+	probes := []model.Probe{{Protocol: model.ICMP}}
+	for _, port := range slices.Sorted(func(yield func(int32) bool) {
+		for p := range ports {
+			if !yield(p) {
+				return
+			}
+		}
+	}) {
+		probes = append(probes, model.Probe{Protocol: model.TCP, Port: port})
+	}
+	return probes
+}
+
+// serves says whether pod answers p: ICMP always, a port only when declared.
+func serves(pod topology.Pod, p model.Probe) bool {
+	if p.Protocol == model.ICMP {
+		return true
+	}
+	for _, cp := range pod.Ports {
+		protocol := model.ProtocolOf(cmp.Or(cp.Protocol, corev1.ProtocolTCP))
+		if cp.Port == p.Port && protocol == p.Protocol {
+			return true
+		}
+	}
+	return false
+}
+
+// candidateFlows are the flows between two different pods whose destination
+// serves the probe: a refusal then is the policy's, not a closed port's.
+func candidateFlows(t *topology.Topology, probes []model.Probe) []probe.Flow {
+	var flows []probe.Flow
+	for _, p := range probes {
+		for _, from := range t.Pods {
+			for _, to := range t.Pods {
+				if from.EndpointName() != to.EndpointName() && serves(to, p) {
+					flows = append(flows, probe.Flow{From: from.EndpointName(), To: to.EndpointName(), ToIP: to.IP, Probe: p})
+				}
+			}
+		}
+	}
+	return flows
+}
+
+// sample keeps at most max flows: first one flow of every rule that decides
+// some flow (either side), then the rest in an order fixed by each flow's
+// name, so the same cluster gives the same sample.
+func sample(flows []probe.Flow, x *matrix.Matrix, max int) []probe.Flow {
+	if max <= 0 || len(flows) <= max {
+		return flows
+	}
+	key := func(f probe.Flow) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(f.String()))
+		return h.Sum64()
+	}
+	ordered := slices.Clone(flows)
+	sort.SliceStable(ordered, func(i, j int) bool { return key(ordered[i]) < key(ordered[j]) })
+	decided := map[*model.RuleInfo]bool{}
+	chosen := map[int]bool{}
+	var out []probe.Flow
+	for i, f := range ordered {
+		r := expected(x, f)
+		for _, rule := range []*model.RuleInfo{r.Egress.Rule, r.Ingress.Rule} {
+			if rule != nil && !decided[rule] {
+				decided[rule] = true
+				if !chosen[i] {
+					chosen[i] = true
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	for i, f := range ordered {
+		if len(out) >= max {
+			break
+		}
+		if !chosen[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func expected(x *matrix.Matrix, f probe.Flow) model.Result {
+	from, to := slices.Index(x.Endpoints, f.From), slices.Index(x.Endpoints, f.To)
+	pi := slices.Index(x.Probes, f.Probe)
+	return x.Expected(pi, from, to)
+}
+
+// probeFlows probes each source's flows with one exec of a toolprobe script,
+// after one exec per container to find its tools.
+func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []probe.Flow, r *Result, logf func(string, ...any)) error {
+	cfg := kube.WithProbingRateLimits(live.ReadOnly(o.Config, live.PodsExec))
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	bySource := map[string][]probe.Flow{}
+	var sources []string
+	for _, f := range flows {
+		if bySource[f.From] == nil {
+			sources = append(sources, f.From)
+		}
+		bySource[f.From] = append(bySource[f.From], f)
+	}
+	pods := map[string]topology.Pod{}
+	for _, p := range t.Pods {
+		pods[p.EndpointName()] = p
+	}
+	limit := cmp.Or(o.MaxConcurrentExecs, 8)
+	sem := make(chan struct{}, limit)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, src := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			observed, notProbed, execs := probeSource(ctx, o, cfg, cs, sem, pods[src], bySource[src])
+			mu.Lock()
+			defer mu.Unlock()
+			r.Probed = append(r.Probed, observed...)
+			r.NotProbed = append(r.NotProbed, notProbed...)
+			r.Execs += execs
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sort.Slice(r.NotProbed, func(i, j int) bool { return r.NotProbed[i].Flow.String() < r.NotProbed[j].Flow.String() })
+	logf("probed %d flows in %d execs; %d not probed", len(r.Probed), r.Execs, len(r.NotProbed))
+	return nil
+}
+
+func probeSource(ctx context.Context, o Options, cfg *rest.Config, cs kubernetes.Interface, sem chan struct{}, pod topology.Pod, flows []probe.Flow) (observed []probe.Observation, notProbed []NotProbed, execs int) {
+	skip := func(why string) {
+		for _, f := range flows {
+			notProbed = append(notProbed, NotProbed{f, why})
+		}
+	}
+	name := cmp.Or(pod.PodName, pod.Name)
+	endpoint := pod.Namespace + "/" + name
+	running, err := cs.CoreV1().Pods(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		skip("reading the source pod: " + err.Error())
+		return
+	}
+	exec := func(container, script string) (string, error) {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		execs++
+		xctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		out, stderr, err := kube.NewPodExecutor(cfg, cs, container).Exec(xctx, endpoint, []string{"/bin/sh", "-c", script}, nil)
+		if err != nil {
+			return string(out), fmt.Errorf("%w: %s", err, strings.TrimSpace(string(stderr)))
+		}
+		return string(out), nil
+	}
+	// The first container with a tool for each flow's protocol runs them.
+	var container string
+	var kit toolprobe.Kit
+	for _, c := range running.Spec.Containers {
+		if !o.Probe {
+			break
+		}
+		out, err := exec(c.Name, toolprobe.DetectScript)
+		if err != nil {
+			continue // no shell in this container
+		}
+		if k := toolprobe.ParseKit(out); len(k) > len(kit) {
+			container, kit = c.Name, k
+		}
+	}
+	if !o.Probe {
+		skip("a dry run: nothing probed")
+		return
+	}
+	if kit == nil {
+		skip("no container of the source pod has a shell with ping, curl, nc or bash")
+		return
+	}
+	var jobs []toolprobe.Job
+	var jobFlows []probe.Flow
+	for _, f := range flows {
+		tool, err := toolprobe.Choose(kit, f.Probe)
+		if err != nil {
+			notProbed = append(notProbed, NotProbed{f, err.Error()})
+			continue
+		}
+		jobs = append(jobs, toolprobe.Job{Tool: tool, Command: toolprobe.Command(kit, tool, f.ToIP, f.Probe.Port)})
+		jobFlows = append(jobFlows, f)
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	out, err := exec(container, toolprobe.Script(jobs))
+	outputs := toolprobe.ParseScript(out)
+	for i, f := range jobFlows {
+		got, ok := outputs[i]
+		if !ok {
+			why := "the script gave no result for it"
+			if err != nil {
+				why += ": " + err.Error()
+			}
+			notProbed = append(notProbed, NotProbed{f, why})
+			continue
+		}
+		observed = append(observed, probe.Observation{Flow: f, Attempts: []probe.Attempt{attempt(jobs[i].Tool, got)}})
+	}
+	return
+}
+
+// attempt turns a tool's classification into the probe engine's attempt.
+// A tool that cannot tell a Drop from a Reject reports Drop with a detail
+// saying so (the comparison takes it for either).
+func attempt(tool toolprobe.Tool, o toolprobe.Output) probe.Attempt {
+	detail := fmt.Sprintf("%s exit %d: %s", tool, o.Exit, o.Text)
+	switch toolprobe.Classify(tool, o) {
+	case toolprobe.Allow:
+		return probe.Attempt{Verdict: probe.Allow, Detail: detail}
+	case toolprobe.Drop:
+		return probe.Attempt{Verdict: probe.Drop, Detail: detail}
+	case toolprobe.Reject:
+		return probe.Attempt{Verdict: probe.Reject, Detail: detail}
+	case toolprobe.Denied:
+		return probe.Attempt{Verdict: probe.Denied, Detail: detail + " (" + string(tool) + " cannot tell a Drop from a Reject)"}
+	}
+	return probe.Attempt{Verdict: probe.Error, Detail: detail}
+}
