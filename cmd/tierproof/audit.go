@@ -126,7 +126,9 @@ func writeAudit(w io.Writer, r *audit.Result) {
 	for reason := range why {
 		reasons = append(reasons, reason)
 	}
-	sort.Slice(reasons, func(i, j int) bool { return why[reasons[i]] > why[reasons[j]] || (why[reasons[i]] == why[reasons[j]] && reasons[i] < reasons[j]) })
+	sort.Slice(reasons, func(i, j int) bool {
+		return why[reasons[i]] > why[reasons[j]] || (why[reasons[i]] == why[reasons[j]] && reasons[i] < reasons[j])
+	})
 	for _, reason := range reasons {
 		fmt.Fprintf(w, "  not probed: %d flow(s): %s\n", why[reason], reason)
 	}
