@@ -316,7 +316,7 @@ func probeSource(ctx context.Context, o Options, cfg *rest.Config, cs kubernetes
 			notProbed = append(notProbed, NotProbed{f, err.Error()})
 			continue
 		}
-		jobs = append(jobs, toolprobe.Job{Tool: tool, Command: toolprobe.Command(kit, tool, f.ToIP, f.Probe.Port)})
+		jobs = append(jobs, toolprobe.Job{Tool: tool, Command: toolprobe.Command(kit, tool, f.ToIP, f.Probe.Port), To: f.ToIP})
 		jobFlows = append(jobFlows, f)
 	}
 	if len(jobs) == 0 {

@@ -2,6 +2,8 @@ package toolprobe_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,5 +156,28 @@ func TestScriptRunsJobsAtOnceAndParses(t *testing.T) {
 	if got[0] != (toolprobe.Output{Exit: 0, Text: "Connection to 10.0.0.1 80 port [tcp/http] succeeded!"}) ||
 		got[1] != (toolprobe.Output{Exit: 7, Text: "line one line two"}) || got[2].Exit != 137 {
 		t.Errorf("parsed: %+v\nfrom:\n%s", got, out)
+	}
+}
+
+// TestMain doubles as the lab test's TCP server, run in the server's
+// namespace as a child process (TIERPROOF_LISTEN set): it accepts and holds
+// connections, as many servers do.
+func TestMain(m *testing.M) {
+	addr := os.Getenv("TIERPROOF_LISTEN")
+	if addr == "" {
+		os.Exit(m.Run())
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		os.Exit(1)
+	}
+	fmt.Println("listening")
+	var held []net.Conn
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			os.Exit(0)
+		}
+		held = append(held, c)
 	}
 }
