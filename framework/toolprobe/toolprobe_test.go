@@ -3,6 +3,7 @@ package toolprobe_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -172,12 +173,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	fmt.Println("listening")
-	var held []net.Conn
 	for {
 		c, err := l.Accept()
 		if err != nil {
 			os.Exit(0)
 		}
-		held = append(held, c)
+		go io.Copy(io.Discard, c) // held open until the client closes
 	}
 }
