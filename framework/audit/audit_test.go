@@ -4,14 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 
 	"github.com/tierproof/tierproof/framework/audit"
-	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/testenv"
 )
@@ -61,18 +57,7 @@ spec:
 func TestADryRunAuditOfARealAPIServer(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{KwokNodes: []string{"kwok-worker", "kwok-worker2"}})
 	ctx := context.Background()
-	for _, doc := range strings.Split(cluster, "\n---\n") {
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			t.Fatal(err)
-		}
-		if err := env.Client.Create(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := kube.WaitPodsReady(ctx, env.Clientset, []string{"front", "back"}, 100*time.Millisecond, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	env.Create(t, cluster)
 	versions := func() string {
 		pods, err := env.Clientset.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 		if err != nil {
@@ -120,18 +105,7 @@ func TestADryRunAuditOfARealAPIServer(t *testing.T) {
 func TestMaxFlowsKeepsEveryDecidingRule(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{KwokNodes: []string{"kwok-worker", "kwok-worker2"}})
 	ctx := context.Background()
-	for _, doc := range strings.Split(cluster, "\n---\n") {
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			t.Fatal(err)
-		}
-		if err := env.Client.Create(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := kube.WaitPodsReady(ctx, env.Clientset, []string{"front", "back"}, 100*time.Millisecond, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	env.Create(t, cluster)
 	r, err := audit.Run(ctx, audit.Options{Config: env.Config, Semantics: model.Antrea, MaxFlows: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -95,18 +95,7 @@ spec: {podSelector: {}, ingress: [{ports: [{port: 8080}]}]}
 func TestSnapshotOfARealAPIServer(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{KwokNodes: []string{"kwok-worker", "kwok-worker2"}})
 	ctx := context.Background()
-	for _, doc := range strings.Split(cluster, "\n---\n") {
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			t.Fatal(err)
-		}
-		if err := env.Client.Create(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := kube.WaitPodsReady(ctx, env.Clientset, []string{"front", "back"}, 100*time.Millisecond, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	env.Create(t, cluster)
 
 	snap, dir, topo, set := snapshotAndLoad(t, env)
 	text, err := os.ReadFile(filepath.Join(dir, live.PoliciesFile))
@@ -236,18 +225,7 @@ func TestTheSnapshotClientCannotWrite(t *testing.T) {
 func TestClusterNetworkPoliciesOnARealAPIServer(t *testing.T) {
 	env := testenv.Start(t, testenv.Options{KwokNodes: []string{"kwok-worker", "kwok-worker2"}})
 	ctx := context.Background()
-	for _, doc := range strings.Split(cluster, "\n---\n")[:4] { // the namespaces and pods
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-			t.Fatal(err)
-		}
-		if err := env.Client.Create(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := kube.WaitPodsReady(ctx, env.Clientset, []string{"front", "back"}, 100*time.Millisecond, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	env.Create(t, strings.Join(strings.Split(cluster, "\n---\n")[:4], "\n---\n")) // the namespaces and pods
 	file := filepath.Join(t.TempDir(), "cnps.yaml")
 	if err := os.WriteFile(file, []byte(`apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy

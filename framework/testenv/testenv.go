@@ -17,6 +17,7 @@ import (
 	goruntime "runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -310,4 +312,42 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Create creates every document of manifests (YAML documents separated by
+// "---" lines) in order, and waits until the pods among them run with an
+// address (kwok's nodes run them).
+func (e *Env) Create(t testing.TB, manifests string) {
+	t.Helper()
+	ctx := context.Background()
+	type ref struct{ namespace, name string }
+	var pods []ref
+	for _, doc := range strings.Split(manifests, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		if err := e.Client.Create(ctx, u); err != nil {
+			t.Fatalf("creating %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+		if u.GetKind() == "Pod" {
+			pods = append(pods, ref{u.GetNamespace(), u.GetName()})
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, p := range pods {
+		for {
+			pod, err := e.Clientset.CoreV1().Pods(p.namespace).Get(ctx, p.name, metav1.GetOptions{})
+			if err == nil && pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP != "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pod %s/%s does not run after 30s: %v", p.namespace, p.name, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
