@@ -288,13 +288,15 @@ func probeSource(ctx context.Context, o Options, cfg *rest.Config, cs kubernetes
 	// The first container with a tool for each flow's protocol runs them.
 	var container string
 	var kit toolprobe.Kit
+	var detectErrs []string
 	for _, c := range running.Spec.Containers {
 		if !o.Probe {
 			break
 		}
 		out, err := exec(c.Name, toolprobe.DetectScript)
 		if err != nil {
-			continue // no shell in this container
+			detectErrs = append(detectErrs, c.Name+": "+err.Error()) // often: no /bin/sh in it
+			continue
 		}
 		if k := toolprobe.ParseKit(out); len(k) > len(kit) {
 			container, kit = c.Name, k
@@ -305,7 +307,11 @@ func probeSource(ctx context.Context, o Options, cfg *rest.Config, cs kubernetes
 		return
 	}
 	if kit == nil {
-		skip("no container of the source pod has a shell with ping, curl, nc or bash")
+		why := "no container of the source pod has a shell with ping, curl, nc or bash"
+		if len(detectErrs) > 0 {
+			why += " (" + strings.Join(detectErrs, "; ") + ")"
+		}
+		skip(why)
 		return
 	}
 	var jobs []toolprobe.Job
@@ -334,25 +340,32 @@ func probeSource(ctx context.Context, o Options, cfg *rest.Config, cs kubernetes
 			notProbed = append(notProbed, NotProbed{f, why})
 			continue
 		}
-		observed = append(observed, probe.Observation{Flow: f, Attempts: []probe.Attempt{attempt(jobs[i].Tool, got)}})
+		a, known := attempt(jobs[i].Tool, got)
+		if !known {
+			// Neither a pass nor a mismatch: the tool said something the
+			// classification was not taught (testdata/recorded).
+			notProbed = append(notProbed, NotProbed{f, "the tool's output is not one tierproof knows how to read: " + a.Detail})
+			continue
+		}
+		observed = append(observed, probe.Observation{Flow: f, Attempts: []probe.Attempt{a}})
 	}
 	return
 }
 
-// attempt turns a tool's classification into the probe engine's attempt.
-// A tool that cannot tell a Drop from a Reject reports Drop with a detail
-// saying so (the comparison takes it for either).
-func attempt(tool toolprobe.Tool, o toolprobe.Output) probe.Attempt {
+// attempt turns a tool's classification into the probe engine's attempt;
+// known is false for an output no rule explains. A tool that cannot tell a
+// Drop from a Reject reports Denied, which the comparison takes for either.
+func attempt(tool toolprobe.Tool, o toolprobe.Output) (a probe.Attempt, known bool) {
 	detail := fmt.Sprintf("%s exit %d: %s", tool, o.Exit, o.Text)
 	switch toolprobe.Classify(tool, o) {
 	case toolprobe.Allow:
-		return probe.Attempt{Verdict: probe.Allow, Detail: detail}
+		return probe.Attempt{Verdict: probe.Allow, Detail: detail}, true
 	case toolprobe.Drop:
-		return probe.Attempt{Verdict: probe.Drop, Detail: detail}
+		return probe.Attempt{Verdict: probe.Drop, Detail: detail}, true
 	case toolprobe.Reject:
-		return probe.Attempt{Verdict: probe.Reject, Detail: detail}
+		return probe.Attempt{Verdict: probe.Reject, Detail: detail}, true
 	case toolprobe.Denied:
-		return probe.Attempt{Verdict: probe.Denied, Detail: detail + " (" + string(tool) + " cannot tell a Drop from a Reject)"}
+		return probe.Attempt{Verdict: probe.Denied, Detail: detail + " (" + string(tool) + " cannot tell a Drop from a Reject)"}, true
 	}
-	return probe.Attempt{Verdict: probe.Error, Detail: detail}
+	return probe.Attempt{Verdict: probe.Error, Detail: detail}, false
 }
