@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -127,13 +128,7 @@ func declaredProbes(t *topology.Topology) []model.Probe {
 		}
 	}
 	probes := []model.Probe{{Protocol: model.ICMP}}
-	for _, port := range slices.Sorted(func(yield func(int32) bool) {
-		for p := range ports {
-			if !yield(p) {
-				return
-			}
-		}
-	}) {
+	for _, port := range slices.Sorted(maps.Keys(ports)) {
 		probes = append(probes, model.Probe{Protocol: model.TCP, Port: port})
 	}
 	return probes
@@ -183,11 +178,18 @@ func sample(flows []probe.Flow, x *matrix.Matrix, max int) []probe.Flow {
 	}
 	ordered := slices.Clone(flows)
 	sort.SliceStable(ordered, func(i, j int) bool { return key(ordered[i]) < key(ordered[j]) })
+	endpoints, probes := map[string]int{}, map[model.Probe]int{}
+	for i, e := range x.Endpoints {
+		endpoints[e] = i
+	}
+	for i, p := range x.Probes {
+		probes[p] = i
+	}
 	decided := map[*model.RuleInfo]bool{}
 	chosen := map[int]bool{}
 	var out []probe.Flow
 	for i, f := range ordered {
-		r := expected(x, f)
+		r := x.Expected(probes[f.Probe], endpoints[f.From], endpoints[f.To])
 		for _, rule := range []*model.RuleInfo{r.Egress.Rule, r.Ingress.Rule} {
 			if rule != nil && !decided[rule] {
 				decided[rule] = true
@@ -207,12 +209,6 @@ func sample(flows []probe.Flow, x *matrix.Matrix, max int) []probe.Flow {
 		}
 	}
 	return out
-}
-
-func expected(x *matrix.Matrix, f probe.Flow) model.Result {
-	from, to := slices.Index(x.Endpoints, f.From), slices.Index(x.Endpoints, f.To)
-	pi := slices.Index(x.Probes, f.Probe)
-	return x.Expected(pi, from, to)
 }
 
 // probeFlows probes each source's flows with one exec of a toolprobe script,

@@ -185,13 +185,7 @@ func (c *compiler) cnpIngressPeers(peers []npav1alpha2.ClusterNetworkPolicyIngre
 	errs := checkPeerCount(len(peers), path)
 	for i, peer := range peers {
 		p := path.Index(i)
-		set := 0
-		for _, isSet := range []bool{peer.Namespaces != nil, peer.Pods != nil} {
-			if isSet {
-				set++
-			}
-		}
-		if set != 1 {
+		if set := count(peer.Namespaces != nil, peer.Pods != nil); set != 1 {
 			errs = append(errs, field.Invalid(p, set, "set exactly one of namespaces and pods"))
 			continue
 		}
@@ -209,13 +203,7 @@ func (c *compiler) cnpEgressPeers(peers []npav1alpha2.ClusterNetworkPolicyEgress
 	namedOK := true
 	for i, peer := range peers {
 		p := path.Index(i)
-		set := 0
-		for _, isSet := range []bool{peer.Namespaces != nil, peer.Pods != nil, peer.Nodes != nil, len(peer.Networks) > 0, len(peer.DomainNames) > 0} {
-			if isSet {
-				set++
-			}
-		}
-		if set != 1 {
+		if set := count(peer.Namespaces != nil, peer.Pods != nil, peer.Nodes != nil, len(peer.Networks) > 0, len(peer.DomainNames) > 0); set != 1 {
 			errs = append(errs, field.Invalid(p, set, "set exactly one of namespaces, pods, nodes, networks and domainNames"))
 			continue
 		}
@@ -244,6 +232,17 @@ func (c *compiler) cnpEgressPeers(peers []npav1alpha2.ClusterNetworkPolicyEgress
 		}
 	}
 	return pm, namedOK, errs
+}
+
+// count is how many of the fields are set: the CRD wants exactly one.
+func count(set ...bool) int {
+	n := 0
+	for _, s := range set {
+		if s {
+			n++
+		}
+	}
+	return n
 }
 
 func checkPeerCount(n int, path *field.Path) field.ErrorList {

@@ -281,7 +281,7 @@ func TestUpstreamConformanceCasesAgree(t *testing.T) {
 		}
 		if refused {
 			refusedTests++
-			refusedPokes += pokes - sumAgreed(results)
+			refusedPokes += pokes - judged(results)
 		}
 	}
 	fmt.Fprintf(&report, "\n%d upstream tests: %d pokes agree with the model (network-policy-api spec semantics), %d disagree; %d test(s) refused in part or whole (%d pokes not judged)\n",
@@ -306,7 +306,8 @@ func TestUpstreamConformanceCasesAgree(t *testing.T) {
 	}
 }
 
-func sumAgreed(results map[string]*outcome) int {
+// judged counts the pokes compared with the model, agreeing or not.
+func judged(results map[string]*outcome) int {
 	n := 0
 	for _, o := range results {
 		n += o.agreed + len(o.disagree)
