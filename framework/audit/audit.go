@@ -211,157 +211,135 @@ func sample(flows []probe.Flow, x *matrix.Matrix, max int) []probe.Flow {
 	return out
 }
 
-// probeFlows probes each source's flows with one exec of a toolprobe script,
-// after one exec per container to find its tools.
+// probeFlows finds each source pod's tools (one exec per container), then
+// probes with the probe engine: one exec of a toolprobe script per source,
+// the flows no tool of the source can judge left out with why.
 func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []probe.Flow, r *Result, logf func(string, ...any)) error {
 	cfg := kube.WithProbingRateLimits(live.ReadOnly(o.Config, live.PodsExec))
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}
-	bySource := map[string][]probe.Flow{}
-	var sources []string
-	for _, f := range flows {
-		if bySource[f.From] == nil {
-			sources = append(sources, f.From)
+	if !o.Probe {
+		for _, f := range flows {
+			r.NotProbed = append(r.NotProbed, NotProbed{f, "a dry run: nothing probed"})
 		}
-		bySource[f.From] = append(bySource[f.From], f)
+		return nil
 	}
-	pods := map[string]topology.Pod{}
-	for _, p := range t.Pods {
-		pods[p.EndpointName()] = p
+	sources := map[string]bool{}
+	for _, f := range flows {
+		sources[f.From] = true
 	}
+	x := &toolsExec{cfg: cfg, cs: cs, pods: map[string]livePod{}}
 	limit := cmp.Or(o.MaxConcurrentExecs, 8)
 	sem := make(chan struct{}, limit)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, src := range sources {
+	why := map[string]string{} // the sources without tools
+	for _, p := range t.Pods {
+		if !sources[p.EndpointName()] {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			observed, notProbed, execs := probeSource(ctx, o, cfg, cs, sem, pods[src], bySource[src])
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			lp, execs, reason := detect(ctx, cfg, cs, p)
 			mu.Lock()
 			defer mu.Unlock()
-			r.Probed = append(r.Probed, observed...)
-			r.NotProbed = append(r.NotProbed, notProbed...)
 			r.Execs += execs
+			if reason != "" {
+				why[p.EndpointName()] = reason
+				return
+			}
+			x.pods[p.EndpointName()] = lp
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var probed []probe.Flow
+	for _, f := range flows {
+		if reason, ok := why[f.From]; ok {
+			r.NotProbed = append(r.NotProbed, NotProbed{f, reason})
+		} else if _, err := toolprobe.Choose(x.pods[f.From].kit, f.Probe); err != nil {
+			r.NotProbed = append(r.NotProbed, NotProbed{f, err.Error()})
+		} else {
+			probed = append(probed, f)
+		}
+	}
+	// A second look at a cell that failed or disagreed: a mismatch reported
+	// is one the cluster gave twice.
+	engine := probe.NewEngine(x, probe.Config{Parallel: limit, Retries: 1,
+		Probers: func(source string) probe.Prober { return toolprobe.Prober{Kit: x.pods[source].kit} }})
+	obs, stats := engine.Run(ctx, probed, r.Matrix.Expectation())
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.Execs += int(stats.Execs)
+	for _, ob := range obs {
+		if ob.Verdict() == probe.Error {
+			// Neither a pass nor a mismatch: the exec failed, or the tool said
+			// something the classification was not taught (testdata/recorded).
+			r.NotProbed = append(r.NotProbed, NotProbed{ob.Flow, ob.Attempts[len(ob.Attempts)-1].Detail})
+			continue
+		}
+		r.Probed = append(r.Probed, ob)
+	}
 	sort.Slice(r.NotProbed, func(i, j int) bool { return r.NotProbed[i].Flow.String() < r.NotProbed[j].Flow.String() })
 	logf("probed %d flows in %d execs; %d not probed", len(r.Probed), r.Execs, len(r.NotProbed))
 	return nil
 }
 
-func probeSource(ctx context.Context, o Options, cfg *rest.Config, cs kubernetes.Interface, sem chan struct{}, pod topology.Pod, flows []probe.Flow) (observed []probe.Observation, notProbed []NotProbed, execs int) {
-	skip := func(why string) {
-		for _, f := range flows {
-			notProbed = append(notProbed, NotProbed{f, why})
-		}
-	}
-	name := cmp.Or(pod.PodName, pod.Name)
-	endpoint := pod.Namespace + "/" + name
-	running, err := cs.CoreV1().Pods(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		skip("reading the source pod: " + err.Error())
-		return
-	}
-	exec := func(container, script string) (string, error) {
-		sem <- struct{}{}
-		defer func() { <-sem }()
-		execs++
-		xctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		out, stderr, err := kube.NewPodExecutor(cfg, cs, container).Exec(xctx, endpoint, []string{"/bin/sh", "-c", script}, nil)
-		if err != nil {
-			return string(out), fmt.Errorf("%w: %s", err, strings.TrimSpace(string(stderr)))
-		}
-		return string(out), nil
-	}
-	// The first container with a tool for each flow's protocol runs them.
-	var container string
-	var kit toolprobe.Kit
-	var detectErrs []string
-	for _, c := range running.Spec.Containers {
-		if !o.Probe {
-			break
-		}
-		out, err := exec(c.Name, toolprobe.DetectScript)
-		if err != nil {
-			detectErrs = append(detectErrs, c.Name+": "+err.Error()) // often: no /bin/sh in it
-			continue
-		}
-		if k := toolprobe.ParseKit(out); len(k) > len(kit) {
-			container, kit = c.Name, k
-		}
-	}
-	if !o.Probe {
-		skip("a dry run: nothing probed")
-		return
-	}
-	if kit == nil {
-		why := "no container of the source pod has a shell with ping, curl, nc or bash"
-		if len(detectErrs) > 0 {
-			why += " (" + strings.Join(detectErrs, "; ") + ")"
-		}
-		skip(why)
-		return
-	}
-	var jobs []toolprobe.Job
-	var jobFlows []probe.Flow
-	for _, f := range flows {
-		tool, err := toolprobe.Choose(kit, f.Probe)
-		if err != nil {
-			notProbed = append(notProbed, NotProbed{f, err.Error()})
-			continue
-		}
-		jobs = append(jobs, toolprobe.Job{Tool: tool, Command: toolprobe.Command(kit, tool, f.ToIP, f.Probe.Port), To: f.ToIP})
-		jobFlows = append(jobFlows, f)
-	}
-	if len(jobs) == 0 {
-		return
-	}
-	out, err := exec(container, toolprobe.Script(jobs))
-	outputs := toolprobe.ParseScript(out)
-	for i, f := range jobFlows {
-		got, ok := outputs[i]
-		if !ok {
-			why := "the script gave no result for it"
-			if err != nil {
-				why += ": " + err.Error()
-			}
-			notProbed = append(notProbed, NotProbed{f, why})
-			continue
-		}
-		a, known := attempt(jobs[i].Tool, got)
-		if !known {
-			// Neither a pass nor a mismatch: the tool said something the
-			// classification was not taught (testdata/recorded).
-			notProbed = append(notProbed, NotProbed{f, "the tool's output is not one tierproof knows how to read: " + a.Detail})
-			continue
-		}
-		observed = append(observed, probe.Observation{Flow: f, Attempts: []probe.Attempt{a}})
-	}
-	return
+// livePod is a source pod as the audit execs into it: its live name and the
+// container whose tools probe.
+type livePod struct {
+	name, container string
+	kit             toolprobe.Kit
 }
 
-// attempt turns a tool's classification into the probe engine's attempt;
-// known is false for an output no rule explains. A tool that cannot tell a
-// Drop from a Reject reports Denied, which the comparison takes for either.
-func attempt(tool toolprobe.Tool, o toolprobe.Output) (a probe.Attempt, known bool) {
-	detail := fmt.Sprintf("%s exit %d: %s", tool, o.Exit, o.Text)
-	switch toolprobe.Classify(tool, o) {
-	case toolprobe.Allow:
-		return probe.Attempt{Verdict: probe.Allow, Detail: detail}, true
-	case toolprobe.Drop:
-		return probe.Attempt{Verdict: probe.Drop, Detail: detail}, true
-	case toolprobe.Reject:
-		return probe.Attempt{Verdict: probe.Reject, Detail: detail}, true
-	case toolprobe.Denied:
-		return probe.Attempt{Verdict: probe.Denied, Detail: detail + " (" + string(tool) + " cannot tell a Drop from a Reject)"}, true
+// toolsExec runs the probe engine's commands in each source's tools container.
+type toolsExec struct {
+	cfg  *rest.Config
+	cs   kubernetes.Interface
+	pods map[string]livePod // by endpoint name; written before the engine runs
+}
+
+func (x *toolsExec) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+	p := x.pods[endpoint]
+	return kube.NewPodExecutor(x.cfg, x.cs, p.container).Exec(ctx, p.name, command, stdin)
+}
+
+// detect finds the container of pod with the most tools: one exec of
+// DetectScript per container. reason says why none can probe.
+func detect(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, pod topology.Pod) (p livePod, execs int, reason string) {
+	name := cmp.Or(pod.PodName, pod.Name)
+	p.name = pod.Namespace + "/" + name
+	running, err := cs.CoreV1().Pods(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return p, 0, "reading the source pod: " + err.Error()
 	}
-	return probe.Attempt{Verdict: probe.Error, Detail: detail}, false
+	var errs []string
+	for _, c := range running.Spec.Containers {
+		execs++
+		xctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		out, stderr, err := kube.NewPodExecutor(cfg, cs, c.Name).Exec(xctx, p.name, []string{toolprobe.Shell, "-c", toolprobe.DetectScript}, nil)
+		cancel()
+		if err != nil {
+			errs = append(errs, c.Name+": "+strings.TrimSpace(err.Error()+": "+string(stderr))) // often: no /bin/sh in it
+			continue
+		}
+		if k := toolprobe.ParseKit(string(out)); len(k) > len(p.kit) {
+			p.container, p.kit = c.Name, k
+		}
+	}
+	if p.kit == nil {
+		reason = "no container of the source pod has a shell with ping, curl, nc or bash"
+		if len(errs) > 0 {
+			reason += " (" + strings.Join(errs, "; ") + ")"
+		}
+	}
+	return p, execs, reason
 }

@@ -34,11 +34,7 @@ func (c Cell) Observed() probe.Verdict {
 // Matches says whether the data plane did what the model expects; a Denied
 // observation matches either denial.
 func (c Cell) Matches() bool {
-	observed := c.Observed()
-	if observed == probe.Denied {
-		return c.Expected.Verdict != model.Allow
-	}
-	return observed == probe.FromModel(c.Expected.Verdict)
+	return c.Observed().Satisfies(probe.FromModel(c.Expected.Verdict))
 }
 
 // MatchedOnRetry flags a cell that matched only after a first attempt did not:

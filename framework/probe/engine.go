@@ -51,6 +51,15 @@ const (
 	Error  Verdict = "Error"
 )
 
+// Satisfies says whether observing v is doing what want says: the same
+// verdict, or a Denied where want is either denial.
+func (v Verdict) Satisfies(want Verdict) bool {
+	if v == Denied {
+		return want == Drop || want == Reject
+	}
+	return v == want
+}
+
 // FromModel converts an expected verdict for comparison.
 func FromModel(v model.Verdict) Verdict { return Verdict(v.String()) }
 
@@ -124,6 +133,9 @@ func (o *Observation) Verdict() Verdict { return o.Attempts[len(o.Attempts)-1].V
 type Config struct {
 	// AgentCommand runs the agent's probe mode in an endpoint.
 	AgentCommand []string
+	// Probers choose, per source, how its flows are probed; nil, or a nil
+	// Prober for a source, means the agent (AgentCommand).
+	Probers func(source string) Prober
 	// Timeout bounds each probe (default 1s).
 	Timeout time.Duration
 	// Parallel is how many execs run at once (default 32).
@@ -274,7 +286,7 @@ func (e *Engine) Run(ctx context.Context, flows []Flow, expect Expectation) ([]O
 			if v == Error {
 				again = append(again, i)
 			} else if expect != nil {
-				if want, ok := expect(obs[i].Flow); ok && want != v {
+				if want, ok := expect(obs[i].Flow); ok && !v.Satisfies(want) {
 					again = append(again, i)
 				}
 			}
@@ -328,33 +340,38 @@ func (e *Engine) round(ctx context.Context, obs []Observation, idx []int) {
 	wg.Wait()
 }
 
-// probeBatch runs one agent exec for flows of one source, parallel probes
-// at a time.
-func (e *Engine) probeBatch(ctx context.Context, obs []Observation, batch []int, parallel int) []Attempt {
-	source := obs[batch[0]].Flow.From
+// A Prober is how one exec probes flows of one source: what it runs, and
+// how its output is read.
+type Prober interface {
+	// Command is the exec's command and stdin for flows, parallel probes at a
+	// time of timeout each; the command returns by deadline.
+	Command(flows []Flow, timeout time.Duration, parallel int) (command []string, stdin []byte, deadline time.Duration, err error)
+	// Read takes each flow's attempt out of the exec's output, by the flow's
+	// index; a flow the output says nothing of is missing.
+	Read(flows []Flow, stdout []byte) map[int]Attempt
+}
+
+// agentProber probes with tierproof's agent: a JSON batch in, a JSON result
+// per line out.
+type agentProber struct{ command []string }
+
+func (a agentProber) Command(flows []Flow, timeout time.Duration, parallel int) ([]string, []byte, time.Duration, error) {
 	b := agent.Batch{
-		Timeout:  agent.Duration{Duration: e.cfg.Timeout},
-		Parallel: min(len(batch), parallel),
+		Timeout:  agent.Duration{Duration: timeout},
+		Parallel: min(len(flows), parallel),
 	}
-	waves := (len(batch) + b.Parallel - 1) / b.Parallel
-	b.Deadline = agent.Duration{Duration: time.Duration(waves)*e.cfg.Timeout + time.Second}
-	for k, i := range batch {
-		f := obs[i].Flow
+	waves := (len(flows) + b.Parallel - 1) / b.Parallel
+	b.Deadline = agent.Duration{Duration: time.Duration(waves)*timeout + time.Second}
+	for k, f := range flows {
 		b.Requests = append(b.Requests, agent.Request{ID: strconv.Itoa(k), IP: f.ToIP, Protocol: f.Probe.Protocol.String(),
 			Port: int(f.Probe.Port), SourcePort: int(f.Probe.SourcePort)})
 	}
 	stdin, err := json.Marshal(b)
-	if err != nil {
-		return allErrors(len(batch), "encoding the batch: "+err.Error())
-	}
-	// The agent returns by its own deadline; the extra time covers the exec itself.
-	execCtx, cancel := context.WithTimeout(ctx, b.Deadline.Duration+10*time.Second)
-	defer cancel()
-	e.execs.Add(1)
-	stdout, stderr, execErr := e.exec.Exec(execCtx, source, e.cfg.AgentCommand, stdin)
+	return a.command, stdin, b.Deadline.Duration, err
+}
 
-	attempts := make([]Attempt, len(batch))
-	got := make([]bool, len(batch))
+func (agentProber) Read(_ []Flow, stdout []byte) map[int]Attempt {
+	got := map[int]Attempt{}
 	scanner := bufio.NewScanner(bytes.NewReader(stdout))
 	for scanner.Scan() {
 		var r agent.Result
@@ -362,24 +379,57 @@ func (e *Engine) probeBatch(ctx context.Context, obs []Observation, batch []int,
 			continue
 		}
 		k, err := strconv.Atoi(r.ID)
-		if err != nil || k < 0 || k >= len(batch) || got[k] {
+		if _, seen := got[k]; err != nil || seen {
 			continue
 		}
-		got[k] = true
-		attempts[k] = Attempt{Verdict: fromOutcome(r.Outcome), Detail: r.Detail, Duration: time.Duration(r.Duration) * time.Millisecond,
+		got[k] = Attempt{Verdict: fromOutcome(r.Outcome), Detail: r.Detail, Duration: time.Duration(r.Duration) * time.Millisecond,
 			Late: time.Duration(r.Late) * time.Millisecond}
 	}
+	return got
+}
+
+// prober is the source's prober: the configured one, else the agent.
+func (e *Engine) prober(source string) Prober {
+	if e.cfg.Probers != nil {
+		if p := e.cfg.Probers(source); p != nil {
+			return p
+		}
+	}
+	return agentProber{e.cfg.AgentCommand}
+}
+
+// probeBatch runs one exec for flows of one source, parallel probes at a time.
+func (e *Engine) probeBatch(ctx context.Context, obs []Observation, batch []int, parallel int) []Attempt {
+	source := obs[batch[0]].Flow.From
+	flows := make([]Flow, len(batch))
+	for k, i := range batch {
+		flows[k] = obs[i].Flow
+	}
+	prober := e.prober(source)
+	command, stdin, deadline, err := prober.Command(flows, e.cfg.Timeout, parallel)
+	if err != nil {
+		return allErrors(len(batch), "writing the probes' command: "+err.Error())
+	}
+	// The prober returns by its own deadline; the extra time covers the exec itself.
+	execCtx, cancel := context.WithTimeout(ctx, deadline+10*time.Second)
+	defer cancel()
+	e.execs.Add(1)
+	stdout, stderr, execErr := e.exec.Exec(execCtx, source, command, stdin)
+
+	got := prober.Read(flows, stdout)
+	attempts := make([]Attempt, len(batch))
 	for k := range attempts {
-		if got[k] {
+		if a, ok := got[k]; ok {
+			attempts[k] = a
 			continue
 		}
 		// Never trust the exit status alone: a cell without its own result is an error.
-		reason := "the agent gave no result for this probe"
+		reason := "the prober gave no result for this probe"
 		if execErr != nil {
 			reason = fmt.Sprintf("exec in %s failed: %v", source, execErr)
 		}
 		if s := strings.TrimSpace(string(stderr)); s != "" {
-			reason += "; agent stderr: " + lastLine(s)
+			reason += "; stderr: " + lastLine(s)
 		}
 		attempts[k] = Attempt{Verdict: Error, Detail: reason}
 	}
