@@ -26,7 +26,7 @@ var layers = []struct {
 	{"fixtures", []string{"fixtures"}},
 	{"model and scenarios", []string{"framework/model", "framework/scenario", "framework/lint", "framework/diff"}},
 	{"probes, comparison and reports", []string{"framework/probe", "framework/toolprobe", "framework/matrix", "framework/report"}},
-	{"data-plane parts", []string{"framework/kube", "framework/live", "framework/hostload", "framework/netlab", "framework/agentimage", "framework/nodeimage", "framework/testenv"}},
+	{"data-plane parts", []string{"framework/kube", "framework/live", "framework/hostload", "framework/netlab", "framework/agentimage", "framework/debian", "framework/nodeimage", "framework/toolsimage", "framework/testenv"}},
 	{"data planes", []string{"framework/cluster", "framework/antrea", "framework/kuberouter"}},
 	{"the data-plane layer", []string{"framework/dataplane"}},
 	{"the runner", []string{"framework/walkthrough", "framework/audit"}},

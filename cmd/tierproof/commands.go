@@ -28,7 +28,7 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version(),
 	}
-	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newNodeImageCommand(), newLabCommand(), newInitCommand(), newSnapshotCommand(), newDiffCommand(), newGenerateCommand(), newAuditCommand())
+	root.AddCommand(newSimulateCommand(), newExplainCommand(), newLintCommand(), newAgentImageCommand(), newNodeImageCommand(), newLabCommand(), newInitCommand(), newSnapshotCommand(), newDiffCommand(), newGenerateCommand(), newAuditCommand(), newToolsImagesCommand())
 	return root
 }
 

@@ -199,3 +199,30 @@ func tcpProbe(p *corev1.Probe, c corev1.Container) *corev1.Probe {
 	out.ProbeHandler = corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: port}}
 	return out
 }
+
+// ToolsContainer is the container of the pods' own network tools, when the
+// run probes with them (BootOptions.Tools).
+const ToolsContainer = "tierproof-tools"
+
+// WithTools gives every pod template a ToolsContainer, its image taken from
+// images in turn, so that each image probes from some of the pods. objects
+// is left as it was; the lines say which workload has which.
+func WithTools(objects []runtime.Object, images []string) ([]runtime.Object, []string) {
+	out := make([]runtime.Object, len(objects))
+	var lines []string
+	n := 0
+	for i, o := range objects {
+		o = o.DeepCopyObject()
+		out[i] = o
+		ref, spec := podSpecOf(o)
+		if spec == nil || slices.ContainsFunc(spec.Containers, func(c corev1.Container) bool { return c.Name == ToolsContainer }) {
+			continue
+		}
+		image := images[n%len(images)]
+		n++
+		spec.Containers = append(spec.Containers, corev1.Container{Name: ToolsContainer, Image: image, ImagePullPolicy: corev1.PullNever,
+			SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_RAW"}}}})
+		lines = append(lines, ref+": "+image)
+	}
+	return out, lines
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,7 @@ import (
 	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/live"
 	"github.com/tierproof/tierproof/framework/report"
+	"github.com/tierproof/tierproof/framework/toolprobe"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -63,7 +65,12 @@ type BootOptions struct {
 	// StandIns replaces application containers by the agent serving their
 	// ports, where no registry is reachable (see StandIn).
 	StandIns bool
-	Logf     func(format string, args ...any)
+	// Tools, when set, are the tools images' archives by tag
+	// (toolsimage.Build): every pod then also runs one of them
+	// (ToolsContainer, the images in turn) and probes with its tools — as the
+	// blog does by hand — while the agent still serves the ports.
+	Tools map[string]string
+	Logf  func(format string, args ...any)
 }
 
 // snapshotted keeps the estate's pods, and CoreDNS when it is a target.
@@ -86,8 +93,10 @@ type Estate struct {
 	docker   ExternalHosts
 	// ephemeral is each agent endpoint's client port range, read at boot.
 	ephemeral map[string]topology.PortRange
-	undo      []step
-	logf      func(string, ...any)
+	// kits are the tools of each pod that probes with its own (BootOptions.Tools).
+	kits map[string]toolprobe.Kit
+	undo []step
+	logf func(string, ...any)
 }
 
 type step struct {
@@ -134,6 +143,15 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 	e.logf("estate %s: %d objects; the agent in every pod (%s)", o.Estate.Dir, len(objects), map[bool]string{true: "no registry: standing in for the applications' containers", false: "beside the applications' containers"}[o.StandIns])
 	for _, line := range agents {
 		e.logf("  %s", line)
+	}
+	toolTags := slices.Sorted(maps.Keys(o.Tools))
+	if len(toolTags) > 0 {
+		var lines []string
+		objects, lines = WithTools(objects, toolTags)
+		e.logf("probing with the pods' own tools: a tools container in every pod")
+		for _, line := range lines {
+			e.logf("  %s", line)
+		}
 	}
 	fingerprints, err := Fingerprint(objects, imageID.String())
 	if err != nil {
@@ -197,6 +215,13 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 
+	for _, tag := range toolTags {
+		e.logf("loading the tools image %s into the nodes", tag)
+		if err := e.Kind.LoadImageArchive(func() (io.ReadCloser, error) { return os.Open(o.Tools[tag]) }); err != nil {
+			return e, err
+		}
+	}
+
 	e.logf("deploying the estate")
 	e.Kind.Preload(ctx, estateImages(objects), e.logf)
 	applier := kube.NewApplier(crc, o.ClusterName)
@@ -226,6 +251,12 @@ func Boot(ctx context.Context, o BootOptions) (*Estate, error) {
 		return e, err
 	}
 	withEphemeralPorts(e.Topology, e.ephemeral)
+	if len(toolTags) > 0 {
+		tools := kube.NewPodExecutor(cfg, cs, ToolsContainer)
+		if e.kits, err = detectTools(ctx, tools, e.Topology, e.spec.Namespaces); err != nil {
+			return e, err
+		}
+	}
 	data, err := e.Topology.Marshal()
 	if err != nil {
 		return e, err
@@ -346,6 +377,9 @@ func (e *Estate) Plane(run string) (*ClusterPlane, error) {
 	for _, ep := range e.agentEndpoints() {
 		p.Agents[ep] = true
 	}
+	if len(e.kits) > 0 {
+		p.Tools, p.ToolsPods = e.kits, kube.NewPodExecutor(cfg, cs, ToolsContainer)
+	}
 	for _, pod := range e.Topology.Pods {
 		if !p.Agents[pod.EndpointName()] {
 			p.DNS[pod.EndpointName()] = true
@@ -400,7 +434,7 @@ func estateImages(objects []runtime.Object) []string {
 			continue
 		}
 		for _, c := range spec.Containers {
-			if c.Image != agentimage.DefaultTag && !slices.Contains(images, c.Image) {
+			if c.Image != agentimage.DefaultTag && c.Name != ToolsContainer && !slices.Contains(images, c.Image) {
 				images = append(images, c.Image)
 			}
 		}

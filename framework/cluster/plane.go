@@ -17,6 +17,7 @@ import (
 	"github.com/tierproof/tierproof/framework/model"
 	"github.com/tierproof/tierproof/framework/policy"
 	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/toolprobe"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -38,6 +39,11 @@ type ClusterPlane struct {
 	Agents map[string]bool
 	// DNS are the CoreDNS pods: targets on TCP and UDP 53 only.
 	DNS map[string]bool
+	// Tools are the network tools of each pod that probes with its own
+	// (BootOptions.Tools), exec'd in its ToolsContainer; others probe with
+	// the agent.
+	Tools     map[string]toolprobe.Kit
+	ToolsPods *kube.PodExecutor
 	// ReadEstate reads the live estate (nil: Topology stays as it is).
 	ReadEstate func(ctx context.Context) (*topology.Topology, error)
 	// AfterApply, when set, runs once a stage is applied: a test's change
@@ -60,19 +66,39 @@ func (p *ClusterPlane) Snapshot(ctx context.Context) (*topology.Topology, error)
 	return p.Topology, nil
 }
 
-// Probeable says whether a flow can be probed on the cluster.
-func (p *ClusterPlane) Probeable(f probe.Flow) bool {
-	if !p.Agents[f.From] {
-		return false
+// Probeable says why a flow cannot be probed on the cluster (nil: it can).
+func (p *ClusterPlane) Probeable(f probe.Flow) error {
+	switch {
+	case !p.Agents[f.From]:
+		return errors.New("the source runs no prober (CoreDNS)")
+	case p.DNS[f.To] && !(f.Probe.Port == 53 && (f.Probe.Protocol == model.TCP || f.Probe.Protocol == model.UDP)):
+		return errors.New("CoreDNS serves TCP and UDP 53 only")
+	case !p.Agents[f.To] && !p.DNS[f.To]:
+		return errors.New("the destination serves nothing to probe")
 	}
-	if p.Agents[f.To] {
-		return true
+	if kit, ok := p.Tools[f.From]; ok {
+		if _, err := toolprobe.Choose(kit, f.Probe); err != nil {
+			return fmt.Errorf("the pod's own tools: %w", err)
+		}
 	}
-	return p.DNS[f.To] && f.Probe.Port == 53 && (f.Probe.Protocol == model.TCP || f.Probe.Protocol == model.UDP)
+	return nil
 }
 
-// Name says what answers the probes.
-func (p *ClusterPlane) Name() string { return p.Enforcer.Name() }
+// Prober is a source's prober: its own tools where it has them, else the agent.
+func (p *ClusterPlane) Prober(source string) probe.Prober {
+	if kit, ok := p.Tools[source]; ok {
+		return toolprobe.Prober{Kit: kit}
+	}
+	return nil
+}
+
+// Name says what answers the probes, and with what.
+func (p *ClusterPlane) Name() string {
+	if len(p.Tools) > 0 {
+		return p.Enforcer.Name() + ", probed from the pods with their own ping, curl and nc"
+	}
+	return p.Enforcer.Name()
+}
 
 // Semantics are the enforcer's.
 func (p *ClusterPlane) Semantics() model.Semantics { return p.Enforcer.Semantics() }
@@ -119,6 +145,10 @@ func (p *ClusterPlane) IP(endpoint string) string {
 
 // Exec runs in a pod's agent sidecar ("ns/pod") or an external host's container.
 func (p *ClusterPlane) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+	if _, ok := p.Tools[endpoint]; ok && len(command) > 0 && command[0] == toolprobe.Shell {
+		// A tools script (Prober) runs where the tools are.
+		return p.ToolsPods.Exec(ctx, liveName(p.Topology, endpoint), command, stdin)
+	}
 	return endpointExec{p.Pods, p.Externals, p.Topology}.Exec(ctx, endpoint, command, stdin)
 }
 

@@ -26,7 +26,7 @@ func TestClusterPlaneProbesFromAgentsOnly(t *testing.T) {
 		{"dev-app/ubuntu-16-04", dns, model.Probe{Protocol: model.ICMP}, false},
 		{dns, "dev-app/ubuntu-16-04", model.Probe{Protocol: model.UDP, Port: 53}, false}, // no agent in CoreDNS
 	} {
-		if got := plane.Probeable(probe.Flow{From: tc.from, To: tc.to, Probe: tc.probe}); got != tc.want {
+		if got := plane.Probeable(probe.Flow{From: tc.from, To: tc.to, Probe: tc.probe}) == nil; got != tc.want {
 			t.Errorf("%s → %s %s: probeable %v, want %v", tc.from, tc.to, tc.probe, got, tc.want)
 		}
 	}

@@ -28,10 +28,10 @@ type DataPlane interface {
 	Apply(ctx context.Context, stage int, policies *policy.Set) error
 	// IP is an endpoint's address on this data plane.
 	IP(endpoint string) string
-	// Probeable says whether the flow can be probed: its source runs the agent
-	// and its destination serves the probed port. Other cells are reported as
-	// not probed.
-	Probeable(f probe.Flow) bool
+	// Probeable says why the flow cannot be probed (nil: it can): its source
+	// runs no prober, or its destination does not serve the probed port.
+	// Such cells are reported as not probed, with why.
+	Probeable(f probe.Flow) error
 }
 
 // Snapshotter is a data plane whose estate is read after each stage is
@@ -48,6 +48,12 @@ type Relabeler interface {
 // Tracer is a data plane that can trace a flow's packet (Antrea's Traceflow).
 type Tracer interface {
 	Trace(ctx context.Context, f probe.Flow) (string, error)
+}
+
+// ProberChooser is a data plane whose sources do not all probe with the agent
+// (the pods' own ping, curl and nc): the probe engine's Probers.
+type ProberChooser interface {
+	Prober(source string) probe.Prober // nil: the agent
 }
 
 // Resetter is a data plane that can return to its estate as booted (no

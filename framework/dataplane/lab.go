@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -33,10 +34,13 @@ func (*LabPlane) Name() string {
 // Semantics are Antrea's: the lab enforces the model's own verdicts.
 func (*LabPlane) Semantics() model.Semantics { return model.Antrea }
 
-// Probeable is true for every flow, SCTP ones when the kernel has SCTP: every
-// lab endpoint runs the agent.
-func (p *LabPlane) Probeable(f probe.Flow) bool {
-	return p.sctp || f.Probe.Protocol != model.SCTP
+// Probeable: every flow, SCTP ones when the kernel has SCTP: every lab
+// endpoint runs the agent.
+func (p *LabPlane) Probeable(f probe.Flow) error {
+	if !p.sctp && f.Probe.Protocol == model.SCTP {
+		return errors.New("this kernel has no SCTP")
+	}
+	return nil
 }
 
 // Relabel changes the lab's labels; the next Apply programs their verdicts.

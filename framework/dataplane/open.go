@@ -11,6 +11,7 @@ import (
 	"github.com/tierproof/tierproof/framework/netlab"
 	"github.com/tierproof/tierproof/framework/nodeimage"
 	"github.com/tierproof/tierproof/framework/probe"
+	"github.com/tierproof/tierproof/framework/toolsimage"
 	"github.com/tierproof/tierproof/framework/topology"
 )
 
@@ -31,6 +32,10 @@ type Options struct {
 	ReportsDir  string // the estate's topology.yaml
 	NodeImage   string // empty: kind's for Antrea, the local image for kube-router
 	Kubeconfig  string // an existing kind cluster instead of a new one
+	// ToolsCache, when set, makes the pods probe with their own ping, curl
+	// and nc: the tools images are built or taken from this cache
+	// (toolsimage.Build) and run in every pod (cluster.BootOptions.Tools).
+	ToolsCache string
 	// Run names what the plane applies (the server-side apply owner label).
 	Run    string
 	Antrea antrea.Enforcer // Version, SHA256 and Manifests; Antrea only
@@ -69,6 +74,11 @@ func Open(ctx context.Context, o Options) (*Opened, error) {
 	boot, err := o.BootOptions()
 	if err != nil {
 		return nil, err
+	}
+	if o.ToolsCache != "" {
+		if boot.Tools, err = toolsimage.Build(ctx, toolsimage.Options{CacheDir: o.ToolsCache, Mirror: toolsimage.DefaultMirror, Logf: o.Logf}); err != nil {
+			return nil, err
+		}
 	}
 	estate, err := cluster.Boot(ctx, boot)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/tierproof/tierproof/framework/debian"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 )
 
@@ -74,11 +75,11 @@ func Build(ctx context.Context, o Options) (string, error) {
 	}
 	defer os.RemoveAll(work)
 
-	nodeRoot, err := o.rootfs(ctx, "node", nodePackages)
+	nodeRoot, err := debian.Rootfs(ctx, o.CacheDir, o.Mirror, "node", nodePackages, o.Logf)
 	if err != nil {
 		return "", err
 	}
-	netRoot, err := o.rootfs(ctx, "net", netPackages)
+	netRoot, err := debian.Rootfs(ctx, o.CacheDir, o.Mirror, "net", netPackages, o.Logf)
 	if err != nil {
 		return "", err
 	}
@@ -121,38 +122,6 @@ func Build(ctx context.Context, o Options) (string, error) {
 		}
 	}
 	return Tag, nil
-}
-
-// rootfs is a Debian root file system with packages, as an uncompressed tar
-// archive in the cache (made by debootstrap once per package list).
-func (o Options) rootfs(ctx context.Context, name string, packages []string) (string, error) {
-	sum := sha256.Sum256([]byte(Suite + " " + o.Mirror + " " + strings.Join(packages, ",")))
-	archive := filepath.Join(o.CacheDir, fmt.Sprintf("rootfs-%s-%s-%s.tar", name, Suite, hex.EncodeToString(sum[:6])))
-	if _, err := os.Stat(archive); err == nil {
-		return archive, nil
-	}
-	dir, err := os.MkdirTemp(o.CacheDir, "rootfs-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	o.Logf("debootstrap %s (%s root file system: %s), a few minutes", Suite, name, strings.Join(packages, " "))
-	if out, err := run(ctx, nil, "debootstrap", "--variant=minbase", "--include="+strings.Join(packages, ","), Suite, dir, o.Mirror); err != nil {
-		return "", fmt.Errorf("debootstrap %s from %s: %w\n%s", Suite, o.Mirror, err, tail(out))
-	}
-	// Downloaded packages and package lists are of no use in an image.
-	for _, junk := range []string{"var/cache/apt/archives", "var/lib/apt/lists"} {
-		entries, _ := os.ReadDir(filepath.Join(dir, junk))
-		for _, e := range entries {
-			if e.Type().IsRegular() {
-				os.Remove(filepath.Join(dir, junk, e.Name()))
-			}
-		}
-	}
-	if out, err := run(ctx, nil, "tar", "--numeric-owner", "--xattrs", "-C", dir, "-cf", archive+".tmp", "."); err != nil {
-		return "", fmt.Errorf("archiving the %s root file system: %w\n%s", name, err, tail(out))
-	}
-	return archive, os.Rename(archive+".tmp", archive)
 }
 
 // baseImage is the node before its images are imported: the root file system,
@@ -209,11 +178,11 @@ var nodeEntrypoint = []string{"/usr/local/bin/entrypoint", "/sbin/init"}
 func importImages(ctx context.Context, baseTag string, archives []string, key string) error {
 	name := fmt.Sprintf("tierproof-node-build-%d", os.Getpid())
 	if out, err := run(ctx, nil, "docker", "run", "-d", "--name", name, "--entrypoint", "sleep", baseTag, "infinity"); err != nil {
-		return fmt.Errorf("starting the build container: %w\n%s", err, tail(out))
+		return fmt.Errorf("starting the build container: %w\n%s", err, debian.Tail(out))
 	}
 	defer run(context.WithoutCancel(ctx), nil, "docker", "rm", "-f", name)
 	if out, err := run(ctx, nil, "docker", "exec", "-d", name, "containerd"); err != nil {
-		return fmt.Errorf("starting containerd in the build container: %w\n%s", err, tail(out))
+		return fmt.Errorf("starting containerd in the build container: %w\n%s", err, debian.Tail(out))
 	}
 	ready := false
 	for i := 0; i < 60 && !ready; i++ {
@@ -225,7 +194,7 @@ func importImages(ctx context.Context, baseTag string, archives []string, key st
 	}
 	if !ready {
 		out, _ := run(ctx, nil, "docker", "logs", name)
-		return fmt.Errorf("containerd did not start in the build container\n%s", tail(out))
+		return fmt.Errorf("containerd did not start in the build container\n%s", debian.Tail(out))
 	}
 	for _, a := range archives {
 		f, err := os.Open(a)
@@ -235,11 +204,11 @@ func importImages(ctx context.Context, baseTag string, archives []string, key st
 		out, err := run(ctx, f, "docker", "exec", "-i", name, "ctr", "--namespace=k8s.io", "images", "import", "--no-unpack", "--digests", "-")
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("importing %s into the node's containerd: %w\n%s", a, err, tail(out))
+			return fmt.Errorf("importing %s into the node's containerd: %w\n%s", a, err, debian.Tail(out))
 		}
 	}
 	if out, err := run(ctx, nil, "docker", "exec", name, "sh", "-c", "kill $(pidof containerd) && while pidof containerd >/dev/null; do sleep 0.2; done"); err != nil {
-		return fmt.Errorf("stopping containerd in the build container: %w\n%s", err, tail(out))
+		return fmt.Errorf("stopping containerd in the build container: %w\n%s", err, debian.Tail(out))
 	}
 	previous, err := run(ctx, nil, "docker", "image", "inspect", "--format", "{{.Id}}", Tag)
 	if err != nil {
@@ -248,7 +217,7 @@ func importImages(ctx context.Context, baseTag string, archives []string, key st
 	entrypoint := `ENTRYPOINT ["` + strings.Join(nodeEntrypoint, `", "`) + `"]`
 	if out, err := run(ctx, nil, "docker", "commit", "--change", entrypoint, "--change", "CMD []",
 		"--change", "LABEL "+KeyLabel+"="+key, name, Tag); err != nil {
-		return fmt.Errorf("committing the node image: %w\n%s", err, tail(out))
+		return fmt.Errorf("committing the node image: %w\n%s", err, debian.Tail(out))
 	}
 	// The image Tag named before is left untagged: remove it, unless a
 	// cluster's nodes still run it (then Docker refuses, and it stays).
@@ -265,7 +234,7 @@ func loadImage(ctx context.Context, img v1.Image, tag, archive string) error {
 	}
 	defer os.Remove(archive)
 	if out, err := run(ctx, nil, "docker", "load", "-i", archive); err != nil {
-		return fmt.Errorf("docker load %s: %w\n%s", tag, err, tail(out))
+		return fmt.Errorf("docker load %s: %w\n%s", tag, err, debian.Tail(out))
 	}
 	return nil
 }
@@ -274,7 +243,7 @@ func loadImage(ctx context.Context, img v1.Image, tag, archive string) error {
 // embedded files, the package lists and the builder's revision.
 func inputsKey(binaries map[string]string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "revision %s suite %s node %v net %v\n", builderRevision, Suite, nodePackages, netPackages)
+	fmt.Fprintf(h, "revision %s suite %s node %v net %v\n", builderRevision, debian.Suite, nodePackages, netPackages)
 	names := make([]string, 0, len(binaries))
 	for n := range binaries {
 		names = append(names, n)
@@ -319,16 +288,7 @@ func run(ctx context.Context, stdin io.Reader, name string, args ...string) ([]b
 
 func shell(ctx context.Context, script string) error {
 	if out, err := run(ctx, nil, "bash", "-o", "pipefail", "-c", script); err != nil {
-		return fmt.Errorf("%s: %w\n%s", script, err, tail(out))
+		return fmt.Errorf("%s: %w\n%s", script, err, debian.Tail(out))
 	}
 	return nil
-}
-
-// tail is the end of a command's output, enough to say why it failed.
-func tail(out []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) > 15 {
-		lines = lines[len(lines)-15:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/tierproof/tierproof/framework/debian"
 	"github.com/tierproof/tierproof/framework/imagebuild"
 )
 
@@ -34,7 +35,7 @@ func componentImages(ctx context.Context, binaries map[string]string) ([]compone
 	}
 	out, err = run(ctx, nil, kubeadm, "config", "images", "list", "--kubernetes-version", KubernetesVersion)
 	if err != nil {
-		return nil, fmt.Errorf("node image: kubeadm config images list: %w\n%s", err, tail(out))
+		return nil, fmt.Errorf("node image: kubeadm config images list: %w\n%s", err, debian.Tail(out))
 	}
 	var images []component
 	for _, tag := range strings.Fields(string(out)) {
@@ -71,10 +72,10 @@ func componentImages(ctx context.Context, binaries map[string]string) ([]compone
 func checkVersion(ctx context.Context, binary, want, flag string) error {
 	out, err := run(ctx, nil, binary, flag)
 	if err != nil {
-		return fmt.Errorf("node image: %s %s: %w\n%s", binary, flag, err, tail(out))
+		return fmt.Errorf("node image: %s %s: %w\n%s", binary, flag, err, debian.Tail(out))
 	}
 	if !strings.Contains(string(out), want) {
-		return fmt.Errorf("node image: %s is not %q (it says %q): rebuild it with make node-binaries", binary, strings.TrimSpace(want), tail(out))
+		return fmt.Errorf("node image: %s is not %q (it says %q): rebuild it with make node-binaries", binary, strings.TrimSpace(want), debian.Tail(out))
 	}
 	return nil
 }

@@ -38,10 +38,6 @@ const KubeRouterImage = "tierproof.local/kube-router:" + KubeRouterVersion
 // KubeRouterVersion is the only version the Go module proxy here serves.
 const KubeRouterVersion = "v2.1.0"
 
-// Suite is the Debian release of the node's and the network images' root file
-// systems; its containerd (1.6) runs Kubernetes 1.36 but not 1.37.
-const Suite = "bookworm"
-
 // nodePackages make a kind node: systemd as PID 1, containerd and runc, and
 // the tools the kubelet, kube-proxy and kubeadm run.
 var nodePackages = []string{"systemd", "systemd-sysv", "dbus", "containerd", "runc",

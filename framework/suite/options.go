@@ -74,6 +74,9 @@ type Options struct {
 	// before the first stage probes: the baseline of an idle estate
 	// (walkthrough.Runner.IdleSample).
 	IdleSample time.Duration
+	// Prober is how the pods probe: agent (tierproof's agent) or tools
+	// (their own ping, curl and nc, from the tools images).
+	Prober string
 
 	set map[string]bool // the flags given, after Check
 }
@@ -87,6 +90,7 @@ var planeFlags = map[string][]dataplane.ID{
 	"tierproof.antrea-version":         {dataplane.Antrea},
 	"tierproof.antrea-manifest-sha256": {dataplane.Antrea},
 	"tierproof.lab-fault":              {dataplane.Lab},
+	"tierproof.prober":                 {dataplane.Antrea, dataplane.KubeRouter},
 }
 
 // Register adds the suite's flags to fs: a suite has only the flags it reads.
@@ -107,6 +111,7 @@ func (o *Options) Register(fs *flag.FlagSet, suite Suite) {
 	fs.StringVar(&o.AntreaSHA256, "tierproof.antrea-manifest-sha256", "", "antrea: the release manifest's sha256, if neither fixtures/antrea/checksums.txt nor GitHub's release digest gives it")
 	fs.StringVar(&o.NodeImage, "tierproof.node-image", "", "antrea, kube-router: the node image (default: "+kind.NodeImage+" for antrea, the local "+nodeimage.Tag+" for kube-router)")
 	fs.DurationVar(&o.Timeout, "tierproof.timeout", time.Second, "per-probe timeout")
+	fs.StringVar(&o.Prober, "tierproof.prober", "agent", "antrea, kube-router: agent (tierproof's agent probes from every pod) or tools (each pod also runs an image with ping, curl and nc — Debian's, or BusyBox's alone — and probes with them, as the blog does by hand; make tools-images builds them)")
 	fs.StringVar(&o.Kubeconfig, "tierproof.kubeconfig", "", "antrea, kube-router: use this existing kind cluster instead of creating one (any other cluster is refused)")
 }
 
@@ -126,6 +131,9 @@ func (o *Options) Check(fs *flag.FlagSet) error {
 		fmt.Fprintln(fs.Output(), "tierproof: -tierproof.data-plane: "+deprecated)
 	}
 	o.plane = plane
+	if o.Prober != "agent" && o.Prober != "tools" {
+		return fmt.Errorf("-tierproof.prober %q: want agent or tools", o.Prober)
+	}
 	if o.Timeout <= 0 {
 		return fmt.Errorf("-tierproof.timeout %v: want a positive duration", o.Timeout)
 	}
@@ -339,6 +347,9 @@ func (o *Options) DataPlaneOptions(estate cluster.EstateSpec, run, agentBinary, 
 	d := dataplane.Options{Plane: o.plane, AgentBinary: agentBinary, Logf: logf, Estate: estate, Run: run,
 		ClusterName: cluster, WorkDir: filepath.Join(cacheDir, "tierproof", "work", cluster), ReportsDir: reportsDir,
 		NodeImage: o.NodeImage, Kubeconfig: o.Kubeconfig}
+	if o.Prober == "tools" {
+		d.ToolsCache = filepath.Join(cacheDir, "tierproof", "node-image")
+	}
 	if o.plane == dataplane.Antrea {
 		d.Antrea = antrea.Enforcer{Version: o.AntreaVersion, SHA256: o.AntreaSHA256,
 			Manifests: antrea.Manifests{BaseURL: antrea.Releases, API: antrea.ReleaseAPI,

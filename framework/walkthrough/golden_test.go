@@ -54,7 +54,7 @@ func newOraclePlane(topo *topology.Topology, probes []model.Probe) *oraclePlane 
 
 func (*oraclePlane) Name() string                { return "oracle data plane (the model's verdicts, in memory)" }
 func (*oraclePlane) Semantics() model.Semantics  { return model.Antrea }
-func (*oraclePlane) Probeable(probe.Flow) bool   { return true }
+func (*oraclePlane) Probeable(probe.Flow) error  { return nil }
 func (p *oraclePlane) IP(endpoint string) string { return p.ipOf(endpoint) }
 func (p *oraclePlane) ipOf(endpoint string) string {
 	for ip, name := range p.byIP {

@@ -29,7 +29,7 @@ type livePlane struct {
 func (p *livePlane) Name() string               { return "scripted" }
 func (p *livePlane) Semantics() model.Semantics { return model.Antrea }
 func (p *livePlane) IP(string) string           { return "10.0.0.1" }
-func (p *livePlane) Probeable(probe.Flow) bool  { return true }
+func (p *livePlane) Probeable(probe.Flow) error { return nil }
 func (p *livePlane) Apply(context.Context, int, *policy.Set) error {
 	p.calls = append(p.calls, "apply")
 	p.topo.Pods[1].Labels = map[string]string{"role": "denied"} // the stage relabels x/b
@@ -84,7 +84,7 @@ spec:
 // blindPlane probes nothing: every flow is unprobeable on it.
 type blindPlane struct{ livePlane }
 
-func (p *blindPlane) Probeable(probe.Flow) bool { return false }
+func (p *blindPlane) Probeable(probe.Flow) error { return errors.New("blind") }
 
 // A stage that probed no flow fails, and an interrupted stage is reported as
 // interrupted, never as flows that differ.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -167,10 +168,16 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		return report.Stage{}, fmt.Errorf("stage %s: %w", st.Name, err)
 	}
 	var flows []probe.Flow
+	notProbed := map[string]int{}
 	for _, f := range x.Flows(r.Plane.IP) {
-		if r.Plane.Probeable(f) {
-			flows = append(flows, f)
+		if err := r.Plane.Probeable(f); err != nil {
+			notProbed[err.Error()]++
+			continue
 		}
+		flows = append(flows, f)
+	}
+	for _, why := range slices.Sorted(maps.Keys(notProbed)) {
+		r.logf("stage %s: %d flow(s) not probed: %s", st.Name, notProbed[why], why)
 	}
 	if len(flows) == 0 {
 		// A stage that checked nothing must never pass.
@@ -180,7 +187,7 @@ func (r Runner) PlayStage(ctx context.Context, s *scenario.Scenario, i int, topo
 		r.meterLoad(ctx, st.Name, "idle for "+r.IdleSample.String()+" before probing", r.IdleSample)()
 	}
 	stopMeter := r.meterLoad(ctx, st.Name, "while probing", 0)
-	obs, stats := probe.NewEngine(r.Plane, r.Engine).Run(ctx, flows, x.Expectation())
+	obs, stats := probe.NewEngine(r.Plane, r.engineConfig()).Run(ctx, flows, x.Expectation())
 	stopMeter()
 	if ctx.Err() != nil {
 		// What a cancelled probe saw says nothing about policy: no verdict.
@@ -269,7 +276,7 @@ func (r Runner) comparePerFlow(ctx context.Context, stage string, flows []probe.
 		}
 		sample = append(sample, f)
 	}
-	cfg := r.Engine
+	cfg := r.engineConfig()
 	cfg.BatchSize, cfg.Retries = 1, 0
 	obs, stats := probe.NewEngine(r.Plane, cfg).Run(ctx, sample, expect)
 	agree := 0
@@ -389,4 +396,14 @@ func (r Runner) failedAssertions(x *matrix.Matrix, st scenario.Stage) []string {
 		}
 	}
 	return failed
+}
+
+// engineConfig is the probe engine's configuration, with the plane's probers
+// where its sources do not all probe with the agent.
+func (r Runner) engineConfig() probe.Config {
+	cfg := r.Engine
+	if c, ok := r.Plane.(dataplane.ProberChooser); ok {
+		cfg.Probers = c.Prober
+	}
+	return cfg
 }
