@@ -2,7 +2,7 @@
 GO            ?= go
 BIN           := bin
 
-.PHONY: bench-simulate fuzz all build agent agent-image node-binaries node-image cluster-test cluster-test-run bench-cluster bench-cluster-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
+.PHONY: bench-simulate fuzz all build agent agent-image node-binaries node-image tools-images cluster-test cluster-test-run bench-cluster bench-cluster-run lab test vet fmt-check bench bench-lab lab-soak generate e2e conformance clean tools
 
 # The integration tests' servers, built from the Go module proxy by hack/tools/*
 # into a cache directory; a binary already there is not rebuilt.
@@ -126,7 +126,7 @@ cluster-test:
 	@if ! docker info >/dev/null 2>&1; then echo "cluster-test: skipped: no Docker engine answers (bash hack/docker/start starts one)"; exit 0; fi; \
 	$(MAKE) --no-print-directory cluster-test-run
 
-cluster-test-run: node-image
+cluster-test-run: node-image tools-images
 	$(GO) test ./suites/conformance -count=1 -timeout 30m -run '^TestConformance$$' -args -ginkgo.v \
 		-tierproof.data-plane=kube-router -tierproof.keep-cluster=never -ginkgo.label-filter=feature:k8s-networkpolicy \
 		-tierproof.reports=$(CURDIR)/reports/cluster-test/conformance
@@ -182,6 +182,11 @@ $(NODE_BINARIES)/.built: $(ETCD) cmd/tierproof-pause/main.go $(wildcard hack/doc
 	$(TOOLS_BUILD) -ldflags "-s -w" -o $(NODE_BINARIES)/runtime ./hack/docker/runtime
 	cp $(ETCD) $(NODE_BINARIES)/etcd
 	touch $@
+
+## tools-images: the images of pods' own network tools for -tierproof.prober=tools: Debian with
+## iputils-ping, curl and netcat-openbsd, and BusyBox alone (root: debootstrap; cached)
+tools-images: build
+	$(BIN)/tierproof tools-images
 
 ## node-image: the kind node image for machines that reach no registry (root, Docker; cached)
 node-image: build node-binaries

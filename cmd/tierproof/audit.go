@@ -17,18 +17,19 @@ import (
 )
 
 func newAuditCommand() *cobra.Command {
-	var kubeconfig, kubeContext, prober, semantics, reports string
+	var kubeconfig, kubeContext, prober, agentImage, semantics, reports string
 	var namespaces, probeSpecs []string
 	var maxFlows, maxExecs int
 	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   "audit [--kubeconfig K] [--context C] [--namespace NS ...] [--probe P ...] [--max-flows N] [--semantics antrea|kube-router|spec] [--reports DIR] [--dry-run]",
+		Use:   "audit [--kubeconfig K] [--context C] [--namespace NS ...] [--probe P ...] [--max-flows N] [--prober tools|agent --agent-image REF] [--semantics antrea|kube-router|spec] [--reports DIR] [--dry-run]",
 		Short: "Check a live cluster against its own policies, read-only, probing with the pods' own ping, curl and nc",
 		Long: `audit reads a live cluster (as snapshot does), computes with the model what its
 policies say of every flow between its pods, probes those flows from inside the
 source pods with the tools their images already have (ping, curl, nc, bash), and
 reports where the cluster does otherwise. It changes nothing: its client refuses
-every request but a read and a pod's exec before it is sent. A flow no tool in
+every request but a read and a pod's exec (and, with --prober agent, adding an
+ephemeral container) before it is sent. A flow no tool in
 the source pod can judge (UDP, SCTP, a pod without a shell) is listed as not
 probed, with why — never counted as a pass.`,
 		Example: `  tierproof audit --context prod --namespace shop --namespace payments --reports /tmp/audit
@@ -40,8 +41,13 @@ probed, with why — never counted as a pass.`,
 			if !ok {
 				return fmt.Errorf("--semantics %q: want antrea, kube-router or spec (the enforcer the cluster runs)", semantics)
 			}
-			if prober != "tools" {
-				return fmt.Errorf("--prober %q: only tools (the pods' own ping, curl, nc and bash) is available; the agent prober (tierproof's agent as an ephemeral container) is not built yet", prober)
+			switch {
+			case prober != "tools" && prober != "agent":
+				return fmt.Errorf("--prober %q: want tools (the pods' own ping, curl, nc and bash) or agent (tierproof's agent as an ephemeral container)", prober)
+			case prober == "agent" && agentImage == "":
+				return errors.New("--prober agent needs --agent-image: the agent's image, from a registry the cluster's nodes pull from (make agent-image builds it)")
+			case prober == "tools" && agentImage != "":
+				return errors.New("--agent-image is for --prober agent")
 			}
 			if maxFlows < 0 || maxExecs < 0 {
 				return errors.New("--max-flows and --max-concurrent-execs take 0 (no limit / the default) or more")
@@ -69,15 +75,22 @@ probed, with why — never counted as a pass.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "auditing %s (context %s) on %s semantics, read-only: the client refuses every request but a read and a pod's exec\n",
 				cfg.Host, cmp.Or(kubeContext, raw.CurrentContext), s.Name)
+			if prober == "agent" && !dryRun {
+				fmt.Fprintf(w, "WARNING: --prober agent adds tierproof's agent (%s) to every source pod as an ephemeral container; Kubernetes cannot remove one: it stays in each pod's spec until the pod is replaced\n", agentImage)
+			}
 			r, err := audit.Run(cmd.Context(), audit.Options{Config: cfg, Namespaces: namespaces, Probes: probes, Semantics: s,
-				MaxFlows: maxFlows, MaxConcurrentExecs: maxExecs, Probe: !dryRun,
+				MaxFlows: maxFlows, MaxConcurrentExecs: maxExecs, Probe: !dryRun, AgentImage: agentImage,
 				Logf: func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }})
 			if err != nil {
 				return err
 			}
 			writeAudit(w, r)
 			if reports != "" {
-				run := report.Run{Scenario: "audit", DataPlane: fmt.Sprintf("the cluster at %s, probed with its pods' own tools (model: %s semantics)", cfg.Host, s.Name),
+				with := "its pods' own tools"
+				if prober == "agent" {
+					with = "tierproof's agent in ephemeral containers"
+				}
+				run := report.Run{Scenario: "audit", DataPlane: fmt.Sprintf("the cluster at %s, probed with %s (model: %s semantics)", cfg.Host, with, s.Name),
 					Stages: []report.Stage{{Name: "audit", Matrix: r.Matrix, Probing: r.Took}}}
 				files, err := report.WriteFiles(reports, "audit", run)
 				if err != nil {
@@ -102,7 +115,8 @@ probed, with why — never counted as a pass.`,
 	cmd.Flags().StringArrayVar(&probeSpecs, "probe", nil, "probe: icmp or tcp/PORT (repeatable; default: icmp and every TCP port a pod declares)")
 	cmd.Flags().IntVar(&maxFlows, "max-flows", 0, "probe at most this many flows, a sample that keeps a flow of every rule that decides one (0: all)")
 	cmd.Flags().IntVar(&maxExecs, "max-concurrent-execs", 8, "execs in flight at once")
-	cmd.Flags().StringVar(&prober, "prober", "tools", "tools: the pods' own ping, curl, nc and bash")
+	cmd.Flags().StringVar(&prober, "prober", "tools", "tools: the pods' own ping, curl, nc and bash; agent: tierproof's agent added to each source pod as an ephemeral container (opt-in: it stays in the pod's spec)")
+	cmd.Flags().StringVar(&agentImage, "agent-image", "", "--prober agent: the agent's image, from a registry the cluster pulls from")
 	cmd.Flags().StringVar(&semantics, "semantics", "antrea", "the enforcer's reading of the policies: antrea, kube-router or spec")
 	cmd.Flags().StringVar(&reports, "reports", "", "write JUnit, results.json, truth tables and HTML into this directory")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read and model only: no exec, no probe")

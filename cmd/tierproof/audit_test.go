@@ -30,7 +30,14 @@ func TestAuditCommandDryRun(t *testing.T) {
 			t.Errorf("report %s: %v", f, err)
 		}
 	}
-	if _, err := run(t, "audit", "--kubeconfig", env.Kubeconfig, "--prober", "agent"); err == nil || !strings.Contains(err.Error(), "the agent prober (tierproof's agent as an ephemeral container) is not built yet") {
-		t.Errorf("--prober agent: %v", err)
+	for _, c := range []struct{ args, want string }{
+		{"--prober agent", "--prober agent needs --agent-image"},
+		{"--agent-image tierproof.local/agent:dev", "--agent-image is for --prober agent"},
+		{"--prober ping", `--prober "ping": want tools`},
+	} {
+		args := append([]string{"audit", "--kubeconfig", env.Kubeconfig}, strings.Fields(c.args)...)
+		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.args, err, c.want)
+		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/tierproof/tierproof/framework/agent"
 	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/live"
 	"github.com/tierproof/tierproof/framework/matrix"
@@ -48,7 +49,11 @@ type Options struct {
 	// Probe is false for a dry run: the snapshot, the model and the choice
 	// of tools, no probe sent.
 	Probe bool
-	Logf  func(format string, args ...any)
+	// AgentImage, when set, probes with tierproof's agent from this image,
+	// added to each source pod as an ephemeral container (which stays in the
+	// pod's spec until the pod is replaced), instead of the pods' own tools.
+	AgentImage string
+	Logf       func(format string, args ...any)
 }
 
 // NotProbed is a flow the audit judged but could not probe, and why.
@@ -215,7 +220,15 @@ func sample(flows []probe.Flow, x *matrix.Matrix, max int) []probe.Flow {
 // probes with the probe engine: one exec of a toolprobe script per source,
 // the flows no tool of the source can judge left out with why.
 func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []probe.Flow, r *Result, logf func(string, ...any)) error {
-	cfg := kube.WithProbingRateLimits(live.ReadOnly(o.Config, live.PodsExec))
+	permits := []live.Permit{live.PodsExec}
+	prepare := detect
+	if o.AgentImage != "" {
+		permits = append(permits, live.PodsEphemeralContainers)
+		prepare = func(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, p topology.Pod) (livePod, int, string) {
+			return injectAgent(ctx, cs, p, o.AgentImage)
+		}
+	}
+	cfg := kube.WithProbingRateLimits(live.ReadOnly(o.Config, permits...))
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -245,7 +258,7 @@ func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []pr
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			lp, execs, reason := detect(ctx, cfg, cs, p)
+			lp, execs, reason := prepare(ctx, cfg, cs, p)
 			mu.Lock()
 			defer mu.Unlock()
 			r.Execs += execs
@@ -264,7 +277,7 @@ func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []pr
 	for _, f := range flows {
 		if reason, ok := why[f.From]; ok {
 			r.NotProbed = append(r.NotProbed, NotProbed{f, reason})
-		} else if _, err := toolprobe.Choose(x.pods[f.From].kit, f.Probe); err != nil {
+		} else if err := probeable(o, x.pods[f.From], f); err != nil {
 			r.NotProbed = append(r.NotProbed, NotProbed{f, err.Error()})
 		} else {
 			probed = append(probed, f)
@@ -273,7 +286,12 @@ func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []pr
 	// A second look at a cell that failed or disagreed: a mismatch reported
 	// is one the cluster gave twice.
 	engine := probe.NewEngine(x, probe.Config{Parallel: limit, Retries: 1,
-		Probers: func(source string) probe.Prober { return toolprobe.Prober{Kit: x.pods[source].kit} }})
+		Probers: func(source string) probe.Prober {
+			if x.pods[source].kit == nil {
+				return nil // the agent
+			}
+			return toolprobe.Prober{Kit: x.pods[source].kit}
+		}})
 	obs, stats := engine.Run(ctx, probed, r.Matrix.Expectation())
 	if err := ctx.Err(); err != nil {
 		return err
@@ -293,8 +311,23 @@ func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []pr
 	return nil
 }
 
+// probeable says why f cannot be judged from its source (nil: it can): with
+// the pod's tools, when none of them fits; with the agent, when it is not
+// ICMP or TCP (a UDP or SCTP server that is not the agent's may answer
+// nothing, which looks like a drop).
+func probeable(o Options, p livePod, f probe.Flow) error {
+	if o.AgentImage == "" {
+		_, err := toolprobe.Choose(p.kit, f.Probe)
+		return err
+	}
+	if f.Probe.Protocol != model.ICMP && f.Probe.Protocol != model.TCP {
+		return fmt.Errorf("the agent tells a %s drop from a server's silence only with its own servers", f.Probe.Protocol)
+	}
+	return nil
+}
+
 // livePod is a source pod as the audit execs into it: its live name and the
-// container whose tools probe.
+// container that probes, with its tools (none: the agent's container).
 type livePod struct {
 	name, container string
 	kit             toolprobe.Kit
@@ -342,4 +375,61 @@ func detect(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, pod 
 		}
 	}
 	return p, execs, reason
+}
+
+// agentContainer names the agent's ephemeral container after its image, so
+// that a later audit with the same image finds it and adds no other.
+func agentContainer(image string) string {
+	h := fnv.New32a()
+	h.Write([]byte(image))
+	return fmt.Sprintf("tierproof-audit-%08x", h.Sum32())
+}
+
+// injectAgent adds the agent to pod as an ephemeral container running until
+// the pod ends, or finds the one an earlier audit added, and waits until it
+// runs. Ephemeral containers cannot be removed: it stays in the pod's spec.
+func injectAgent(ctx context.Context, cs kubernetes.Interface, pod topology.Pod, image string) (p livePod, execs int, reason string) {
+	name := cmp.Or(pod.PodName, pod.Name)
+	p.name, p.container = pod.Namespace+"/"+name, agentContainer(image)
+	pods := cs.CoreV1().Pods(pod.Namespace)
+	running, err := pods.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return p, 0, "reading the source pod: " + err.Error()
+	}
+	if !slices.ContainsFunc(running.Spec.EphemeralContainers, func(c corev1.EphemeralContainer) bool { return c.Name == p.container }) {
+		running.Spec.EphemeralContainers = append(running.Spec.EphemeralContainers, corev1.EphemeralContainer{
+			EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: p.container, Image: image, Command: []string{agent.Path, "serve"},
+				SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_RAW"}}}}})
+		if _, err := pods.UpdateEphemeralContainers(ctx, name, running, metav1.UpdateOptions{}); err != nil {
+			return p, 0, "adding the agent as an ephemeral container: " + err.Error()
+		}
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		running, err = pods.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return p, 0, "reading the source pod: " + err.Error()
+		}
+		for _, s := range running.Status.EphemeralContainerStatuses {
+			switch {
+			case s.Name != p.container:
+			case s.State.Running != nil:
+				return p, 0, ""
+			case s.State.Terminated != nil:
+				return p, 0, fmt.Sprintf("the agent's ephemeral container %s ended: %s %s", p.container, s.State.Terminated.Reason, s.State.Terminated.Message)
+			case s.State.Waiting != nil && s.State.Waiting.Reason != "ContainerCreating" && s.State.Waiting.Reason != "":
+				if time.Now().After(deadline) || strings.Contains(s.State.Waiting.Reason, "Err") {
+					return p, 0, fmt.Sprintf("the agent's ephemeral container %s does not start: %s %s", p.container, s.State.Waiting.Reason, s.State.Waiting.Message)
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return p, 0, "the agent's ephemeral container " + p.container + " did not start in 90 s"
+		}
+		select {
+		case <-ctx.Done():
+			return p, 0, ctx.Err().Error()
+		case <-time.After(time.Second):
+		}
+	}
 }
