@@ -73,8 +73,12 @@ probed, with why — never counted as a pass.`,
 				return fmt.Errorf("reading the kubeconfig: %w", err)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "auditing %s (context %s) on %s semantics, read-only: the client refuses every request but a read and a pod's exec\n",
-				cfg.Host, cmp.Or(kubeContext, raw.CurrentContext), s.Name)
+			permitted := "a read and a pod's exec"
+			if prober == "agent" {
+				permitted = "a read, a pod's exec and adding an ephemeral container"
+			}
+			fmt.Fprintf(w, "auditing %s (context %s) on %s semantics, read-only: the client refuses every request but %s\n",
+				cfg.Host, cmp.Or(kubeContext, raw.CurrentContext), s.Name, permitted)
 			if prober == "agent" && !dryRun {
 				fmt.Fprintf(w, "WARNING: --prober agent adds tierproof's agent (%s) to every source pod as an ephemeral container; Kubernetes cannot remove one: it stays in each pod's spec until the pod is replaced\n", agentImage)
 			}

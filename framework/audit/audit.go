@@ -361,7 +361,11 @@ func detect(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, pod 
 		out, stderr, err := kube.NewPodExecutor(cfg, cs, c.Name).Exec(xctx, p.name, []string{toolprobe.Shell, "-c", toolprobe.DetectScript}, nil)
 		cancel()
 		if err != nil {
-			errs = append(errs, c.Name+": "+strings.TrimSpace(err.Error()+": "+string(stderr))) // often: no /bin/sh in it
+			why := strings.TrimSpace(err.Error() + ": " + string(stderr))
+			if strings.Contains(why, toolprobe.Shell+": no such file or directory") {
+				why = "no " + toolprobe.Shell + " in it" // the common case: an image of one static binary
+			}
+			errs = append(errs, c.Name+": "+why)
 			continue
 		}
 		if k := toolprobe.ParseKit(string(out)); len(k) > len(p.kit) {

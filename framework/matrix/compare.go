@@ -44,7 +44,7 @@ func (x *Matrix) Unmet(a scenario.Assertion, k8sDenial model.Verdict) (unmet []s
 		if want == model.Drop && deniedByK8sIsolation(c.Expected) {
 			want = k8sDenial
 		}
-		if c.Observed() != probe.FromModel(want) {
+		if !c.Observed().Satisfies(probe.FromModel(want)) {
 			unmet = append(unmet, fmt.Sprintf("%s → %s %s: want %s, observed %s", c.From, c.To, a.Probe, want, c.Observed()))
 		}
 	}

@@ -259,6 +259,8 @@ func TestRealCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("the pods' own tools probe the walkthrough, and audit checks the cluster changed behind tierproof's back", toolsAndAudit)
+
 	t.Run("SIGINT during a stage stops the run, says interrupted and cleans up", func(t *testing.T) {
 		// The second stage's spec is running: it has begun applying.
 		out, err := interruptSuite(t, "stage isolate-environments: applying", append(base, "-tierproof.reports="+t.TempDir())...)
