@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -64,12 +65,10 @@ func newCommand() *cobra.Command {
 		Short: "Run a batch of probes read as JSON on stdin; write one JSON result per line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := io.ReadAll(cmd.InOrStdin())
-			if err != nil {
-				return fmt.Errorf("reading the batch: %w", err)
-			}
+			// One batch, then the rest of stdin is only waited for: the
+			// client closes it once it has every result (agent.EndOfResults).
 			var batch agent.Batch
-			dec := json.NewDecoder(strings.NewReader(string(data)))
+			dec := json.NewDecoder(cmd.InOrStdin())
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&batch); err != nil {
 				return fmt.Errorf("decoding the batch: %w", err)
@@ -81,7 +80,20 @@ func newCommand() *cobra.Command {
 					writeErr = err
 				}
 			})
-			return writeErr
+			if writeErr != nil {
+				return writeErr
+			}
+			if _, err := fmt.Fprintln(cmd.OutOrStdout(), agent.EndOfResults); err != nil {
+				return err
+			}
+			eof := make(chan struct{})
+			go func() { io.Copy(io.Discard, dec.Buffered()); io.Copy(io.Discard, cmd.InOrStdin()); close(eof) }()
+			select {
+			case <-eof:
+			case <-time.After(agent.HoldForEOF):
+			case <-cmd.Context().Done():
+			}
+			return nil
 		},
 	}
 	route := &cobra.Command{

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/httpstream"
@@ -12,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
+
+	"github.com/tierproof/tierproof/framework/agent"
 )
 
 // PodExecutor runs commands in a container of a pod through the API server's
@@ -53,12 +57,53 @@ func (e *PodExecutor) Exec(ctx context.Context, endpoint string, command []strin
 	if err != nil {
 		return nil, nil, fmt.Errorf("exec in %s: %w", endpoint, err)
 	}
-	var stdout, stderr bytes.Buffer
-	err = executor.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: bytes.NewReader(stdin), Stdout: &stdout, Stderr: &stderr})
+	var stderr bytes.Buffer
+	stdout := &endWatcher{release: make(chan struct{})}
+	var in io.Reader = bytes.NewReader(stdin)
+	if len(stdin) > 0 {
+		// The agent's stdin stays open until its last result is here.
+		in = io.MultiReader(in, heldOpen{stdout.release, ctx.Done()})
+	}
+	err = executor.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: in, Stdout: stdout, Stderr: &stderr})
+	stdout.end()
 	if err != nil {
 		err = fmt.Errorf("exec in %s (container %s): %w", endpoint, e.container, err)
 	}
 	return stdout.Bytes(), stderr.Bytes(), err
+}
+
+// endWatcher keeps what the command writes and closes release once a line
+// is agent.EndOfResults.
+type endWatcher struct {
+	bytes.Buffer
+	release chan struct{}
+	once    sync.Once
+}
+
+func (w *endWatcher) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	line := []byte(agent.EndOfResults + "\n")
+	// The line starts the output or follows a newline; only the output's
+	// end can hold one that this write finished.
+	b := w.Bytes()
+	from := max(0, len(b)-len(p)-len(line)-1)
+	if (from == 0 && bytes.HasPrefix(b, line)) || bytes.Contains(b[from:], append([]byte("\n"), line...)) {
+		w.end()
+	}
+	return n, err
+}
+
+func (w *endWatcher) end() { w.once.Do(func() { close(w.release) }) }
+
+// heldOpen is an end of stdin that comes only once released (or done).
+type heldOpen struct{ release, done <-chan struct{} }
+
+func (h heldOpen) Read([]byte) (int, error) {
+	select {
+	case <-h.release:
+	case <-h.done:
+	}
+	return 0, io.EOF
 }
 
 // Parallel probing execs into many pods at once; client-go's default rate
