@@ -21,7 +21,8 @@ netcat-openbsd) and ` + toolsimage.BusyBox + ` (BusyBox alone) as image
 archives in the cache, from debootstrap's root file systems, without a registry.
 make e2e and the cluster tests load them into kind's nodes when probing with the
 pods' own tools (-tierproof.prober=tools). Prints each archive.`,
-		Example: `  sudo make tools-images`,
+		Example: `  sudo make tools-images
+  sudo tierproof tools-images --mirror http://deb.debian.org/debian`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Logf = func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), format+"\n", args...) }
