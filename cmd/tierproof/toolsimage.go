@@ -23,7 +23,7 @@ make e2e and the cluster tests load them into kind's nodes when probing with the
 pods' own tools (-tierproof.prober=tools). Prints each archive.`,
 		Example: `  sudo make tools-images
   sudo tierproof tools-images --mirror http://deb.debian.org/debian`,
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Logf = func(format string, args ...any) { fmt.Fprintf(cmd.ErrOrStderr(), format+"\n", args...) }
 			archives, err := toolsimage.Build(cmd.Context(), o)
