@@ -73,15 +73,18 @@ func (e *PodExecutor) Exec(ctx context.Context, endpoint string, command []strin
 }
 
 // endWatcher keeps what the command writes and closes release once a line
-// is agent.EndOfResults.
+// is agent.EndOfResults. It has no ReadFrom (the buffer is not embedded):
+// client-go's io.Copy would call that instead of Write.
 type endWatcher struct {
-	bytes.Buffer
+	buf     bytes.Buffer
 	release chan struct{}
 	once    sync.Once
 }
 
+func (w *endWatcher) Bytes() []byte { return w.buf.Bytes() }
+
 func (w *endWatcher) Write(p []byte) (int, error) {
-	n, err := w.Buffer.Write(p)
+	n, err := w.buf.Write(p)
 	line := []byte(agent.EndOfResults + "\n")
 	// The line starts the output or follows a newline; only the output's
 	// end can hold one that this write finished.

@@ -25,7 +25,10 @@ func TestStdinIsHeldUntilTheAgentsLastLine(t *testing.T) {
 				t.Fatalf("writes of %d: stdin ended after %q, before the last line", size, out[:i])
 			case <-time.After(time.Millisecond):
 			}
-			w.Write([]byte(out[i:min(i+size, len(out))]))
+			// As client-go copies the stream: io.Copy, which prefers a ReadFrom.
+			if _, err := io.Copy(w, strings.NewReader(out[i:min(i+size, len(out))])); err != nil {
+				t.Fatal(err)
+			}
 		}
 		select {
 		case b := <-got:
