@@ -79,11 +79,11 @@ func pingSocket(dst net.IP, clk *clock) (Outcome, string, error) {
 	if err != nil {
 		return Error, err.Error(), nil
 	}
-	clk.sending()
 	if _, err := unix.Write(fd, packet); err != nil {
 		o, d := classify(err)
 		return o, d, nil
 	}
+	clk.sending() // timed from when the echo has left, as the raw socket's
 	buf := make([]byte, 1500)
 	for {
 		n, err := unix.Read(fd, buf)
