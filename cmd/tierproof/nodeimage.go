@@ -47,9 +47,8 @@ On a machine with a registry this is not needed: make e2e pulls kindest/node.`,
 			return nil
 		},
 	}
-	cache, _ := os.UserCacheDir()
 	cmd.Flags().StringVar(&binaries, "binaries", "", "the directory make node-binaries filled: kubernetes/, cni/, etcd, coredns, kube-router, pause, runtime")
-	cmd.Flags().StringVar(&o.CacheDir, "cache", filepath.Join(cache, "tierproof", "node-image"), "where root file systems and the built image are cached")
+	cmd.Flags().StringVar(&o.CacheDir, "cache", imageCache(), "where root file systems and the built image are cached")
 	cmd.Flags().StringVar(&o.Mirror, "mirror", "http://deb.debian.org/debian", "the Debian mirror debootstrap installs from")
 	_ = cmd.MarkFlagRequired("binaries")
 	return cmd

@@ -41,13 +41,14 @@ pods' own tools (-tierproof.prober=tools). Prints each archive.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.CacheDir, "cache", toolsImageCache(), "where root file systems and the images' archives are cached")
+	cmd.Flags().StringVar(&o.CacheDir, "cache", imageCache(), "where root file systems and the images' archives are cached")
 	cmd.Flags().StringVar(&o.Mirror, "mirror", toolsimage.DefaultMirror, "the Debian mirror debootstrap installs from")
 	return cmd
 }
 
-// toolsImageCache is where the tools images are cached: beside the node image's.
-func toolsImageCache() string {
+// imageCache is where the node image, the tools images and their root file
+// systems are cached.
+func imageCache() string {
 	cache, _ := os.UserCacheDir()
 	return filepath.Join(cache, "tierproof", "node-image")
 }

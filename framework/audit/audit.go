@@ -1,8 +1,10 @@
 // Package audit checks a live cluster against its own policies without
 // changing it: a read-only snapshot, the model's matrix, the flows probed from
 // inside the source pods with the tools their images already have
-// (framework/toolprobe), and the comparison. Its client refuses every write
-// but a pod's exec (live.ReadOnly with live.PodsExec).
+// (framework/toolprobe) — or, opted into, with tierproof's agent added as an
+// ephemeral container — and the comparison. Its client refuses every write
+// but a pod's exec (live.ReadOnly with live.PodsExec), and adding an
+// ephemeral container with the agent prober (live.PodsEphemeralContainers).
 package audit
 
 import (
