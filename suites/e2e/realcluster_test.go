@@ -278,12 +278,14 @@ func TestRealCluster(t *testing.T) {
 }
 
 // removeKeptCluster removes what a run kept, as a user would: the kind
-// cluster's nodes, the external hosts and the run's network.
+// cluster's nodes with their volumes (kind gives each node an anonymous
+// /var, about 1 GB of images: without -v every run left them, 53 GB here),
+// the external hosts and the run's network.
 func removeKeptCluster(t *testing.T) {
 	for _, filter := range []string{"label=io.x-k8s.kind.cluster=tierproof", "label=" + kube.OwnerLabel} {
 		out, err := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
 		if ids := strings.Fields(string(out)); err == nil && len(ids) > 0 {
-			if out, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
+			if out, err := exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).CombinedOutput(); err != nil {
 				t.Errorf("docker rm: %v: %s", err, out)
 			}
 		}
