@@ -245,7 +245,7 @@ func probeFlows(ctx context.Context, o Options, t *topology.Topology, flows []pr
 	for _, f := range flows {
 		sources[f.From] = true
 	}
-	x := &toolsExec{cfg: cfg, cs: cs, pods: map[string]livePod{}}
+	x := &sourceExec{cfg: cfg, cs: cs, pods: map[string]livePod{}}
 	limit := cmp.Or(o.MaxConcurrentExecs, 8)
 	sem := make(chan struct{}, limit)
 	var mu sync.Mutex
@@ -335,14 +335,15 @@ type livePod struct {
 	kit             toolprobe.Kit
 }
 
-// toolsExec runs the probe engine's commands in each source's tools container.
-type toolsExec struct {
+// sourceExec runs the probe engine's commands in each source's probing
+// container: the one with its tools, or the agent's ephemeral one.
+type sourceExec struct {
 	cfg  *rest.Config
 	cs   kubernetes.Interface
 	pods map[string]livePod // by endpoint name; written before the engine runs
 }
 
-func (x *toolsExec) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
+func (x *sourceExec) Exec(ctx context.Context, endpoint string, command []string, stdin []byte) ([]byte, []byte, error) {
 	p := x.pods[endpoint]
 	return kube.NewPodExecutor(x.cfg, x.cs, p.container).Exec(ctx, p.name, command, stdin)
 }

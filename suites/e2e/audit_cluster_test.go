@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/tierproof/tierproof/framework/agentimage"
+	"github.com/tierproof/tierproof/framework/kube"
 	"github.com/tierproof/tierproof/framework/toolsimage"
 )
 
@@ -147,7 +148,9 @@ func toolsAndAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitRunning(t, cs, "audit-shop", 3)
+	if err := kube.WaitPodsReady(ctx, cs, []string{"audit-shop"}, time.Second, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	settle()
 	out2, err := audit("named-port-leak", "--namespace", "audit-shop")
 	if err == nil {
@@ -316,25 +319,6 @@ func create(ctx context.Context, cs kubernetes.Interface, o any) error {
 		_, err = cs.NetworkingV1().NetworkPolicies(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 	}
 	return err
-}
-
-func waitRunning(t *testing.T, cs kubernetes.Interface, ns string, n int) {
-	t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
-		pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
-		ready := 0
-		for _, p := range pods.Items {
-			for _, c := range p.Status.Conditions {
-				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-					ready++
-				}
-			}
-		}
-		if err == nil && ready == n {
-			return
-		}
-	}
-	t.Fatalf("the %d pods of %s are not ready after 2 minutes", n, ns)
 }
 
 func waitGone(t *testing.T, cs kubernetes.Interface, ns, selector string) {
