@@ -26,7 +26,7 @@ func newAuditCommand() *cobra.Command {
 		Short: "Check a live cluster against its own policies, read-only, probing with the pods' own ping, curl and nc",
 		Long: `audit reads a live cluster (as snapshot does), computes with the model what its
 policies say of every flow between its pods, probes those flows from inside the
-source pods with the tools their images already have (ping, curl, nc, bash), and
+source pods with the tools their images already have (ping, curl, wget, nc, bash), and
 reports where the cluster does otherwise. It changes nothing: its client refuses
 every request but a read and a pod's exec (and, with --prober agent, adding an
 ephemeral container) before it is sent. A flow no tool in
@@ -43,7 +43,7 @@ probed, with why — never counted as a pass.`,
 			}
 			switch {
 			case prober != "tools" && prober != "agent":
-				return fmt.Errorf("--prober %q: want tools (the pods' own ping, curl, nc and bash) or agent (tierproof's agent as an ephemeral container)", prober)
+				return fmt.Errorf("--prober %q: want tools (the pods' own ping, curl, wget, nc and bash) or agent (tierproof's agent as an ephemeral container)", prober)
 			case prober == "agent" && agentImage == "":
 				return errors.New("--prober agent needs --agent-image: the agent's image, from a registry the cluster's nodes pull from (make agent-image builds it)")
 			case prober == "tools" && agentImage != "":
@@ -119,7 +119,7 @@ probed, with why — never counted as a pass.`,
 	cmd.Flags().StringArrayVar(&probeSpecs, "probe", nil, "probe: icmp or tcp/PORT (repeatable; default: icmp and every TCP port a pod declares)")
 	cmd.Flags().IntVar(&maxFlows, "max-flows", 0, "probe at most this many flows, a sample that keeps a flow of every rule that decides one (0: all)")
 	cmd.Flags().IntVar(&maxExecs, "max-concurrent-execs", 8, "execs in flight at once")
-	cmd.Flags().StringVar(&prober, "prober", "tools", "tools: the pods' own ping, curl, nc and bash; agent: tierproof's agent added to each source pod as an ephemeral container (opt-in: it stays in the pod's spec)")
+	cmd.Flags().StringVar(&prober, "prober", "tools", "tools: the pods' own ping, curl, wget, nc and bash; agent: tierproof's agent added to each source pod as an ephemeral container (opt-in: it stays in the pod's spec)")
 	cmd.Flags().StringVar(&agentImage, "agent-image", "", "--prober agent: the agent's image, from a registry the cluster pulls from")
 	cmd.Flags().StringVar(&semantics, "semantics", "antrea", "the enforcer's reading of the policies: antrea, kube-router or spec")
 	cmd.Flags().StringVar(&reports, "reports", "", "write JUnit, results.json, truth tables and HTML into this directory")

@@ -376,7 +376,7 @@ func detect(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, pod 
 		}
 	}
 	if p.kit == nil {
-		reason = "no container of the source pod has a shell with ping, curl, nc or bash"
+		reason = "no container of the source pod has a shell with ping, curl, wget, nc or bash"
 		if len(errs) > 0 {
 			reason += " (" + strings.Join(errs, "; ") + ")"
 		}

@@ -51,7 +51,7 @@ type Tracer interface {
 }
 
 // ProberChooser is a data plane whose sources do not all probe with the agent
-// (the pods' own ping, curl and nc): the probe engine's Probers.
+// (the pods' own ping, curl, wget and nc): the probe engine's Probers.
 type ProberChooser interface {
 	Prober(source string) probe.Prober // nil: the agent
 }

@@ -71,8 +71,9 @@ const Unread = "the tool's output is not one tierproof knows how to read: "
 
 // Attempt turns a tool's output into the probe engine's attempt. A tool that
 // cannot tell a Drop from a Reject reports Denied, which the comparison
-// takes for either; an output no rule explains is an Error whose detail
-// starts with Unread.
+// takes for either; an output the tool gives for an allowed flow as well as
+// a dropped one is an Error that says so; any other output no rule explains
+// is an Error whose detail starts with Unread.
 func Attempt(tool Tool, o Output) probe.Attempt {
 	detail := fmt.Sprintf("%s exit %d: %s", tool, o.Exit, o.Text)
 	switch Classify(tool, o) {
@@ -85,5 +86,20 @@ func Attempt(tool Tool, o Output) probe.Attempt {
 	case Denied:
 		return probe.Attempt{Verdict: probe.Denied, Detail: detail + " (" + string(tool) + " cannot tell a Drop from a Reject)"}
 	}
+	if why := cannotTell(tool, o); why != "" {
+		return probe.Attempt{Verdict: probe.Error, Detail: why}
+	}
 	return probe.Attempt{Verdict: probe.Error, Detail: Unread + strings.TrimSpace(detail)}
+}
+
+// cannotTell says why an output is not a verdict though the tool printed it
+// as recorded. BusyBox's wget, stopped by its timeout with nothing heard,
+// printed the same for a server that held the connection as for a dropped
+// SYN (testdata/recorded/busybox-wget: allow, drop). The reason names no
+// address, so that the audit counts such flows on one line.
+func cannotTell(tool Tool, o Output) string {
+	if tool == WgetBusyBox && (o.Exit == 124 || o.Exit == 143) && !strings.Contains(o.Text, "wget:") {
+		return string(tool) + " was stopped after 4 s with nothing heard: a dropped connection and a server that holds it without answering look the same to it"
+	}
+	return ""
 }

@@ -1,6 +1,6 @@
 // Package toolprobe probes flows with the tools a container already has —
-// ping, curl, nc in its OpenBSD, traditional and BusyBox variants, bash's
-// /dev/tcp — for clusters whose images tierproof may not change: which tools
+// ping, curl, wget, nc in their GNU, OpenBSD, traditional and BusyBox
+// variants, bash's /dev/tcp — for clusters whose images tierproof may not change: which tools
 // a container has (one detection per container), which tool a flow gets, the
 // one shell script per source that runs a source's flows at once, and what
 // each tool's exit status and message mean. Every meaning is taken from the
@@ -25,15 +25,19 @@ const (
 	PingBusyBox   Tool = "busybox-ping"
 	NcOpenBSD     Tool = "nc-openbsd"
 	Curl          Tool = "curl"
+	WgetGNU       Tool = "wget-gnu"
 	NcTraditional Tool = "nc-traditional"
 	NcBusyBox     Tool = "busybox-nc"
 	BashDevTCP    Tool = "bash-dev-tcp"
+	WgetBusyBox   Tool = "busybox-wget"
 )
 
-// preference is the order tools are chosen in, per protocol.
+// preference is the order tools are chosen in, per protocol. BusyBox's wget
+// comes last: it cannot tell a silent drop from a server that holds the
+// connection without answering (cannotTell).
 var preference = map[model.Protocol][]Tool{
 	model.ICMP: {PingIPutils, PingBusyBox},
-	model.TCP:  {NcOpenBSD, Curl, NcTraditional, NcBusyBox, BashDevTCP},
+	model.TCP:  {NcOpenBSD, Curl, WgetGNU, NcTraditional, NcBusyBox, BashDevTCP, WgetBusyBox},
 }
 
 // Kit is what one container has, and the command word each tool is run by
@@ -56,7 +60,13 @@ fi
 if has busybox; then
   l=$(busybox --list 2>/dev/null)
   printf '%s\n' "$l" | busybox grep -qx ping && echo "busybox-ping busybox ping"
-  printf '%s\n' "$l" | busybox grep -qx nc && printf '%s\n' "$l" | busybox grep -qx timeout && echo "busybox-nc busybox timeout 4 busybox nc"
+  if printf '%s\n' "$l" | busybox grep -qx timeout; then
+    printf '%s\n' "$l" | busybox grep -qx nc && echo "busybox-nc busybox timeout 4 busybox nc"
+    printf '%s\n' "$l" | busybox grep -qx wget && echo "busybox-wget busybox timeout 4 busybox wget"
+  fi
+fi
+if has wget; then
+  case "$(wget --version 2>&1)" in *"GNU Wget"*) echo "wget-gnu wget";; *BusyBox*) has timeout && echo "busybox-wget timeout 4 wget";; esac
 fi
 has curl && echo "curl curl"
 has bash && has timeout && echo "bash-dev-tcp bash"
@@ -111,13 +121,17 @@ func TellsDropFromReject(t Tool) bool { return t != PingBusyBox }
 // connected, waits for the server to close, which many never do: it runs
 // under timeout 4 (DetectScript), and a kill after its connect deadline means
 // it had connected. Tools that connect blocking (the
-// traditional and BusyBox nc, bash) hear an ICMP rejection only at the
+// traditional and BusyBox nc, bash, GNU wget) hear an ICMP rejection only at the
 // SYN's first retransmission, one second in (recorded with 1 s, they report
-// it as a timeout), so they wait 3.
-var deadline = map[Tool]string{PingIPutils: "1", PingBusyBox: "1", NcOpenBSD: "1", Curl: "1", NcTraditional: "3", NcBusyBox: "3", BashDevTCP: "3"}
+// it as a timeout), so they wait 3. BusyBox's wget has no deadline of its own
+// (Debian's build has no -T): timeout 4 is its only one.
+var deadline = map[Tool]string{PingIPutils: "1", PingBusyBox: "1", NcOpenBSD: "1", Curl: "1", NcTraditional: "3", NcBusyBox: "3", BashDevTCP: "3", WgetGNU: "3"}
 
 // Command is the shell command that probes ip:port (port unused for ping)
-// with tool, as recorded by hack/toolprobe/record.
+// with tool, as recorded by hack/toolprobe/record. The HTTP clients are told
+// to ignore the container's proxy settings (http_proxy): through a proxy
+// they would probe the proxy, not the flow. GNU wget follows no redirect, so
+// that it connects once, to the destination.
 func Command(kit Kit, tool Tool, ip string, port int32) string {
 	word, w, p := kit[tool], deadline[tool], strconv.Itoa(int(port))
 	switch tool {
@@ -132,7 +146,11 @@ func Command(kit Kit, tool Tool, ip string, port int32) string {
 	case NcBusyBox:
 		return word + " -w " + w + " " + ip + " " + p + " </dev/null"
 	case Curl:
-		return word + ` -sS -o /dev/null --connect-timeout ` + w + ` -m 2 -w "time_connect=%{time_connect}\n" http://` + ip + ":" + p + "/"
+		return word + ` --noproxy '*' -sS -o /dev/null --connect-timeout ` + w + ` -m 2 -w "time_connect=%{time_connect}\n" http://` + ip + ":" + p + "/"
+	case WgetGNU:
+		return word + " --no-proxy --max-redirect=0 -O /dev/null -t 1 --connect-timeout=" + w + " --read-timeout=1 http://" + ip + ":" + p + "/"
+	case WgetBusyBox:
+		return word + " -Y off -O /dev/null http://" + ip + ":" + p + "/"
 	case BashDevTCP:
 		return "timeout " + w + " " + word + ` -c "exec 3<>/dev/tcp/` + ip + "/" + p + `"`
 	}
@@ -220,6 +238,8 @@ var (
 	refused     = regexp.MustCompile(`Connection refused|No route to host`)
 	icmpRejects = regexp.MustCompile(`Packet filtered|Prohibited|Port Unreachable`)
 	curlConnect = regexp.MustCompile(`time_connect=(\d+\.\d+)`)
+	// GNU wget's first connection, and how it ended.
+	wgetConnect = regexp.MustCompile(`Connecting to \S+\.\.\. (connected\.|failed: Connection timed out\.)`)
 )
 
 // Classify says what o, printed by tool, means. The rules are the recorded
@@ -252,6 +272,25 @@ func Classify(tool Tool, o Output) Verdict {
 			return Reject
 		case strings.Contains(o.Text, "timed out") || (tool == BashDevTCP && o.Exit == 124):
 			return Drop
+		}
+	case WgetGNU:
+		m := wgetConnect.FindStringSubmatch(o.Text)
+		switch {
+		case m != nil && m[1] == "connected.":
+			return Allow // what the server then said does not matter
+		case m != nil:
+			return Drop
+		case refused.MatchString(o.Text):
+			return Reject
+		}
+	case WgetBusyBox:
+		// Its every connection starts a "Connecting to" line; a rejection
+		// is read only from a run that tried one (no redirect followed).
+		switch {
+		case o.Exit == 0 || strings.Contains(o.Text, "server returned error"):
+			return Allow
+		case strings.Count(o.Text, "Connecting to") == 1 && strings.Contains(o.Text, "can't connect to remote host") && refused.MatchString(o.Text):
+			return Reject
 		}
 	case Curl:
 		if m := curlConnect.FindStringSubmatch(o.Text); m != nil {

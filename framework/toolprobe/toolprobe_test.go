@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tierproof/tierproof/framework/model"
+	"github.com/tierproof/tierproof/framework/probe"
 	"github.com/tierproof/tierproof/framework/toolprobe"
 )
 
@@ -36,25 +38,41 @@ func recorded(t *testing.T, path string) toolprobe.Output {
 }
 
 // Every recording of every tool classifies as the outcome it was recorded
-// for: the closed port and every rejection as Reject (a probed port is a
+// for: a server that holds the connection or answers (HTTP 200 or 404) as
+// Allow, the closed port and every rejection as Reject (a probed port is a
 // served one, so a refusal is the policy's), the silent drop as Drop —
-// except where the tool cannot tell them apart, which it then says.
+// except where the tool cannot tell them apart, which it then says: a
+// BusyBox ping's Drop or Reject, a BusyBox wget's silent server or drop.
 func TestClassifyTheRecordedOutputs(t *testing.T) {
-	want := map[string]toolprobe.Verdict{"allow": toolprobe.Allow, "closed": toolprobe.Reject, "drop": toolprobe.Drop,
+	want := map[string]toolprobe.Verdict{"allow": toolprobe.Allow, "allow-http": toolprobe.Allow, "allow-http-404": toolprobe.Allow,
+		"closed": toolprobe.Reject, "drop": toolprobe.Drop,
 		"reject-admin-prohibited": toolprobe.Reject, "reject-port-unreachable": toolprobe.Reject, "reject-reset": toolprobe.Reject}
+	// BusyBox's wget, killed by its timeout, printed only "Connecting to"
+	// for the server that holds the connection and for the drop alike.
+	alike := map[string]bool{"busybox-wget/allow.txt": true, "busybox-wget/drop.txt": true}
 	files, _ := filepath.Glob("testdata/recorded/*/*.txt")
-	if len(files) < 30 {
+	if len(files) < 64 {
 		t.Fatalf("%d recordings: run hack/toolprobe/record", len(files))
 	}
 	for _, f := range files {
 		tool := toolprobe.Tool(filepath.Base(filepath.Dir(f)))
 		outcome := strings.TrimSuffix(filepath.Base(f), ".txt")
-		w := want[outcome]
+		w, ok := want[outcome]
+		if !ok {
+			t.Fatalf("%s: an outcome this test does not know", f)
+		}
 		if !toolprobe.TellsDropFromReject(tool) && w != toolprobe.Allow {
 			w = toolprobe.Denied
 		}
-		if got := toolprobe.Classify(tool, recorded(t, f)); got != w {
-			t.Errorf("%s %s: %s, want %s (%+v)", tool, outcome, got, w, recorded(t, f))
+		o := recorded(t, f)
+		if alike[string(tool)+"/"+outcome+".txt"] {
+			w = toolprobe.Unknown
+			if a := toolprobe.Attempt(tool, o); a.Verdict != probe.Error || !strings.Contains(a.Detail, "look the same") || strings.Contains(a.Detail, "10.99") {
+				t.Errorf("%s %s: %+v, want an Error that says the outcomes look the same, and names no address", tool, outcome, a)
+			}
+		}
+		if got := toolprobe.Classify(tool, o); got != w {
+			t.Errorf("%s %s: %s, want %s (%+v)", tool, outcome, got, w, o)
 		}
 	}
 	if got := toolprobe.Classify(toolprobe.NcOpenBSD, toolprobe.Output{Exit: 1, Text: "nc: getaddrinfo: Name or service not known"}); got != toolprobe.Unknown {
@@ -95,8 +113,20 @@ func TestDetectReadsWhatTheContainerHas(t *testing.T) {
 	}
 	traditional := t.TempDir()
 	fakeTool(t, traditional, "nc", `echo "[v1.10-47]"; exit 1`)
-	if kit := run(traditional); len(kit) != 1 || kit[toolprobe.NcTraditional] != "nc" {
-		t.Errorf("netcat-traditional: %v", kit)
+	fakeTool(t, traditional, "wget", `[ "$1" = --version ] && echo "GNU Wget 1.21.3 built on linux-gnu."`)
+	if kit := run(traditional); len(kit) != 2 || kit[toolprobe.NcTraditional] != "nc" || kit[toolprobe.WgetGNU] != "wget" {
+		t.Errorf("netcat-traditional and GNU wget: %v", kit)
+	}
+	// BusyBox's applets as links of their own: wget is used only where
+	// timeout can stop it.
+	applets := t.TempDir()
+	fakeTool(t, applets, "wget", `echo "wget: unrecognized option '--version'" >&2; echo "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) multi-call binary." >&2; exit 1`)
+	if kit := run(applets); len(kit) != 0 {
+		t.Errorf("BusyBox wget without timeout: %v", kit)
+	}
+	fakeTool(t, applets, "timeout", `exit 0`)
+	if kit := run(applets); len(kit) != 1 || kit[toolprobe.WgetBusyBox] != "timeout 4 wget" {
+		t.Errorf("BusyBox wget: %v", kit)
 	}
 	if kit := run(t.TempDir()); len(kit) != 0 {
 		t.Errorf("an image with none: %v", kit)
@@ -160,21 +190,27 @@ func TestScriptRunsJobsAtOnceAndParses(t *testing.T) {
 	}
 }
 
-// TestMain doubles as the lab test's TCP server, run in the server's
-// namespace as a child process (TIERPROOF_LISTEN set): it accepts and holds
-// connections, as many servers do.
+// TestMain doubles as the lab test's TCP servers, run in the server's
+// namespace as a child process (TIERPROOF_LISTEN set to an address): port
+// 80 accepts and holds connections without a word, as many servers do;
+// port 86 answers as an HTTP server does.
 func TestMain(m *testing.M) {
-	addr := os.Getenv("TIERPROOF_LISTEN")
-	if addr == "" {
+	ip := os.Getenv("TIERPROOF_LISTEN")
+	if ip == "" {
 		os.Exit(m.Run())
 	}
-	l, err := net.Listen("tcp", addr)
+	holder, err := net.Listen("tcp", net.JoinHostPort(ip, "80"))
 	if err != nil {
 		os.Exit(1)
 	}
+	answerer, err := net.Listen("tcp", net.JoinHostPort(ip, "86"))
+	if err != nil {
+		os.Exit(1)
+	}
+	go http.Serve(answerer, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	fmt.Println("listening")
 	for {
-		c, err := l.Accept()
+		c, err := holder.Accept()
 		if err != nil {
 			os.Exit(0)
 		}

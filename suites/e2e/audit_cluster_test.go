@@ -167,7 +167,7 @@ func toolsAndAudit(t *testing.T) {
 			t.Errorf("%s: %q does not name the policy that should have decided it", cell, line)
 		}
 	}
-	if !strings.Contains(out2, "not probed: 10 flow(s): no container of the source pod has a shell with ping, curl, nc or bash (web: no /bin/sh in it)") {
+	if !strings.Contains(out2, "not probed: 10 flow(s): no container of the source pod has a shell with ping, curl, wget, nc or bash (web: no /bin/sh in it)") {
 		t.Errorf("the web pods (the agent alone, no shell) are not listed as not probed, with why")
 	}
 	if err := cs.CoreV1().Namespaces().Delete(ctx, "audit-shop", metav1.DeleteOptions{}); err != nil {
