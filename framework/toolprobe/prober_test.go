@@ -17,14 +17,16 @@ import (
 // The engine's view of the tools: the Prober's command, run by a shell,
 // gives each flow its attempt, classified from the recorded outputs; a
 // BusyBox ping's loss is Denied, which satisfies either denial; an output no
-// rule explains is an Error that says so, never a verdict.
+// rule explains is an Error that says so, never a verdict; the tools speak
+// as recorded whatever the container's locale.
 func TestProberRoundTrip(t *testing.T) {
 	if _, err := exec.LookPath("sh"); err != nil {
 		t.Skip("needs /bin/sh")
 	}
 	dir := t.TempDir()
 	// Stand-ins print, for the destination they are given, what the real
-	// tool printed in testdata/recorded: one per outcome.
+	// tool printed in testdata/recorded: one per outcome — in English only
+	// when the locale says so, as gettext's tools do.
 	tool := func(name, script string) string {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte("#!/bin/sh\n"+script), 0o755); err != nil {
@@ -32,7 +34,8 @@ func TestProberRoundTrip(t *testing.T) {
 		}
 		return path
 	}
-	nc := tool("nc", `case "$*" in
+	nc := tool("nc", `[ "$LC_ALL" = C ] || { echo "Verbindung zu 10.0.0.1 80 Port [tcp/http] erfolgreich!" >&2; exit 0; }
+case "$*" in
 *10.0.0.1*) echo "Connection to 10.0.0.1 80 port [tcp/http] succeeded!" >&2; exit 0;;
 *10.0.0.2*) echo "nc.openbsd: connect to 10.0.0.2 port 80 (tcp) timed out: Operation now in progress" >&2; exit 1;;
 *10.0.0.3*) echo "nc.openbsd: connect to 10.0.0.3 port 80 (tcp) failed: Connection refused" >&2; exit 1;;
@@ -54,7 +57,9 @@ esac`)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "sh", command[1:]...).Output()
+	run := exec.CommandContext(ctx, "sh", command[1:]...)
+	run.Env = append(os.Environ(), "LC_ALL=de_DE.UTF-8", "LANG=de_DE.UTF-8") // the container's locale
+	out, err := run.Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,10 +44,14 @@ var preference = map[model.Protocol][]Tool{
 // ("nc", or "busybox nc" where only BusyBox's applet is there).
 type Kit map[Tool]string
 
+// untranslated starts each script: the tools are read in the words they
+// were recorded in, whatever language the container's locale asks for.
+const untranslated = "export LC_ALL=C\n"
+
 // DetectScript, run once in a container by /bin/sh, prints one line
 // "<tool> <command>" per tool it finds. It reads versions the way the tools
 // print them (testdata/recorded/versions.txt).
-const DetectScript = `has() { command -v "$1" >/dev/null 2>&1; }
+const DetectScript = untranslated + `has() { command -v "$1" >/dev/null 2>&1; }
 if has ping; then
   v=$(ping -V 2>&1)
   case "$v" in *iputils*) echo "ping-iputils ping";; esac
@@ -180,6 +184,7 @@ const marker = "@tierproof-tool"
 // lines of jobs that end together do not interleave.
 func Script(jobs []Job) string {
 	var b strings.Builder
+	b.WriteString(untranslated)
 	seen := map[string]int{}
 	for i, j := range jobs {
 		wait := ""
