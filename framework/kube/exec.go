@@ -83,14 +83,16 @@ type endWatcher struct {
 
 func (w *endWatcher) Bytes() []byte { return w.buf.Bytes() }
 
+// endLine is agent.EndOfResults as a line of its own.
+var endLine = []byte("\n" + agent.EndOfResults + "\n")
+
 func (w *endWatcher) Write(p []byte) (int, error) {
 	n, err := w.buf.Write(p)
-	line := []byte(agent.EndOfResults + "\n")
 	// The line starts the output or follows a newline; only the output's
 	// end can hold one that this write finished.
 	b := w.Bytes()
-	from := max(0, len(b)-len(p)-len(line)-1)
-	if (from == 0 && bytes.HasPrefix(b, line)) || bytes.Contains(b[from:], append([]byte("\n"), line...)) {
+	from := max(0, len(b)-len(p)-len(endLine))
+	if (from == 0 && bytes.HasPrefix(b, endLine[1:])) || bytes.Contains(b[from:], endLine) {
 		w.end()
 	}
 	return n, err
